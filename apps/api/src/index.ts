@@ -1,0 +1,3 @@
+export { buildApp } from './app.js';
+export type { AppDeps } from './deps.js';
+export { HttpError } from './plugins/error-handler.js';

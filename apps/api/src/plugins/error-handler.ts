@@ -1,0 +1,68 @@
+import type { FastifyError } from 'fastify';
+import type { App } from '../app.js';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import type { ErrorBody } from '../schemas/error.js';
+
+/** An expected failure a handler reports: it becomes a 4xx with the contract's error body. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly details?: ErrorBody['details'],
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+function dotted(path: ReadonlyArray<PropertyKey> | string | undefined): string {
+  if (path === undefined) return '';
+  if (typeof path === 'string') return path.replace(/^\//, '').replaceAll('/', '.');
+  return path.map(String).join('.');
+}
+
+/** Fastify's own client-error codes, mapped to the contract's statuses and messages. */
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, message: 'Request body is too large' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, message: 'Request body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, message: 'Request body is empty but Content-Type is application/json' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, message: 'Unsupported Content-Type: send application/json' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, message: 'Content-Length does not match the body' },
+  FST_ERR_CTP_EMPTY_TYPE: { status: 415, message: 'Content-Type header is empty' },
+};
+
+/**
+ * One place turns every thrown error into the contract's error body. Bad input is always a 4xx that names
+ * the field; anything else is a 500 that is logged in full and shows no internals.
+ */
+export function registerErrorHandler(app: App): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'body';
+      const details = error.validation.map((issue) => {
+        const path = dotted(issue.instancePath);
+        return { path: path ? `${where}.${path}` : where, message: issue.message ?? 'is invalid' };
+      });
+      return reply.code(400).send({ error: `Invalid request ${where}`, details } satisfies ErrorBody);
+    }
+    if (error instanceof HttpError) {
+      return reply.code(error.statusCode).send({ error: error.message, ...(error.details ? { details: error.details } : {}) } satisfies ErrorBody);
+    }
+    const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
+    if (known) return reply.code(known.status).send({ error: known.message } satisfies ErrorBody);
+    if (error instanceof SyntaxError) return reply.code(400).send({ error: 'Request body is not valid JSON' } satisfies ErrorBody);
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ error: error.message } satisfies ErrorBody);
+    }
+    if (isResponseSerializationError(error)) {
+      request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');
+    } else {
+      request.log.error({ err: error }, 'unhandled error');
+    }
+    return reply.code(500).send({ error: 'Internal server error' } satisfies ErrorBody);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: `Route ${request.method} ${request.url.split('?')[0]} not found` } satisfies ErrorBody);
+  });
+}

@@ -1,0 +1,1 @@
+export { startProcessors, type WorkerDeps, type RunningProcessors } from './processors.js';

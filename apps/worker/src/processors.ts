@@ -1,0 +1,28 @@
+import type { Config, Logger } from '@journey/config';
+import type { MongoStore } from '@journey/mongo';
+import type { Redis } from 'ioredis';
+
+export interface WorkerDeps {
+  config: Config;
+  logger: Logger;
+  mongo: MongoStore;
+  /** A blocking connection (maxRetriesPerRequest: null), shared by the BullMQ workers of this process. */
+  redis: Redis;
+}
+
+export interface RunningProcessors {
+  names: string[];
+  close(): Promise<void>;
+}
+
+/** Every BullMQ processor this process runs; each returns a close function that lets active jobs finish. */
+export async function startProcessors(deps: WorkerDeps): Promise<RunningProcessors> {
+  const running: Array<{ name: string; close: () => Promise<void> }> = [];
+  deps.logger.debug('starting processors');
+  return {
+    names: running.map((p) => p.name),
+    close: async () => {
+      await Promise.allSettled(running.map((p) => p.close()));
+    },
+  };
+}

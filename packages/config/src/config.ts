@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+/** The environment the engine reads, once, at start-up. Every name here is documented in the README. */
+export const EnvSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, _ or -').default('journey'),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1-32 letters, digits, _, . or -').default('je'),
+  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: positiveInt.default(2 * 1024 * 1024),
+  WORKER_CONCURRENCY: positiveInt.default(8),
+  EVENT_DEDUP_WINDOW_SECONDS: positiveInt.default(24 * 60 * 60),
+  SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Where the engine connects; both are resolved (embedded servers started) before the apps start. */
+export interface Config extends Omit<Env, 'MONGODB_URI' | 'REDIS_URL'> {
+  MONGODB_URI: string;
+  REDIS_URL: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: Array<{ variable: string; message: string }>) {
+    super(`Invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; the error names every bad variable. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  // An empty variable means "unset" (as `FOO= cmd` does in a shell), not "invalid".
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), message: issue.message })),
+  );
+}
+
+/** The configuration of a running app: the environment, with MongoDB and Redis required. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = readEnv(env);
+  const missing = (['MONGODB_URI', 'REDIS_URL'] as const).filter((name) => !parsed[name]);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      missing.map((variable) => ({ variable, message: 'is required (npm start sets it after starting embedded servers)' })),
+    );
+  }
+  return parsed as Config;
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, readEnv } from '../src/index.js';
+
+describe('configuration', () => {
+  it('applies defaults from the contract', () => {
+    const env = readEnv({});
+    expect(env.PORT).toBe(3000);
+    expect(env.HOST).toBe('127.0.0.1');
+    expect(env.LOG_LEVEL).toBe('info');
+    expect(env.MONGODB_URI).toBeUndefined();
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(readEnv({ PORT: '', REDIS_URL: '' }).PORT).toBe(3000);
+  });
+
+  it('names every bad variable', () => {
+    try {
+      readEnv({ PORT: 'eighty', REDIS_URL: 'http://x', LOG_LEVEL: 'loud' });
+      expect.unreachable('readEnv accepted bad variables');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.map((p) => p.variable).sort();
+      expect(problems).toEqual(['LOG_LEVEL', 'PORT', 'REDIS_URL']);
+      expect((error as Error).message).toContain('REDIS_URL must be a URL starting with redis:// or rediss://');
+    }
+  });
+
+  it('requires the store URLs of a running app', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/MONGODB_URI is required/);
+    const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', MONGODB_URI: 'mongodb://127.0.0.1:27017', PORT: '8080' });
+    expect(config.PORT).toBe(8080);
+  });
+});

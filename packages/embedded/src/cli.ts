@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * The engine's two commands after bootstrap (scripts/start.mjs, scripts/test.mjs):
+ *   start    - embedded servers unless REDIS_URL / MONGODB_URI are given, then the API and the workers
+ *   test     - its own servers on free ports, then every package's typecheck and tests through turbo
+ *   services - only the servers, for development against them
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { provideServices, type Services } from './services.js';
+import { consoleLog } from './service-log.js';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root (pnpm-workspace.yaml)');
+    dir = parent;
+  }
+  return dir;
+}
+
+const root = repoRoot();
+
+function onShutdownSignal(handler: (signal: NodeJS.Signals) => void): void {
+  let signalled = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (signalled) return; // a second Ctrl-C while stopping is ignored; stopping is bounded anyway
+      signalled = true;
+      handler(signal);
+    });
+  }
+}
+
+function waitForExit(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await waitForExit(child);
+  clearTimeout(timer);
+}
+
+/** One admin key per data directory, so `npm start` twice keeps the same key. */
+function adminKey(dataDir: string): string {
+  if (process.env.ADMIN_API_KEY) return process.env.ADMIN_API_KEY;
+  const file = join(dataDir, 'admin-api-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = `je_admin_${randomBytes(24).toString('base64url')}`;
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+async function start(): Promise<void> {
+  const dataDir = process.env.JOURNEY_DATA_DIR ?? join(root, '.data');
+  mkdirSync(dataDir, { recursive: true });
+  const services = await provideServices({ log: consoleLog, dataDir });
+  const env = {
+    ...process.env,
+    REDIS_URL: services.redisUrl,
+    MONGODB_URI: services.mongoUri,
+    ADMIN_API_KEY: adminKey(dataDir),
+  };
+  const children = [
+    { name: 'api', child: spawn(process.execPath, [join(root, 'apps/api/dist/main.js')], { stdio: 'inherit', env }) },
+    { name: 'worker', child: spawn(process.execPath, [join(root, 'apps/worker/dist/main.js')], { stdio: 'inherit', env }) },
+  ];
+  let stopping = false;
+  const shutdown = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    consoleLog.info('stopping the API, the workers and the embedded servers');
+    await Promise.all(children.map(({ child }) => stopChild(child, 15_000)));
+    await services.stop();
+    process.exit(exitCode);
+  };
+  onShutdownSignal(() => void shutdown(0));
+  for (const { name, child } of children) {
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      consoleLog.warn(`the ${name} process exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+      void shutdown(1);
+    });
+  }
+
+  const host = process.env.HOST ?? '127.0.0.1';
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${process.env.PORT ?? '3000'}`;
+  const deadline = Date.now() + 60_000;
+  while (!stopping) {
+    const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      consoleLog.warn(`the API did not report healthy at ${base}/health within 60 s`);
+      return shutdown(1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  console.log(
+    [
+      '',
+      'Journey engine is running.',
+      `  API      ${base}`,
+      `  Docs     ${base}/docs`,
+      `  Health   ${base}/health`,
+      `  MongoDB  ${services.mongo}`,
+      `  Redis    ${services.redis}`,
+      `  Admin key (Authorization: Bearer ...): ${env.ADMIN_API_KEY}`,
+      '  Ctrl-C stops everything this command started.',
+      '',
+    ].join('\n'),
+  );
+}
+
+interface VitestJson {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+}
+
+function resultFiles(): string[] {
+  return ['apps', 'packages', '.']
+    .flatMap((group) => (group === '.' ? ['bench'] : readdirSync(join(root, group)).map((name) => join(group, name))))
+    .map((pkg) => join(root, pkg, '.test-results', 'vitest.json'));
+}
+
+async function test(): Promise<void> {
+  for (const file of resultFiles()) rmSync(file, { force: true });
+  const services: Services = await provideServices({ log: consoleLog });
+  const banner = `Test servers:\n  MongoDB  ${services.mongo}\n  Redis    ${services.redis}`;
+  console.log(banner);
+  const turbo = spawn(
+    join(root, 'node_modules', '.bin', 'turbo'),
+    ['run', 'typecheck', 'test', '--continue', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(3)],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, REDIS_URL: services.redisUrl, MONGODB_URI: services.mongoUri } },
+  );
+  onShutdownSignal(() => turbo.kill('SIGTERM'));
+  const code = await waitForExit(turbo);
+  await services.stop();
+
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const file of resultFiles()) {
+    if (!existsSync(file)) continue;
+    const report = JSON.parse(readFileSync(file, 'utf8')) as VitestJson;
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    skipped += report.numPendingTests + report.numTodoTests;
+  }
+  console.log(`\n${banner}`);
+  console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  process.exit(code !== 0 || failed > 0 || passed === 0 ? code || 1 : 0);
+}
+
+async function services(): Promise<void> {
+  const dataDir = process.env.JOURNEY_DATA_DIR ?? join(root, '.data');
+  const running = await provideServices({ log: consoleLog, dataDir });
+  console.log(`REDIS_URL=${running.redisUrl}\nMONGODB_URI=${running.mongoUri}\n(${running.redis}; ${running.mongo}) Ctrl-C stops them.`);
+  onShutdownSignal(() => void running.stop().then(() => process.exit(0)));
+}
+
+const commands: Record<string, () => Promise<void>> = { start, test, services };
+const command = commands[process.argv[2] ?? ''];
+if (!command) {
+  console.error(`usage: cli.js <${Object.keys(commands).join('|')}>`);
+  process.exit(2);
+}
+command().catch((error: unknown) => {
+  console.error(`\n${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import './provided-context.js';
+
+/** The real servers of this test run (see vitest-global-setup.ts). */
+export function testServers(): { redisUrl: string; mongoUri: string } {
+  return { redisUrl: inject('redisUrl'), mongoUri: inject('mongoUri') };
+}
+
+/** A name no other test (or parallel test file) uses: database names, key prefixes, queue names. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails after the timeout. */
+export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, options: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${options.what ?? 'condition'} not met within ${options.timeoutMs ?? 10_000} ms${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

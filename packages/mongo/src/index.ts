@@ -1,0 +1,1 @@
+export { connectMongo, pingMongo, type MongoStore } from './connection.js';

@@ -1,0 +1,72 @@
+import { testServers, uniqueName } from '@journey/embedded/testing';
+import { MongoServerError } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectMongo, pingMongo, type MongoStore } from '../src/index.js';
+
+/** What the engine needs from its MongoDB-protocol server, checked against the real one of this run. */
+describe('MongoDB round trip', () => {
+  let store: MongoStore;
+
+  beforeAll(async () => {
+    store = await connectMongo(testServers().mongoUri, uniqueName('roundtrip'));
+    const info = await store.db.admin().command({ buildInfo: 1 });
+    console.log(`MongoDB server under test: version ${info.version}${info.ferretdb ? ` (FerretDB ${info.ferretdb.version})` : ''}`);
+  });
+
+  afterAll(async () => {
+    await store.db.dropDatabase();
+    await store.close();
+  });
+
+  it('answers ping', async () => {
+    expect(await pingMongo(store.db)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('enforces a unique index, created idempotently', async () => {
+    const users = store.db.collection<{ userId: string }>('users');
+    expect(await users.createIndex({ userId: 1 }, { unique: true, name: 'userId_unique' })).toBe('userId_unique');
+    expect(await users.createIndex({ userId: 1 }, { unique: true, name: 'userId_unique' })).toBe('userId_unique');
+    await users.insertOne({ userId: 'u1' });
+    const duplicate = await users.insertOne({ userId: 'u1' }).catch((error: unknown) => error);
+    expect(duplicate).toBeInstanceOf(MongoServerError);
+    expect((duplicate as MongoServerError).code).toBe(11000);
+  });
+
+  it('upserts with findOneAndUpdate and returns the new document', async () => {
+    const states = store.db.collection<{ _id: string; step: string; n: number; createdAt: Date }>('states');
+    const first = await states.findOneAndUpdate(
+      { _id: 'j1:u1' },
+      { $set: { step: 'welcome' }, $inc: { n: 1 }, $setOnInsert: { createdAt: new Date(0) } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    expect(first).toMatchObject({ _id: 'j1:u1', step: 'welcome', n: 1, createdAt: new Date(0) });
+    const second = await states.findOneAndUpdate({ _id: 'j1:u1' }, { $set: { step: 'wait' }, $inc: { n: 1 } }, { upsert: true, returnDocument: 'after' });
+    expect(second).toMatchObject({ step: 'wait', n: 2, createdAt: new Date(0) });
+    // A conditional update that does not match changes nothing: the basis of optimistic concurrency.
+    const stale = await states.updateOne({ _id: 'j1:u1', n: 1 }, { $set: { step: 'stale' } });
+    expect(stale.matchedCount).toBe(0);
+  });
+
+  it('applies an unordered bulkWrite and groups with an aggregation', async () => {
+    const sends = store.db.collection<{ _id: string; branch: string; status: string }>('sends');
+    const result = await sends.bulkWrite(
+      [
+        { insertOne: { document: { _id: 'm1', branch: 'A', status: 'sent' } } },
+        { insertOne: { document: { _id: 'm2', branch: 'B', status: 'sent' } } },
+        { updateOne: { filter: { _id: 'm3' }, update: { $set: { branch: 'A', status: 'failed' } }, upsert: true } },
+        { updateOne: { filter: { _id: 'm1' }, update: { $set: { status: 'delivered' } } } },
+      ],
+      { ordered: false },
+    );
+    expect(result.insertedCount).toBe(2);
+    expect(result.upsertedCount).toBe(1);
+    expect(result.modifiedCount).toBe(1);
+    const byBranch = await sends
+      .aggregate<{ _id: string; total: number }>([{ $group: { _id: '$branch', total: { $sum: 1 } } }, { $sort: { _id: 1 } }])
+      .toArray();
+    expect(byBranch).toEqual([
+      { _id: 'A', total: 2 },
+      { _id: 'B', total: 1 },
+    ]);
+  });
+});

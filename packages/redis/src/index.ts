@@ -1,0 +1,1 @@
+export { createRedis, connectRedis, pingRedis, redisServerVersion } from './connection.js';
