@@ -69,10 +69,15 @@ async function start(): Promise<void> {
     MONGODB_URI: services.mongoUri,
     ADMIN_API_KEY: adminKey(dataDir),
   };
+  // Own process groups: a Ctrl-C reaches only this CLI, which then stops each app exactly once.
+  const app = (file: string) => spawn(process.execPath, [join(root, file)], { stdio: 'inherit', env, detached: true });
   const children = [
-    { name: 'api', child: spawn(process.execPath, [join(root, 'apps/api/dist/main.js')], { stdio: 'inherit', env }) },
-    { name: 'worker', child: spawn(process.execPath, [join(root, 'apps/worker/dist/main.js')], { stdio: 'inherit', env }) },
+    { name: 'api', child: app('apps/api/dist/main.js') },
+    { name: 'worker', child: app('apps/worker/dist/main.js') },
   ];
+  process.once('exit', () => {
+    for (const { child } of children) child.kill('SIGKILL');
+  });
   let stopping = false;
   const shutdown = async (exitCode: number) => {
     if (stopping) return;
@@ -103,6 +108,7 @@ async function start(): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  if (stopping) return;
   console.log(
     [
       '',

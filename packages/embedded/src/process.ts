@@ -44,10 +44,21 @@ export interface Daemon {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts a long-running server process whose output goes to a log file. */
+const running = new Set<ChildProcess>();
+// Last resort: whatever way this process ends, it does not leave servers behind.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/**
+ * Starts a long-running server process whose output goes to a log file. It gets its own process group, so a
+ * Ctrl-C reaches only the CLI, which stops the apps first and the servers last.
+ */
 export function startDaemon(command: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Daemon {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, detached: true });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
