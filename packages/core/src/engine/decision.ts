@@ -1,0 +1,60 @@
+import type { JsonObject } from '../data/json.js';
+import type { ActionPath } from '../journey/schema.js';
+import type { EpochMs } from '../time/epoch.js';
+
+/** What a user entry does at a step; the worker carries it out. All times are epoch milliseconds. */
+export type StepDecision = SendDecision | WaitDecision | BranchDecision | AwaitDecision | ExitDecision | EndDecision;
+
+/** Send one webhook, then continue at `next`. */
+export interface SendDecision {
+  kind: 'send';
+  stepId: string;
+  /** Deterministic for (journey, user, entry, step): a retried send carries the same id. */
+  messageId: string;
+  messageType: string;
+  url: string;
+  /** The step's payload with its templates rendered for this user and event. */
+  payload: JsonObject;
+  /** The earliest time the message may go: `now`, or the end of the user's quiet hours. */
+  notBefore: EpochMs;
+  next: string | null;
+}
+
+/** Sleep until `until`, then continue at `next` (a `delay` step). */
+export interface WaitDecision {
+  kind: 'wait';
+  stepId: string;
+  until: EpochMs;
+  next: string | null;
+}
+
+/**
+ * Continue at `next` at once, having taken branch `branchId`: an audience split's matching branch (or
+ * "else"), an experiment's variant, or an action path (or "timeout").
+ */
+export interface BranchDecision {
+  kind: 'branch';
+  stepId: string;
+  branchId: string;
+  next: string | null;
+}
+
+/** Wait for one of `paths`' events until `deadline`; when none came, continue at `timeout`. */
+export interface AwaitDecision {
+  kind: 'await';
+  stepId: string;
+  deadline: EpochMs;
+  paths: ActionPath[];
+  timeout: string | null;
+}
+
+/** The user leaves the journey at an `exit` step. */
+export interface ExitDecision {
+  kind: 'exit';
+  stepId: string;
+}
+
+/** The journey is over for this entry (the previous step's `next` was null). */
+export interface EndDecision {
+  kind: 'end';
+}

@@ -1,0 +1,124 @@
+// The public API of @journey/core: pure journey decisions, no I/O. All instants are epoch milliseconds.
+
+export type { JsonObject, JsonValue } from './data/json.js';
+export { JsonObjectSchema, JsonValueSchema } from './data/json.js';
+export { readPath } from './data/read-path.js';
+
+export {
+  AllFilterSchema,
+  AnyFilterSchema,
+  EventConditionSchema,
+  FILTER_OPERATORS,
+  FilterOperatorSchema,
+  FilterSchema,
+  FilterValueSchema,
+  NotFilterSchema,
+  UserConditionSchema,
+  operatorValueProblem,
+} from './filter/schema.js';
+export type { EventCondition, Filter, FilterOperator, FilterValue, UserCondition } from './filter/schema.js';
+export { evaluateCondition, evaluateFilter } from './filter/evaluate.js';
+export type { FilterContext } from './filter/evaluate.js';
+export { toInstant } from './filter/date-value.js';
+
+export {
+  ActionPathSchema,
+  ActionPathsStepSchema,
+  ApiTriggerSchema,
+  AudienceBranchSchema,
+  AudienceSplitStepSchema,
+  DelayStepSchema,
+  DelayUntilSchema,
+  EntrySchema,
+  EventTriggerSchema,
+  ExitSchema,
+  ExitStepSchema,
+  ExperimentStepSchema,
+  ExperimentVariantSchema,
+  FrequencyCapSchema,
+  JourneyDefinitionSchema,
+  MessageStepSchema,
+  QuietHoursSchema,
+  ReentrySchema,
+  ScheduleTriggerSchema,
+  SettingsSchema,
+  StepSchema,
+  TriggerSchema,
+} from './journey/schema.js';
+export type {
+  ActionPath,
+  ActionPathsStep,
+  AudienceBranch,
+  AudienceSplitStep,
+  DelayStep,
+  EventTrigger,
+  ExitStep,
+  ExperimentStep,
+  ExperimentVariant,
+  FrequencyCap,
+  JourneyDefinition,
+  JourneyDefinitionInput,
+  JourneyEntry,
+  JourneyExit,
+  JourneySettings,
+  MessageStep,
+  QuietHours,
+  Reentry,
+  ScheduleTrigger,
+  Step,
+  StepType,
+  Trigger,
+} from './journey/schema.js';
+export { STEP_TYPES, WAITING_STEP_TYPES } from './journey/step-types.js';
+export { ELSE_BRANCH_ID, TIMEOUT_BRANCH_ID } from './journey/branch-ids.js';
+export { ID_PATTERN } from './journey/ids.js';
+export {
+  IdSchema,
+  IsoDateTimeSchema,
+  IsoDurationSchema,
+  StepRefSchema,
+  TimeOfDaySchema,
+  TimeZoneSchema,
+  WebhookUrlSchema,
+} from './journey/fields.js';
+export { stepReferences } from './journey/graph.js';
+export type { StepReference } from './journey/graph.js';
+export { validateJourney } from './journey/validate.js';
+export type { JourneyValidation } from './journey/validate.js';
+export { formatPath, journeyErrorMap, toValidationIssues } from './journey/issues.js';
+export type { ValidationIssue } from './journey/issues.js';
+export { exampleJourney } from './journey/example.js';
+
+export { renderPayload, renderString, renderValue, stringifyForTemplate } from './template/render.js';
+export type { TemplateContext } from './template/render.js';
+
+export type { EpochMs } from './time/epoch.js';
+export { addIsoDuration, isPositiveIsoDuration, parseIsoDuration, subtractIsoDuration } from './time/duration.js';
+export { DEFAULT_JOURNEY_ZONE, isValidZone, resolveZone } from './time/zone.js';
+export { parseTimeOfDay } from './time/time-of-day.js';
+export type { TimeOfDay } from './time/time-of-day.js';
+export { localTimeToInstant, nextWallClockTime } from './time/wall-clock.js';
+export type { AmbiguousChoice, LocalDateTime } from './time/wall-clock.js';
+export { applyQuietHours, isInQuietHours } from './time/quiet-hours.js';
+export type { QuietHoursWindow } from './time/quiet-hours.js';
+
+export { assignVariant, bucketOf, experimentSeed } from './experiment/assign.js';
+export type { WeightedVariant } from './experiment/assign.js';
+
+export { planStep, UnknownStepError } from './engine/plan-step.js';
+export type { StepContext } from './engine/plan-step.js';
+export type {
+  AwaitDecision,
+  BranchDecision,
+  EndDecision,
+  ExitDecision,
+  SendDecision,
+  StepDecision,
+  WaitDecision,
+} from './engine/decision.js';
+export { actionPathTaken, actionPathsTimedOut, matchActionPath } from './engine/action-paths.js';
+export type { JourneyEvent } from './engine/action-paths.js';
+export { messageId } from './engine/message-id.js';
+export { frequencyCapWindowStart, isFrequencyCapped } from './engine/frequency-cap.js';
+export { allowedSendTime } from './engine/send-time.js';
+export { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent } from './engine/entry.js';

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { ISO_DURATION_PATTERN, isPositiveIsoDuration } from '../time/duration.js';
+import { TIME_OF_DAY_PATTERN } from '../time/time-of-day.js';
+import { isValidZone } from '../time/zone.js';
+import { ID_PATTERN, ID_RULE } from './ids.js';
+
+export const IdSchema = z.string().regex(ID_PATTERN, ID_RULE);
+
+/**
+ * Keys of `steps`. The pattern is published in JSON Schema but enforced by the graph rules: zod drops
+ * a record entry whose key fails, which would hide that step from the reference checks.
+ */
+export const StepIdKeySchema = z.string().meta({ pattern: ID_PATTERN.source });
+
+/** A reference to another step; null ends the journey for the user. Existence is checked by the graph rules. */
+export const StepRefSchema = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined ? 'is required: a step id, or null to end the journey' : 'must be a step id or null',
+  })
+  .min(1, 'must be a step id or null')
+  .nullable();
+
+export const IsoDurationSchema = z
+  .string()
+  .regex(ISO_DURATION_PATTERN, 'must be an ISO 8601 duration such as "PT30S", "PT1H" or "P1D"')
+  // Only judged once the syntax is right, so a malformed value gets one message, not two.
+  .refine((value) => !ISO_DURATION_PATTERN.test(value) || isPositiveIsoDuration(value), 'must be longer than zero')
+  .meta({ description: 'ISO 8601 duration, strictly positive.', examples: ['PT5S', 'PT1H', 'P1D'] });
+
+export const TimeOfDaySchema = z
+  .string()
+  .regex(TIME_OF_DAY_PATTERN, 'must be a 24-hour time "HH:mm" like "09:00"')
+  .meta({ description: '24-hour local wall-clock time.', examples: ['09:00', '22:30'] });
+
+export const TimeZoneSchema = z
+  .string()
+  .refine(isValidZone, 'must be an IANA time zone like "Europe/Berlin" or "UTC"')
+  .meta({ description: 'IANA time zone name.', examples: ['UTC', 'America/New_York'] });
+
+export const WebhookUrlSchema = z.url({
+  protocol: /^https?$/,
+  error: 'must be an http:// or https:// URL with a host, like "https://example.com/hook"',
+});
+
+export const IsoDateTimeSchema = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time with an offset or Z, like "2025-06-01T09:00:00Z"' })
+  .meta({ examples: ['2025-06-01T09:00:00Z', '2025-06-01T09:00:00+02:00'] });
+
+export const NameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+/** The message for a discriminated union whose `key` is missing or names no known variant. */
+export function discriminatorError(key: string, options: readonly string[]) {
+  const choices = options.map((option) => `"${option}"`).join(', ');
+  return (issue: { input?: unknown }): string => {
+    const given = issue.input !== null && typeof issue.input === 'object' ? (issue.input as Record<string, unknown>)[key] : undefined;
+    return given === undefined ? `is required: one of ${choices}` : `must be one of ${choices}, not ${JSON.stringify(given)}`;
+  };
+}

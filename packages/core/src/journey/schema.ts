@@ -1,0 +1,308 @@
+import { z } from 'zod';
+import { JsonObjectSchema } from '../data/json.js';
+import { FilterSchema } from '../filter/schema.js';
+import { DEFAULT_JOURNEY_ZONE, isValidZone } from '../time/zone.js';
+import {
+  discriminatorError,
+  IdSchema,
+  IsoDateTimeSchema,
+  IsoDurationSchema,
+  NameSchema,
+  StepIdKeySchema,
+  StepRefSchema,
+  TimeOfDaySchema,
+  TimeZoneSchema,
+  WebhookUrlSchema,
+} from './fields.js';
+import { ELSE_BRANCH_ID, TIMEOUT_BRANCH_ID } from './branch-ids.js';
+import { exampleJourney } from './example.js';
+import { checkJourneyGraph } from './graph.js';
+import { STEP_TYPES } from './step-types.js';
+import {
+  checkDelayHasOneTarget,
+  checkQuietHoursNotEmpty,
+  checkUniqueIds,
+  checkWeightsSumTo100,
+  onAnyObject,
+} from './step-rules.js';
+
+const HOOK = 'https://example.com/hook';
+
+// ---- entry ------------------------------------------------------------------------------------
+
+export const EventTriggerSchema = z
+  .strictObject({
+    type: z.literal('event'),
+    event: z.string().min(1, 'must name an event'),
+    where: FilterSchema.optional(),
+  })
+  .meta({ id: 'EventTrigger', description: 'An event with this name (whose properties match `where`) enters the user.' });
+
+export const ApiTriggerSchema = z
+  .strictObject({ type: z.literal('api') })
+  .meta({ id: 'ApiTrigger', description: 'Users are entered by `POST /v1/journeys/:id/entries`.' });
+
+export const ScheduleTriggerSchema = z
+  .strictObject({ type: z.literal('schedule'), at: IsoDateTimeSchema })
+  .meta({ id: 'ScheduleTrigger', description: 'At `at`, every user matching the audience enters.' });
+
+export const TriggerSchema = z
+  .discriminatedUnion('type', [EventTriggerSchema, ApiTriggerSchema, ScheduleTriggerSchema], {
+    error: discriminatorError('type', ['event', 'api', 'schedule']),
+  })
+  .meta({
+    id: 'Trigger',
+    description: 'What enters users into the journey.',
+    examples: [{ type: 'event', event: 'signed_up', where: { prop: 'source', op: 'ne', value: 'test' } }],
+  });
+export type Trigger = z.infer<typeof TriggerSchema>;
+export type EventTrigger = z.infer<typeof EventTriggerSchema>;
+export type ScheduleTrigger = z.infer<typeof ScheduleTriggerSchema>;
+
+export const ReentrySchema = z
+  .discriminatedUnion(
+    'mode',
+    [
+      z.strictObject({ mode: z.literal('never') }),
+      z.strictObject({ mode: z.literal('after'), after: IsoDurationSchema }),
+    ],
+    { error: discriminatorError('mode', ['never', 'after']) },
+  )
+  .meta({
+    id: 'Reentry',
+    description: '`never`: a user enters at most once; `after`: again once `after` has passed since their last entry.',
+    examples: [{ mode: 'never' }, { mode: 'after', after: 'P7D' }],
+  });
+export type Reentry = z.infer<typeof ReentrySchema>;
+
+export const EntrySchema = z
+  .strictObject({
+    trigger: TriggerSchema,
+    audience: FilterSchema.optional(),
+    reentry: ReentrySchema.default({ mode: 'never' }),
+  })
+  .meta({ id: 'JourneyEntry', description: 'Who enters and when; no `audience` means everyone.' });
+export type JourneyEntry = z.infer<typeof EntrySchema>;
+
+export const ExitSchema = z
+  .strictObject({
+    events: z.array(z.string().min(1, 'must name an event')).optional(),
+    when: FilterSchema.optional(),
+  })
+  .meta({
+    id: 'JourneyExit',
+    description: 'A user leaves the journey at once when they send one of `events` or their attributes match `when`.',
+  });
+export type JourneyExit = z.infer<typeof ExitSchema>;
+
+// ---- steps ------------------------------------------------------------------------------------
+
+export const MessageStepSchema = z
+  .strictObject({
+    type: z.literal('message'),
+    channel: z.literal('webhook'),
+    messageType: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+    webhook: z.strictObject({ url: WebhookUrlSchema }),
+    payload: JsonObjectSchema.default({}),
+    next: StepRefSchema,
+  })
+  .meta({
+    id: 'MessageStep',
+    description:
+      'Sends one webhook per user entry. String fields of `payload` may hold `{{user.X}}` and `{{event.X}}`. ' +
+      'Users who muted `messageType` skip the send.',
+    examples: [
+      { type: 'message', channel: 'webhook', messageType: 'onboarding', webhook: { url: HOOK }, payload: { text: 'Hi {{user.firstName}}' }, next: null },
+    ],
+  });
+
+export const DelayUntilSchema = z.strictObject({
+  time: TimeOfDaySchema,
+  timezone: z
+    .string()
+    .refine((zone) => zone === 'user' || isValidZone(zone), 'must be "user" or an IANA time zone like "America/New_York"')
+    .default('user')
+    .meta({ description: '"user" (the user\'s `timezone` attribute, else the journey\'s zone) or an IANA zone.' }),
+});
+
+export const DelayStepSchema = z
+  .strictObject({
+    type: z.literal('delay'),
+    duration: IsoDurationSchema.optional(),
+    until: DelayUntilSchema.optional(),
+    next: StepRefSchema,
+  })
+  .superRefine(checkDelayHasOneTarget, onAnyObject)
+  .meta({
+    id: 'DelayStep',
+    description:
+      'Waits `duration`, or `until` the next such wall-clock time (strictly later than now) in the user\'s zone ' +
+      '(`user`: their `timezone` attribute, else the journey\'s) or the given zone. Exactly one of the two.',
+    examples: [
+      { type: 'delay', duration: 'PT5S', next: null },
+      { type: 'delay', until: { time: '09:00', timezone: 'user' }, next: null },
+    ],
+  });
+
+export const AudienceBranchSchema = z.strictObject({ id: IdSchema, when: FilterSchema, next: StepRefSchema });
+
+export const AudienceSplitStepSchema = z
+  .strictObject({
+    type: z.literal('audience_split'),
+    branches: z.array(AudienceBranchSchema).min(1, 'needs at least one branch'),
+    else: StepRefSchema,
+  })
+  .superRefine((step, ctx) => checkUniqueIds(step, 'branches', ctx, ELSE_BRANCH_ID), onAnyObject)
+  .meta({
+    id: 'AudienceSplitStep',
+    description: `The first branch whose \`when\` matches is taken, else \`else\` (branch id "${ELSE_BRANCH_ID}").`,
+    examples: [
+      { type: 'audience_split', branches: [{ id: 'vip', when: { attr: 'plan', op: 'eq', value: 'pro' }, next: null }], else: null },
+    ],
+  });
+
+export const ActionPathSchema = z.strictObject({
+  id: IdSchema,
+  event: z.string().min(1, 'must name an event'),
+  where: FilterSchema.optional(),
+  next: StepRefSchema,
+});
+
+export const ActionPathsStepSchema = z
+  .strictObject({
+    type: z.literal('action_paths'),
+    window: IsoDurationSchema,
+    paths: z.array(ActionPathSchema).min(1, 'needs at least one path'),
+    timeout: StepRefSchema,
+  })
+  .superRefine((step, ctx) => checkUniqueIds(step, 'paths', ctx, TIMEOUT_BRANCH_ID), onAnyObject)
+  .meta({
+    id: 'ActionPathsStep',
+    description:
+      'Waits up to `window` for any listed event; the first matching event picks its path. When none arrives ' +
+      `in time, \`timeout\` is taken (branch id "${TIMEOUT_BRANCH_ID}").`,
+    examples: [
+      { type: 'action_paths', window: 'PT1H', paths: [{ id: 'bought', event: 'purchased', next: null }], timeout: null },
+    ],
+  });
+
+export const ExperimentVariantSchema = z.strictObject({
+  id: IdSchema,
+  weight: z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be between 0 and 100')
+    .max(100, 'must be between 0 and 100'),
+  next: StepRefSchema,
+});
+
+export const ExperimentStepSchema = z
+  .strictObject({
+    type: z.literal('experiment'),
+    variants: z.array(ExperimentVariantSchema).min(1, 'needs at least one variant'),
+  })
+  .superRefine((step, ctx) => {
+    checkUniqueIds(step, 'variants', ctx);
+    checkWeightsSumTo100(step, ctx);
+  }, onAnyObject)
+  .meta({
+    id: 'ExperimentStep',
+    description:
+      'Assigns each user entry to a variant at random, stable per entry, by weight (weights add up to 100). ' +
+      'A control group is a variant whose `next` is null.',
+    examples: [
+      { type: 'experiment', variants: [{ id: 'A', weight: 50, next: null }, { id: 'control', weight: 50, next: null }] },
+    ],
+  });
+
+export const ExitStepSchema = z
+  .strictObject({ type: z.literal('exit') })
+  .meta({ id: 'ExitStep', description: 'The user leaves the journey.', examples: [{ type: 'exit' }] });
+
+export const StepSchema = z
+  .discriminatedUnion(
+    'type',
+    [MessageStepSchema, DelayStepSchema, AudienceSplitStepSchema, ActionPathsStepSchema, ExperimentStepSchema, ExitStepSchema],
+    { error: discriminatorError('type', STEP_TYPES) },
+  )
+  .meta({ id: 'Step', description: 'One node of the journey graph, chosen by `type`.' });
+
+export type Step = z.infer<typeof StepSchema>;
+export type StepType = Step['type'];
+export type MessageStep = z.infer<typeof MessageStepSchema>;
+export type DelayStep = z.infer<typeof DelayStepSchema>;
+export type AudienceSplitStep = z.infer<typeof AudienceSplitStepSchema>;
+export type AudienceBranch = z.infer<typeof AudienceBranchSchema>;
+export type ActionPathsStep = z.infer<typeof ActionPathsStepSchema>;
+export type ActionPath = z.infer<typeof ActionPathSchema>;
+export type ExperimentStep = z.infer<typeof ExperimentStepSchema>;
+export type ExperimentVariant = z.infer<typeof ExperimentVariantSchema>;
+export type ExitStep = z.infer<typeof ExitStepSchema>;
+
+// ---- settings ---------------------------------------------------------------------------------
+
+export const QuietHoursSchema = z
+  .strictObject({ start: TimeOfDaySchema, end: TimeOfDaySchema })
+  .superRefine(checkQuietHoursNotEmpty, onAnyObject)
+  .meta({
+    id: 'QuietHours',
+    description: 'No message is sent in [start, end) of the user\'s local time; sends move to `end`. May cross midnight.',
+    examples: [{ start: '22:00', end: '08:00' }],
+  });
+export type QuietHours = z.infer<typeof QuietHoursSchema>;
+
+export const FrequencyCapSchema = z
+  .strictObject({
+    messages: z.number().int('must be a whole number').min(1, 'must be at least 1'),
+    per: IsoDurationSchema,
+  })
+  .meta({
+    id: 'FrequencyCap',
+    description: 'At most `messages` sends to one user within any trailing `per` window.',
+    examples: [{ messages: 3, per: 'P1D' }],
+  });
+export type FrequencyCap = z.infer<typeof FrequencyCapSchema>;
+
+export const SettingsSchema = z
+  .strictObject({
+    timezone: TimeZoneSchema.default(DEFAULT_JOURNEY_ZONE),
+    quietHours: QuietHoursSchema.optional(),
+    frequencyCap: FrequencyCapSchema.optional(),
+  })
+  .meta({
+    id: 'JourneySettings',
+    description: 'The journey\'s zone (used when a user has no valid `timezone` attribute), quiet hours and frequency cap.',
+    examples: [{ timezone: 'UTC', quietHours: { start: '22:00', end: '08:00' }, frequencyCap: { messages: 3, per: 'P1D' } }],
+  });
+export type JourneySettings = z.infer<typeof SettingsSchema>;
+
+// ---- journey ----------------------------------------------------------------------------------
+
+export const JourneyDefinitionSchema = z
+  .strictObject({
+    name: NameSchema,
+    entry: EntrySchema,
+    exit: ExitSchema.optional(),
+    start: z.string().min(1, 'must name the first step'),
+    steps: z.record(StepIdKeySchema, StepSchema),
+    settings: SettingsSchema.default({ timezone: DEFAULT_JOURNEY_ZONE }),
+  })
+  // Graph rules (references, reachability, loops) look at every step even when some are malformed.
+  .superRefine(checkJourneyGraph, onAnyObject)
+  .meta({
+    id: 'JourneyDefinition',
+    description:
+      'A journey: how users enter, when they leave, and the graph of steps they move through from `start`. ' +
+      'Unknown fields are rejected.',
+  });
+
+// Added after the declaration because the example is typed by this very schema.
+z.globalRegistry.add(JourneyDefinitionSchema, {
+  ...z.globalRegistry.get(JourneyDefinitionSchema),
+  examples: [exampleJourney],
+});
+
+/** A journey after validation, with defaults filled in. */
+export type JourneyDefinition = z.infer<typeof JourneyDefinitionSchema>;
+/** A journey as authored (defaults may be left out). */
+export type JourneyDefinitionInput = z.input<typeof JourneyDefinitionSchema>;
