@@ -1,9 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createApiKeysRepository } from '@journey/mongo';
 import type { AppDeps } from './deps.js';
+import { authPlugin } from './plugins/auth.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerSwagger } from './plugins/swagger.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
 
 /** The Fastify instance every plugin of the API is registered on. */
@@ -20,7 +23,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  const apiKeys = createApiKeysRepository(deps.mongo.db);
+  await apiKeys.ensureIndexes();
+  // Before any route, so every route (and its config) is seen by the auth hooks.
+  await app.register(authPlugin, { apiKeys, adminApiKey: deps.config.ADMIN_API_KEY });
   await registerSwagger(app);
   await app.register(healthRoutes, { deps });
+  await app.register(apiKeyRoutes, { apiKeys });
   return app;
 }

@@ -39,9 +39,13 @@ export function registerErrorHandler(app: App): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'body';
-      const details = error.validation.map((issue) => {
+      const details = error.validation.flatMap((issue) => {
         const path = dotted(issue.instancePath);
-        return { path: path ? `${where}.${path}` : where, message: issue.message ?? 'is invalid' };
+        const at = path ? `${where}.${path}` : where;
+        // zod reports unknown fields at the object that holds them; the contract names each field instead.
+        const unknownKeys = issue.keyword === 'unrecognized_keys' ? issue.params.keys : undefined;
+        if (Array.isArray(unknownKeys)) return unknownKeys.map((key) => ({ path: `${at}.${String(key)}`, message: 'is not an accepted field' }));
+        return [{ path: at, message: issue.message ?? 'is invalid' }];
       });
       return reply.code(400).send({ error: `Invalid request ${where}`, details } satisfies ErrorBody);
     }

@@ -31,5 +31,11 @@ export async function registerSwagger(app: App): Promise<void> {
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // The docs are public: clients read them before they hold a key, and they carry no data.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+    });
+    await docs.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  });
 }

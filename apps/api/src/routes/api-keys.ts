@@ -1,0 +1,71 @@
+import { ApiKeyScopeSchema, type ApiKeysRepository } from '@journey/mongo';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { HttpError } from '../plugins/error-handler.js';
+import { errorResponses } from '../schemas/error.js';
+
+const ScopeSchema = ApiKeyScopeSchema.describe('admin: journeys, users, keys; ingest: events, user attributes; ops: queue stats').meta({
+  id: 'ApiKeyScope',
+  examples: ['ingest'],
+});
+
+const ApiKeyIdSchema = z.string().min(1).max(100).describe('The id returned when the key was created').meta({ examples: ['key_Zq3xN8c0Kf1rT2vW'] });
+
+const CreateApiKeyBodySchema = z
+  .strictObject({
+    scope: ScopeSchema,
+    name: z.string().trim().min(1).max(100).describe('What the key is for, for people reading the key list'),
+  })
+  .meta({ id: 'CreateApiKeyRequest', examples: [{ scope: 'ingest', name: 'web app events' }] });
+
+const CreatedApiKeySchema = z
+  .object({
+    id: ApiKeyIdSchema,
+    key: z.string().describe('The key itself: shown only in this answer, store it now'),
+    scope: ScopeSchema,
+    name: z.string(),
+  })
+  .meta({
+    id: 'CreatedApiKey',
+    examples: [{ id: 'key_Zq3xN8c0Kf1rT2vW', key: 'je_ingest_3nVd0m9yq2bTQ7cW1xJk5sLr8fZp4aHe6uGi0oNcYtE', scope: 'ingest', name: 'web app events' }],
+  });
+
+// No component id here: @fastify/swagger expands params into OpenAPI parameters and cannot follow a $ref.
+const ApiKeyParamsSchema = z.strictObject({ id: ApiKeyIdSchema });
+
+/** Minting and revoking scoped keys (admin only). Keys are never listed or read back: only their hashes are stored. */
+export const apiKeyRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeysRepository }> = async (app, { apiKeys }) => {
+  app.post(
+    '/v1/api-keys',
+    {
+      config: { scopes: ['admin'] },
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Creates a key; the key is in this answer only',
+        body: CreateApiKeyBodySchema,
+        response: { 201: CreatedApiKeySchema, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const { id, key, scope, name } = await apiKeys.create(request.body);
+      return reply.code(201).send({ id, key, scope, name });
+    },
+  );
+
+  app.delete(
+    '/v1/api-keys/:id',
+    {
+      config: { scopes: ['admin'] },
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Revokes a key; revoking a revoked key again is a no-op',
+        params: ApiKeyParamsSchema,
+        response: { 204: z.null().describe('Revoked'), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await apiKeys.revoke(request.params.id))) throw new HttpError(404, `API key ${request.params.id} not found`);
+      return reply.code(204).send(null);
+    },
+  );
+};
