@@ -122,3 +122,6 @@ export { messageId } from './engine/message-id.js';
 export { frequencyCapWindowStart, isFrequencyCapped } from './engine/frequency-cap.js';
 export { allowedSendTime } from './engine/send-time.js';
 export { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent } from './engine/entry.js';
+
+export { EventIdSchema, IngestRecordSchema, UserEventInputSchema, UserIdSchema } from './event/schema.js';
+export type { IngestRecord, UserEventInput } from './event/schema.js';

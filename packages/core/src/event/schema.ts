@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { JsonObjectSchema } from '../data/json.js';
+
+/**
+ * A user id as apps send it. `|` is reserved: it separates the fields of a due-set member in Redis, and
+ * keeping ids free of it keeps those members compact (no escaping). Control characters are refused too.
+ */
+export const UserIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[^|\u0000-\u001f\u007f]+$/, 'must not contain "|" or control characters')
+  .meta({ id: 'UserId', description: 'The app\'s id for the user (1-128 characters, no "|").', examples: ['user-42'] });
+
+/** An app's event id, used for de-duplication. */
+export const EventIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .meta({ description: 'Your id for the event: an event id posted twice (within the de-duplication window) is processed once.' });
+
+/** A user event as apps post it (`POST /v1/events`). */
+export const UserEventInputSchema = z
+  .strictObject({
+    id: EventIdSchema.optional(),
+    userId: UserIdSchema,
+    name: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+    time: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with Z or an offset' }).optional(),
+    properties: JsonObjectSchema.optional(),
+  })
+  .meta({
+    id: 'UserEvent',
+    description: 'One user event. Without `id` the engine assigns one (and cannot de-duplicate it); without `time`, the time it was accepted.',
+    examples: [{ id: 'evt-1001', userId: 'user-42', name: 'purchased', time: '2026-11-22T09:30:00Z', properties: { item: 'T-shirt', price: 19.5 } }],
+  });
+
+export type UserEventInput = z.infer<typeof UserEventInputSchema>;
+
+/**
+ * What the event partitions carry, in the order the app sent it: every change to a user's journeys goes
+ * through the user's partition, so one worker applies them in order (docs/architecture.md).
+ */
+export const IngestRecordSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('event'),
+    id: z.string().min(1),
+    userId: UserIdSchema,
+    name: z.string().min(1),
+    /** Epoch ms the event happened (the app's `time`, else when it was accepted). */
+    time: z.number().int(),
+    properties: JsonObjectSchema,
+  }),
+  z.strictObject({ type: z.literal('attributes'), id: z.string().min(1), userId: UserIdSchema, time: z.number().int() }),
+  z.strictObject({
+    type: z.literal('enter'),
+    id: z.string().min(1),
+    userId: UserIdSchema,
+    journeyId: z.string().min(1),
+    time: z.number().int(),
+  }),
+]);
+
+export type IngestRecord = z.infer<typeof IngestRecordSchema>;
