@@ -1,1 +1,34 @@
 export { createRedis, connectRedis, pingRedis, redisServerVersion } from './connection.js';
+
+export { createKeys, fnv1a32, DEFAULT_DUE_SHARDS, DEFAULT_EVENT_PARTITIONS, PREFIX_PATTERN } from './keys.js';
+export type { BatchRef, DueBranch, DueSetRef, Keys, KeysOptions } from './keys.js';
+export { crc16, hashTagOf, keySlot } from './key-slot.js';
+export { KEY_ID_PATTERN, KeyIdSchema, MEMBER_SEPARATOR, STREAM_ID_PATTERN, TOKEN_PATTERN, TokenSchema, UserIdSchema } from './ids.js';
+export { decodeDueMember, encodeDueMember, MEMBER_BUDGET_BYTES } from './members.js';
+export type { DueMember } from './members.js';
+
+export {
+  BadScriptArgumentsError,
+  BatchExistsError,
+  CrossSlotError,
+  errorFromScriptCode,
+  InvalidInputError,
+  LockNotHeldError,
+  RedisStoreError,
+  SCRIPT_CODES,
+  UnexpectedReplyError,
+} from './errors.js';
+export type { RedisStoreErrorCode, ScriptCodeName } from './errors.js';
+export { loadScript, runScript, SCRIPT_FILES } from './scripts.js';
+export type { LoadedScript, ScriptName } from './scripts.js';
+
+export { createEventsStream, DEFAULT_DEDUP_WINDOW_SECONDS, StreamEventSchema } from './events-stream.js';
+export type { AcceptResult, EventsStream, StreamEntry, StreamEvent } from './events-stream.js';
+export { createDueSchedule, MAX_BATCH_SIZE } from './due-schedule.js';
+export type { CarvedBatch, DueSchedule, DueSetEntry, ShardBacklog, StaleBatch } from './due-schedule.js';
+export { createBranchLock, LOCK_OUTCOMES } from './branch-lock.js';
+export type { BranchLock, BranchLockTarget, TakeLockResult } from './branch-lock.js';
+export { createStats, STAT_COUNTERS } from './stats.js';
+export type { Counters, JourneyStats, Stats, StatCounter, StatIncrement, StepStats } from './stats.js';
+export { createSubscriptions } from './subscriptions.js';
+export type { Subscriptions } from './subscriptions.js';

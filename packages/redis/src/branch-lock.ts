@@ -1,0 +1,78 @@
+import type { Redis } from 'ioredis';
+import { InvalidInputError, UnexpectedReplyError } from './errors.js';
+import { TOKEN_PATTERN } from './ids.js';
+import type { Keys } from './keys.js';
+import { runScript } from './scripts.js';
+
+/**
+ * The branch lock of one user entry (journey, user, entry): its value is the token of the branch that
+ * owns the entry now. A step takes it with compare-and-set from the token it expects to its own token;
+ * racing branches expect the same token, so exactly one wins. Ownership is checked inside Lua only.
+ * There is no release: the next step takes the lock over from our token. The TTL must outlast the
+ * longest wait of the journey, or a waiting user finds the key gone and is reported `lost`.
+ */
+
+export const LOCK_OUTCOMES = { LOST: 0, ACQUIRED: 1, RESUME: 2 } as const;
+
+export type TakeLockResult =
+  /** The lock was the expected token (or absent for a first step) and is ours now: run the step. */
+  | { status: 'acquired' }
+  /** The lock already holds our token: a retry of this step; resume idempotently. */
+  | { status: 'resume' }
+  /** Another branch owns the entry (`current` = its token), or the key is gone (`current` = null): do nothing. */
+  | { status: 'lost'; current: string | null };
+
+export interface BranchLockTarget {
+  journeyId: string;
+  userId: string;
+  entryId: string;
+}
+
+export interface BranchLock {
+  /** `expectedToken` "" means the entry's first step: the lock must not exist yet. */
+  take(target: BranchLockTarget, tokens: { expectedToken: string; ownToken: string }, ttlMs: number): Promise<TakeLockResult>;
+  /** Re-arms the TTL; only the holder of `ownToken` can. Throws LockNotHeldError (unrecoverable) otherwise. */
+  extend(target: BranchLockTarget, ownToken: string, ttlMs: number): Promise<void>;
+  /** The current token, or null. */
+  current(target: BranchLockTarget): Promise<string | null>;
+}
+
+export function createBranchLock(redis: Redis, keys: Keys): BranchLock {
+  const keyOf = (target: BranchLockTarget) => keys.branchLock(target.journeyId, target.userId, target.entryId);
+
+  return {
+    async take(target, { expectedToken, ownToken }, ttlMs) {
+      if (expectedToken !== '') token('expected token', expectedToken);
+      token('own token', ownToken);
+      if (ownToken === expectedToken) throw new InvalidInputError('own token must differ from the expected token', { ownToken });
+      ttl(ttlMs);
+      const reply = await runScript(redis, 'takeBranchLock', [keyOf(target)], [expectedToken, ownToken, ttlMs]);
+      if (!Array.isArray(reply)) throw new UnexpectedReplyError({ script: 'takeBranchLock', reply });
+      const [code, current] = reply as unknown[];
+      if (code === LOCK_OUTCOMES.ACQUIRED && current === ownToken) return { status: 'acquired' };
+      if (code === LOCK_OUTCOMES.RESUME && current === ownToken) return { status: 'resume' };
+      if (code === LOCK_OUTCOMES.LOST && (current === undefined || typeof current === 'string')) return { status: 'lost', current: current ?? null };
+      throw new UnexpectedReplyError({ script: 'takeBranchLock', reply });
+    },
+
+    async extend(target, ownToken, ttlMs) {
+      token('own token', ownToken);
+      ttl(ttlMs);
+      const key = keyOf(target);
+      const reply = await runScript(redis, 'extendBranchLock', [key], [ownToken, ttlMs]);
+      if (reply !== 1) throw new UnexpectedReplyError({ script: 'extendBranchLock', reply });
+    },
+
+    async current(target) {
+      return redis.get(keyOf(target));
+    },
+  };
+}
+
+function token(name: string, value: string): void {
+  if (!TOKEN_PATTERN.test(value)) throw new InvalidInputError(`${name} must be 1 to 64 letters, digits, "_", "-" or "."`, { [name]: value });
+}
+
+function ttl(value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidInputError('lock ttlMs must be a positive integer', { ttlMs: value });
+}

@@ -1,0 +1,216 @@
+import { InvalidInputError } from './errors.js';
+import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './ids.js';
+
+/**
+ * The ONE place Redis keys and BullMQ names are built (docs/architecture.md, "Stores and what they own").
+ *
+ *   {p:ev:N}:stream                      stream of partition N's accepted events
+ *   {p:ev:N}:dedup:<userId>|<eventId>    client event id seen (string, EX window); scoped by user so the
+ *                                        outcome does not depend on which users share a partition
+ *   {p:due:S}:<journey>:<version>:<step>:<second>   due set: members waiting for that branch and second
+ *   {p:due:S}:index                      sorted set of shard S's due set keys, scored by their second
+ *   {p:due:S}:batch:<batchId>            set of up to 200 members carved for one batch job
+ *   {p:due:S}:batches                    sorted set of unfinished batch keys, scored by carve time (ms)
+ *   p:lock:<journey>:<userId>:<entryId>  branch lock (single key)
+ *   p:subs:<userId>                      muted message types (single key)
+ *   p:stats:<journey>:<version>          counters hash (single key)
+ *
+ * Keys a script touches together start with the same hash tag `{...}` (the first one counts, so braces
+ * inside a user id later in the key are harmless). Due-set keys have 4 parts after the tag, batch keys
+ * 2 and the index / batches 1, so they can never collide.
+ */
+
+export const DEFAULT_EVENT_PARTITIONS = 16;
+export const DEFAULT_DUE_SHARDS = 16;
+
+/** Prefixes become BullMQ queue names, which must not contain ":". */
+export const PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export interface KeysOptions {
+  /** Event stream partitions (fixed for a deployment: changing it re-homes users). */
+  eventPartitions?: number;
+  /** Due-set shards (fixed for a deployment, like eventPartitions). */
+  dueShards?: number;
+}
+
+/** The branch a user waits on: a step of one journey version. */
+export interface DueBranch {
+  journeyId: string;
+  version: number;
+  stepId: string;
+}
+
+/** One due set: the users of one shard waiting on one branch for one second. */
+export interface DueSetRef {
+  shard: number;
+  branch: DueBranch;
+  /** Epoch seconds. */
+  dueSecond: number;
+}
+
+/** One carved batch: where it came from, plus a nonce making its key unique. */
+export interface BatchRef extends DueSetRef {
+  nonce: string;
+}
+
+const NONCE_PATTERN = /^[A-Za-z0-9]{1,32}$/;
+const ID = '[A-Za-z0-9_-]{1,64}';
+const INT = '(0|[1-9][0-9]{0,15})';
+
+export interface Keys {
+  readonly prefix: string;
+  readonly eventPartitions: number;
+  readonly dueShards: number;
+  /** BullMQ queue names; each carries its own hash tag, so every queue works on Redis Cluster. */
+  readonly queues: { readonly drain: string; readonly dispatch: string; readonly schedule: string };
+
+  eventPartitionOf(userId: string): number;
+  dueShardOf(userId: string): number;
+
+  eventStream(partition: number): string;
+  eventDedup(partition: number, userId: string, eventId: string): string;
+
+  dueSet(ref: DueSetRef): string;
+  dueIndex(shard: number): string;
+  batch(ref: BatchRef): string;
+  batches(shard: number): string;
+  /** Parses a due index member back; undefined if it is not a due-set key of this prefix. */
+  parseDueSet(key: string): DueSetRef | undefined;
+  /** Parses a batches member back; undefined if it is not a batch key of this prefix. */
+  parseBatch(key: string): BatchRef | undefined;
+
+  branchLock(journeyId: string, userId: string, entryId: string): string;
+  subscriptions(userId: string): string;
+  stats(journeyId: string, version: number): string;
+
+  /** Drain job id of a partition: one drain per partition at a time (BullMQ rejects integer ids). */
+  drainJobId(partition: number): string;
+  /** Batch job id (BullMQ rejects ":" in custom ids): deterministic, so re-enqueueing is a no-op. */
+  batchJobId(ref: BatchRef): string;
+}
+
+/** 32-bit FNV-1a of the UTF-8 bytes: stable across processes and versions, cheap, well spread. */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
+  if (!PREFIX_PATTERN.test(prefix)) {
+    throw new InvalidInputError(`key prefix must be 1 to 64 letters, digits, "_" or "-"`, { prefix });
+  }
+  const eventPartitions = countOption('eventPartitions', options.eventPartitions ?? DEFAULT_EVENT_PARTITIONS);
+  const dueShards = countOption('dueShards', options.dueShards ?? DEFAULT_DUE_SHARDS);
+
+  const partitionTag = (partition: number) => `{${prefix}:ev:${checkIndex('partition', partition, eventPartitions)}}`;
+  const shardTag = (shard: number) => `{${prefix}:due:${checkIndex('shard', shard, dueShards)}}`;
+  const branchPart = (branch: DueBranch) =>
+    `${keyId('journeyId', branch.journeyId)}:${version(branch.version)}:${keyId('stepId', branch.stepId)}`;
+  const batchId = (ref: BatchRef) => {
+    if (!NONCE_PATTERN.test(ref.nonce)) throw new InvalidInputError('batch nonce must be 1 to 32 letters or digits', { nonce: ref.nonce });
+    // "." separates the parts: it is in none of them, and BullMQ job ids may not contain ":".
+    const { journeyId, version: journeyVersion, stepId } = ref.branch;
+    return `${keyId('journeyId', journeyId)}.${version(journeyVersion)}.${keyId('stepId', stepId)}.${second(ref.dueSecond)}.${ref.nonce}`;
+  };
+
+  // The prefix matched PREFIX_PATTERN, so it holds no regex metacharacters.
+  const dueSetPattern = new RegExp(`^\\{${prefix}:due:${INT}\\}:(${ID}):${INT}:(${ID}):${INT}$`);
+  const batchPattern = new RegExp(`^\\{${prefix}:due:${INT}\\}:batch:(${ID})\\.${INT}\\.(${ID})\\.${INT}\\.([A-Za-z0-9]{1,32})$`);
+
+  const keys: Keys = {
+    prefix,
+    eventPartitions,
+    dueShards,
+    queues: { drain: `{${prefix}-drain}`, dispatch: `{${prefix}-dispatch}`, schedule: `{${prefix}-schedule}` },
+
+    eventPartitionOf: (userId) => fnv1a32(userId) % eventPartitions,
+    dueShardOf: (userId) => fnv1a32(userId) % dueShards,
+
+    eventStream: (partition) => `${partitionTag(partition)}:stream`,
+    eventDedup: (partition, userId, eventId) => {
+      if (eventId.length === 0) throw new InvalidInputError('event id must not be empty');
+      return `${partitionTag(partition)}:dedup:${userIdPart(userId)}|${eventId}`;
+    },
+
+    dueSet: (ref) => `${shardTag(ref.shard)}:${branchPart(ref.branch)}:${second(ref.dueSecond)}`,
+    dueIndex: (shard) => `${shardTag(shard)}:index`,
+    batch: (ref) => `${shardTag(ref.shard)}:batch:${batchId(ref)}`,
+    batches: (shard) => `${shardTag(shard)}:batches`,
+
+    parseDueSet: (key) => {
+      const match = dueSetPattern.exec(key);
+      if (!match) return undefined;
+      const [, shard, journeyId, versionText, stepId, dueSecond] = match;
+      const ref = { shard: Number(shard), branch: { journeyId: journeyId!, version: Number(versionText), stepId: stepId! }, dueSecond: Number(dueSecond) };
+      return isRefInRange(ref, dueShards) ? ref : undefined;
+    },
+    parseBatch: (key) => {
+      const match = batchPattern.exec(key);
+      if (!match) return undefined;
+      const [, shard, journeyId, versionText, stepId, dueSecond, nonce] = match;
+      const ref = {
+        shard: Number(shard),
+        branch: { journeyId: journeyId!, version: Number(versionText), stepId: stepId! },
+        dueSecond: Number(dueSecond),
+        nonce: nonce!,
+      };
+      return isRefInRange(ref, dueShards) ? ref : undefined;
+    },
+
+    // The journey id (no ":") comes first and the entry id (no ":") last, so a ":" in the user id is unambiguous.
+    branchLock: (journeyId, userId, entryId) => {
+      if (!TOKEN_PATTERN.test(entryId)) throw new InvalidInputError('entry id must be 1 to 64 letters, digits, "_", "-" or "."', { entryId });
+      return `${prefix}:lock:${keyId('journeyId', journeyId)}:${userIdPart(userId)}:${entryId}`;
+    },
+    subscriptions: (userId) => `${prefix}:subs:${userIdPart(userId)}`,
+    stats: (journeyId, journeyVersion) => `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}`,
+
+    drainJobId: (partition) => `ev-${checkIndex('partition', partition, eventPartitions)}`,
+    batchJobId: (ref) => `batch-${checkIndex('shard', ref.shard, dueShards)}-${batchId(ref)}`,
+  };
+  return Object.freeze(keys);
+}
+
+function countOption(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 1024) {
+    throw new InvalidInputError(`${name} must be an integer from 1 to 1024`, { [name]: value });
+  }
+  return value;
+}
+
+function checkIndex(name: string, value: number, count: number): number {
+  if (!Number.isInteger(value) || value < 0 || value >= count) {
+    throw new InvalidInputError(`${name} must be an integer from 0 to ${count - 1}`, { [name]: value });
+  }
+  return value;
+}
+
+function keyId(name: string, value: string): string {
+  if (!KEY_ID_PATTERN.test(value)) throw new InvalidInputError(`${name} must be 1 to 64 letters, digits, "_" or "-"`, { [name]: value });
+  return value;
+}
+
+function version(value: number): number {
+  if (!VersionSchema.safeParse(value).success) throw new InvalidInputError('journey version must be a non-negative integer', { version: value });
+  return value;
+}
+
+function second(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidInputError('due second must be a non-negative integer (epoch seconds)', { dueSecond: value });
+  return value;
+}
+
+function userIdPart(userId: string): string {
+  if (!UserIdSchema.safeParse(userId).success) {
+    throw new InvalidInputError('user id must be 1 to 256 characters without "|"', { userId });
+  }
+  return userId;
+}
+
+function isRefInRange(ref: DueSetRef, dueShards: number): boolean {
+  return ref.shard < dueShards && Number.isSafeInteger(ref.branch.version) && Number.isSafeInteger(ref.dueSecond);
+}

@@ -1,0 +1,105 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBranchLock, type BranchLockTarget } from '../src/branch-lock.js';
+import { BadScriptArgumentsError, InvalidInputError, LockNotHeldError } from '../src/errors.js';
+import { runScript } from '../src/scripts.js';
+import { closeAll, connect, freshKeys } from './helpers.js';
+
+let redis: Redis;
+beforeAll(async () => {
+  redis = await connect();
+});
+afterAll(closeAll);
+
+const target: BranchLockTarget = { journeyId: 'j1', userId: 'user:1', entryId: 'e1' };
+const DAY = 86_400_000;
+
+describe('branch lock', () => {
+  it('the first step takes an absent lock; a second "first step" loses to it', async () => {
+    const keys = freshKeys();
+    const lock = createBranchLock(redis, keys);
+    expect(await lock.take(target, { expectedToken: '', ownToken: 's1' }, DAY)).toEqual({ status: 'acquired' });
+    expect(await lock.current(target)).toBe('s1');
+    expect(await lock.take(target, { expectedToken: '', ownToken: 's1x' }, DAY)).toEqual({ status: 'lost', current: 's1' });
+    const ttl = await redis.pttl(keys.branchLock('j1', 'user:1', 'e1'));
+    expect(ttl).toBeGreaterThan(DAY - 5_000);
+    expect(ttl).toBeLessThanOrEqual(DAY);
+  });
+
+  it('racing branches expecting the same token: exactly one acquires; its retry resumes; the losers stay lost', async () => {
+    const keys = freshKeys();
+    const connections = await Promise.all(Array.from({ length: 4 }, () => connect()));
+    await createBranchLock(redis, keys).take(target, { expectedToken: '', ownToken: 'await' }, DAY);
+
+    const contenders = Array.from({ length: 12 }, (_, index) => `path${index}`);
+    const results = await Promise.all(
+      contenders.map((own, index) => createBranchLock(connections[index % 4]!, keys).take(target, { expectedToken: 'await', ownToken: own }, DAY)),
+    );
+    const winners = contenders.filter((_, index) => results[index]?.status === 'acquired');
+    expect(winners).toHaveLength(1);
+    const winner = winners[0]!;
+    for (const [index, result] of results.entries()) {
+      if (contenders[index] !== winner) expect(result).toEqual({ status: 'lost', current: winner });
+    }
+
+    const lock = createBranchLock(redis, keys);
+    expect(await lock.take(target, { expectedToken: 'await', ownToken: winner }, DAY)).toEqual({ status: 'resume' });
+    const loser = contenders.find((own) => own !== winner)!;
+    expect(await lock.take(target, { expectedToken: 'await', ownToken: loser }, DAY)).toEqual({ status: 'lost', current: winner });
+    // The next step of the winner takes over from the winner's token.
+    expect(await lock.take(target, { expectedToken: winner, ownToken: 'next' }, DAY)).toEqual({ status: 'acquired' });
+    expect(await lock.current(target)).toBe('next');
+  });
+
+  it('is lost, not taken, when a token is expected but the key is gone', async () => {
+    const lock = createBranchLock(redis, freshKeys());
+    expect(await lock.take(target, { expectedToken: 's1', ownToken: 's2' }, DAY)).toEqual({ status: 'lost', current: null });
+    expect(await lock.current(target)).toBeNull();
+  });
+
+  it('locks each (journey, user, entry) on its own', async () => {
+    const lock = createBranchLock(redis, freshKeys());
+    for (const other of [{ ...target, entryId: 'e2' }, { ...target, userId: 'user:2' }, { ...target, journeyId: 'j2' }, target]) {
+      expect(await lock.take(other, { expectedToken: '', ownToken: 's1' }, DAY)).toEqual({ status: 'acquired' });
+    }
+  });
+
+  it('only the holder extends it', async () => {
+    const keys = freshKeys();
+    const lock = createBranchLock(redis, keys);
+    const key = keys.branchLock(target.journeyId, target.userId, target.entryId);
+    await lock.take(target, { expectedToken: '', ownToken: 's1' }, 10_000);
+    await lock.extend(target, 's1', DAY);
+    expect(await redis.pttl(key)).toBeGreaterThan(DAY - 5_000);
+
+    const error = await lock.extend(target, 'intruder', 50).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LockNotHeldError);
+    expect(error).toMatchObject({ code: 'LOCK_NOT_HELD', unrecoverable: true });
+    expect(await redis.get(key)).toBe('s1');
+    expect(await redis.pttl(key)).toBeGreaterThan(DAY - 5_000);
+    await expect(createBranchLock(redis, freshKeys()).extend(target, 's1', DAY)).rejects.toThrow(LockNotHeldError);
+  });
+
+  it('a resume re-arms the TTL', async () => {
+    const keys = freshKeys();
+    const lock = createBranchLock(redis, keys);
+    await lock.take(target, { expectedToken: '', ownToken: 's1' }, 10_000);
+    expect(await lock.take(target, { expectedToken: '', ownToken: 's1' }, DAY)).toEqual({ status: 'resume' });
+    expect(await redis.pttl(keys.branchLock(target.journeyId, target.userId, target.entryId))).toBeGreaterThan(DAY - 5_000);
+  });
+
+  it('refuses malformed tokens and TTLs, in TypeScript and in Lua', async () => {
+    const keys = freshKeys();
+    const lock = createBranchLock(redis, keys);
+    await expect(lock.take(target, { expectedToken: '', ownToken: '' }, DAY)).rejects.toThrow(InvalidInputError);
+    await expect(lock.take(target, { expectedToken: 'a', ownToken: 'a' }, DAY)).rejects.toThrow(InvalidInputError);
+    await expect(lock.take(target, { expectedToken: 'a|b', ownToken: 'c' }, DAY)).rejects.toThrow(InvalidInputError);
+    await expect(lock.take(target, { expectedToken: '', ownToken: 'c' }, 0)).rejects.toThrow(InvalidInputError);
+    const key = keys.branchLock(target.journeyId, target.userId, target.entryId);
+    for (const args of [['', '', '1000'], ['a', 'a', '1000'], ['', 'b', '0'], ['', 'b', '1.5'], ['', 'b']]) {
+      await expect(runScript(redis, 'takeBranchLock', [key], args)).rejects.toThrow(BadScriptArgumentsError);
+    }
+    await expect(runScript(redis, 'extendBranchLock', [key], ['', '1000'])).rejects.toThrow(BadScriptArgumentsError);
+    expect(await redis.exists(key)).toBe(0);
+  });
+});

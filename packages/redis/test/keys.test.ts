@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../src/errors.js';
+import { crc16, hashTagOf, keySlot } from '../src/key-slot.js';
+import { createKeys, fnv1a32, type BatchRef, type DueSetRef } from '../src/keys.js';
+import { decodeDueMember, encodeDueMember } from '../src/members.js';
+import { loadScript, SCRIPT_FILES, type ScriptName } from '../src/scripts.js';
+
+const keys = createKeys('jrn');
+const branch = { journeyId: 'j_1', version: 3, stepId: 'welcome' };
+const due: DueSetRef = { shard: 5, branch, dueSecond: 1_700_000_000 };
+const batch: BatchRef = { ...due, nonce: 'a1b2c3d4e5f6' };
+
+describe('keys', () => {
+  it('builds the layout of docs/architecture.md', () => {
+    expect(keys.eventStream(7)).toBe('{jrn:ev:7}:stream');
+    expect(keys.eventDedup(7, 'user-1', 'evt-9')).toBe('{jrn:ev:7}:dedup:user-1|evt-9');
+    expect(keys.dueSet(due)).toBe('{jrn:due:5}:j_1:3:welcome:1700000000');
+    expect(keys.dueIndex(5)).toBe('{jrn:due:5}:index');
+    expect(keys.batch(batch)).toBe('{jrn:due:5}:batch:j_1.3.welcome.1700000000.a1b2c3d4e5f6');
+    expect(keys.batches(5)).toBe('{jrn:due:5}:batches');
+    expect(keys.branchLock('j_1', 'user:1', 'e-1')).toBe('jrn:lock:j_1:user:1:e-1');
+    expect(keys.subscriptions('user-1')).toBe('jrn:subs:user-1');
+    expect(keys.stats('j_1', 3)).toBe('jrn:stats:j_1:3');
+  });
+
+  it('keys touched by one script share their hash tag and cluster slot', () => {
+    const groups: Record<ScriptName, string[]> = {
+      acceptEvents: [keys.eventStream(3), keys.eventDedup(3, 'u1', 'a'), keys.eventDedup(3, 'u{x}2', 'b')],
+      scheduleDue: [keys.dueSet(due), keys.dueIndex(due.shard)],
+      carveBatch: [keys.dueSet(due), keys.dueIndex(due.shard), keys.batch(batch), keys.batches(due.shard)],
+      finishBatch: [keys.batch(batch), keys.batches(batch.shard)],
+      takeBranchLock: [keys.branchLock('j', 'u', 'e')],
+      extendBranchLock: [keys.branchLock('j', 'u', 'e')],
+    };
+    for (const [script, group] of Object.entries(groups)) {
+      expect(new Set(group.map(hashTagOf)).size, script).toBe(1);
+      expect(new Set(group.map(keySlot)).size, script).toBe(1);
+    }
+    // Different partitions and shards are spread over the cluster, not piled into one slot.
+    const slots = new Set(Array.from({ length: 16 }, (_, shard) => keySlot(keys.dueIndex(shard))));
+    expect(slots.size).toBe(16);
+  });
+
+  it('computes cluster slots like Redis (CLUSTER KEYSLOT)', () => {
+    expect(crc16(Buffer.from('123456789'))).toBe(0x31c3);
+    expect(keySlot('foo')).toBe(12182);
+    expect(keySlot('{user1000}.following')).toBe(keySlot('{user1000}.followers'));
+    expect(hashTagOf('a{}b')).toBe('a{}b');
+    expect(hashTagOf('x{tag}y{other}')).toBe('tag');
+  });
+
+  it('hashes users to partitions and shards stably (FNV-1a)', () => {
+    expect(fnv1a32('')).toBe(0x811c9dc5);
+    expect(fnv1a32('a')).toBe(0xe40c292c);
+    expect(keys.eventPartitionOf('user-42')).toBe(fnv1a32('user-42') % 16);
+    const eight = createKeys('jrn', { eventPartitions: 8, dueShards: 4 });
+    const partitions = new Set<number>();
+    const shards = new Set<number>();
+    for (let index = 0; index < 500; index++) {
+      partitions.add(eight.eventPartitionOf(`u${index}`));
+      shards.add(eight.dueShardOf(`u${index}`));
+    }
+    expect([...partitions].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect([...shards].sort()).toEqual([0, 1, 2, 3]);
+    expect(() => eight.eventStream(8)).toThrow(InvalidInputError);
+    expect(() => eight.dueIndex(-1)).toThrow(InvalidInputError);
+  });
+
+  it('parses due-set and batch keys back, and nothing else', () => {
+    expect(keys.parseDueSet(keys.dueSet(due))).toEqual(due);
+    expect(keys.parseBatch(keys.batch(batch))).toEqual(batch);
+    expect(keys.parseDueSet(keys.batch(batch))).toBeUndefined();
+    expect(keys.parseBatch(keys.dueSet(due))).toBeUndefined();
+    expect(keys.parseDueSet(keys.dueIndex(5))).toBeUndefined();
+    expect(keys.parseDueSet(createKeys('other').dueSet(due))).toBeUndefined();
+    expect(keys.parseDueSet('{jrn:due:16}:j:1:s:1')).toBeUndefined();
+    expect(keys.parseDueSet('{jrn:due:1}:j:01:s:1')).toBeUndefined();
+  });
+
+  it('refuses values that would make keys ambiguous', () => {
+    expect(() => createKeys('a:b')).toThrow(InvalidInputError);
+    expect(() => createKeys('{a}')).toThrow(InvalidInputError);
+    expect(() => createKeys('p', { dueShards: 0 })).toThrow(InvalidInputError);
+    expect(() => keys.eventDedup(0, 'a|b', 'e')).toThrow(InvalidInputError);
+    expect(() => keys.dueSet({ ...due, branch: { ...branch, journeyId: 'a:b' } })).toThrow(InvalidInputError);
+    expect(() => keys.dueSet({ ...due, dueSecond: 1.5 })).toThrow(InvalidInputError);
+    expect(() => keys.branchLock('j', 'u', 'e:1')).toThrow(InvalidInputError);
+    expect(() => keys.subscriptions('')).toThrow(InvalidInputError);
+    expect(() => keys.subscriptions('a|b')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', unrecoverable: true }));
+  });
+
+  it('names BullMQ queues and jobs the way BullMQ accepts', () => {
+    for (const name of Object.values(keys.queues)) {
+      expect(name).not.toContain(':');
+      expect(name).toMatch(/^\{jrn-[a-z]+\}$/);
+    }
+    expect(keys.drainJobId(3)).toBe('ev-3');
+    expect(keys.batchJobId(batch)).toBe('batch-5-j_1.3.welcome.1700000000.a1b2c3d4e5f6');
+    expect(keys.batchJobId(batch)).not.toContain(':');
+  });
+});
+
+describe('due members', () => {
+  it('round-trips the compact format', () => {
+    const member = { userId: 'user:7', entryId: '1700000000000-0', expectedToken: 't4', ownToken: 't5' };
+    expect(encodeDueMember(member)).toBe('user:7|1700000000000-0|t4|t5');
+    expect(decodeDueMember('user:7|1700000000000-0|t4|t5')).toEqual(member);
+    expect(decodeDueMember('u|e||t1')).toEqual({ userId: 'u', entryId: 'e', expectedToken: '', ownToken: 't1' });
+  });
+
+  it('rejects what it could not have written', () => {
+    expect(() => encodeDueMember({ userId: 'a|b', entryId: 'e', expectedToken: '', ownToken: 't' })).toThrow(InvalidInputError);
+    expect(() => encodeDueMember({ userId: 'a', entryId: 'e', expectedToken: 't', ownToken: 't' })).toThrow(InvalidInputError);
+    expect(() => encodeDueMember({ userId: 'a', entryId: '', expectedToken: '', ownToken: 't' })).toThrow(InvalidInputError);
+    for (const raw of ['', 'u|e|t', 'u|e|t1|t2|x', '|e||t', 'u|e|t|', 'u|e:1||t', 'u|e|t|t']) {
+      expect(decodeDueMember(raw), raw).toBeUndefined();
+    }
+  });
+});
+
+describe('script files', () => {
+  it('load with includes resolved, and document KEYS, ARGV and returns', () => {
+    for (const name of Object.keys(SCRIPT_FILES) as ScriptName[]) {
+      const script = loadScript(name);
+      expect(script.lua, name).not.toContain('@include');
+      expect(script.lua, name).toMatch(/KEYS\[1\]/);
+      expect(script.lua, name).toMatch(/Returns/);
+      expect(script.sha).toMatch(/^[0-9a-f]{40}$/);
+    }
+    expect(loadScript('carveBatch').numberOfKeys).toBe(4);
+    expect(loadScript('acceptEvents').numberOfKeys).toBeUndefined();
+    expect(loadScript('carveBatch').lua).toContain('local function toInteger');
+  });
+});
