@@ -1,25 +1,22 @@
+import { IngestRecordSchema, type IngestRecord } from '@journey/core';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import { InvalidInputError, UnexpectedReplyError } from './errors.js';
-import { STREAM_ID_PATTERN, UserIdSchema } from './ids.js';
+import { STREAM_ID_PATTERN } from './ids.js';
 import type { Keys } from './keys.js';
 import { runScript } from './scripts.js';
 
 /**
- * The event streams: one per partition, users hashed to partitions, so one user's events keep their
- * order while partitions drain in parallel. An accepted event stays in its stream until its drain
- * acknowledges it; nothing trims unprocessed entries.
+ * The event streams: one per partition, users hashed to partitions, so one user's records (events,
+ * attribute changes, api entries) keep their order while partitions drain in parallel. An accepted record
+ * stays in its stream until its drain acknowledges it; nothing trims unprocessed entries.
+ * A record is stored as JSON in field "e" and read back through core's IngestRecordSchema.
  */
 
-/** An event as stored in the stream (field "e", JSON). `time` is epoch ms; `id` is the client's event id. */
-export const StreamEventSchema = z.object({
-  id: z.string().min(1).max(256).optional(),
-  userId: UserIdSchema,
-  name: z.string().min(1).max(256),
-  time: z.number().int().min(0),
-  properties: z.record(z.string(), z.json()),
-});
-export type StreamEvent = z.infer<typeof StreamEventSchema>;
+/** One record to append; `deduplicate` when `record.id` is the client's own id (not one the engine assigned). */
+export interface AcceptInput {
+  record: IngestRecord;
+  deduplicate: boolean;
+}
 
 export const DEFAULT_DEDUP_WINDOW_SECONDS = 24 * 60 * 60;
 
@@ -28,15 +25,15 @@ export type AcceptResult =
   | { status: 'duplicate'; partition: number };
 
 /** A stream entry read back: the event, or why it could not be read (the drain skips and reports it). */
-export type StreamEntry = { streamId: string; ok: true; event: StreamEvent } | { streamId: string; ok: false; error: string; raw: unknown };
+export type StreamEntry = { streamId: string; ok: true; record: IngestRecord } | { streamId: string; ok: false; error: string; raw: unknown };
 
 export interface EventsStream {
   /**
-   * Accepts events: per partition, one script de-duplicates client ids and appends the rest, in order.
-   * Results are in input order. An event whose client `id` was accepted within the window (for the same
-   * user) is a duplicate and not appended. Events without an id are never de-duplicated.
+   * Accepts records: per partition, one script de-duplicates client ids and appends the rest, in order.
+   * Results are in input order. A record marked `deduplicate` whose id was accepted within the window (for the
+   * same user) is a duplicate and not appended; other records are never de-duplicated.
    */
-  accept(events: readonly StreamEvent[], options?: { dedupWindowSeconds?: number }): Promise<AcceptResult[]>;
+  accept(inputs: readonly AcceptInput[], options?: { dedupWindowSeconds?: number }): Promise<AcceptResult[]>;
   /** Up to `count` entries of a partition after `after` (exclusive; from the start when omitted), oldest first. */
   read(partition: number, options?: { after?: string; count?: number }): Promise<StreamEntry[]>;
   /** Removes the entries up to and including `upTo` once they are applied; returns how many were removed. */
@@ -47,42 +44,42 @@ export interface EventsStream {
 
 export function createEventsStream(redis: Redis, keys: Keys): EventsStream {
   return {
-    async accept(events, options = {}) {
+    async accept(inputs, options = {}) {
       const window = options.dedupWindowSeconds ?? DEFAULT_DEDUP_WINDOW_SECONDS;
       if (!Number.isInteger(window) || window < 1) throw new InvalidInputError('dedupWindowSeconds must be a positive integer', { window });
 
-      // Everything is validated before anything is written: a bad event fails the call, not half of it.
-      const stored = events.map((event, index) => {
-        const parsed = StreamEventSchema.safeParse(event);
+      // Everything is validated before anything is written: a bad record fails the call, not half of it.
+      const stored = inputs.map((input, index) => {
+        const parsed = IngestRecordSchema.safeParse(input.record);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
-          throw new InvalidInputError(`event ${index} cannot be stored: ${issue?.path.join('.')} ${issue?.message ?? 'invalid'}`, { index });
+          throw new InvalidInputError(`record ${index} cannot be stored: ${issue?.path.join('.')} ${issue?.message ?? 'invalid'}`, { index });
         }
-        return parsed.data;
+        return { record: parsed.data, deduplicate: input.deduplicate };
       });
       const byPartition = new Map<number, number[]>();
-      stored.forEach((event, index) => {
-        const partition = keys.eventPartitionOf(event.userId);
+      stored.forEach(({ record }, index) => {
+        const partition = keys.eventPartitionOf(record.userId);
         const indexes = byPartition.get(partition);
         if (indexes) indexes.push(index);
         else byPartition.set(partition, [index]);
       });
 
-      const results: AcceptResult[] = new Array(events.length);
+      const results: AcceptResult[] = new Array(inputs.length);
       await Promise.all(
         [...byPartition].map(async ([partition, indexes]) => {
           const dedupKeys: string[] = [];
           const dedupSlot = new Map<string, number>();
           const args: (string | number)[] = [window, indexes.length];
           for (const index of indexes) {
-            const event = stored[index]!;
+            const { record, deduplicate } = stored[index]!;
             let slot = 0;
-            if (event.id !== undefined) {
-              const key = keys.eventDedup(partition, event.userId, event.id);
+            if (deduplicate) {
+              const key = keys.eventDedup(partition, record.userId, record.id);
               slot = dedupSlot.get(key) ?? dedupKeys.push(key);
               dedupSlot.set(key, slot);
             }
-            args.push(slot, JSON.stringify(event));
+            args.push(slot, JSON.stringify(record));
           }
           const reply = await runScript(redis, 'acceptEvents', [keys.eventStream(partition), ...dedupKeys], args);
           if (!Array.isArray(reply) || reply.length !== indexes.length) throw new UnexpectedReplyError({ script: 'acceptEvents', reply });
@@ -112,9 +109,9 @@ export function createEventsStream(redis: Redis, keys: Keys): EventsStream {
         } catch {
           return { streamId: id, ok: false, error: 'field "e" is not JSON', raw };
         }
-        const parsed = StreamEventSchema.safeParse(json);
+        const parsed = IngestRecordSchema.safeParse(json);
         return parsed.success
-          ? { streamId: id, ok: true, event: parsed.data }
+          ? { streamId: id, ok: true, record: parsed.data }
           : { streamId: id, ok: false, error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), raw };
       });
     },

@@ -22,8 +22,8 @@ export type { RedisStoreErrorCode, ScriptCodeName } from './errors.js';
 export { loadScript, runScript, SCRIPT_FILES } from './scripts.js';
 export type { LoadedScript, ScriptName } from './scripts.js';
 
-export { createEventsStream, DEFAULT_DEDUP_WINDOW_SECONDS, StreamEventSchema } from './events-stream.js';
-export type { AcceptResult, EventsStream, StreamEntry, StreamEvent } from './events-stream.js';
+export { createEventsStream, DEFAULT_DEDUP_WINDOW_SECONDS } from './events-stream.js';
+export type { AcceptInput, AcceptResult, EventsStream, StreamEntry } from './events-stream.js';
 export { createDueSchedule, MAX_BATCH_SIZE } from './due-schedule.js';
 export type { CarvedBatch, DueSchedule, DueSetEntry, ShardBacklog, StaleBatch } from './due-schedule.js';
 export { createBranchLock, LOCK_OUTCOMES } from './branch-lock.js';

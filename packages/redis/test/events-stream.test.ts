@@ -2,7 +2,7 @@ import { eventually } from '@journey/embedded/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadScriptArgumentsError, InvalidInputError } from '../src/errors.js';
-import { createEventsStream, type StreamEvent } from '../src/events-stream.js';
+import { createEventsStream, type AcceptInput } from '../src/events-stream.js';
 import { runScript } from '../src/scripts.js';
 import { closeAll, connect, freshKeys, keysOf } from './helpers.js';
 
@@ -12,17 +12,25 @@ beforeAll(async () => {
 });
 afterAll(closeAll);
 
-const event = (userId: string, name: string, id?: string): StreamEvent => ({
-  ...(id === undefined ? {} : { id }),
-  userId,
-  name,
-  time: 1_700_000_000_000,
-  properties: { item: 'book', price: 12.5, tags: ['a'], nested: { ok: true, none: null } },
+let generated = 0;
+/** An event record; with `id` it is the client's (de-duplicated), without one the engine assigns one. */
+const event = (userId: string, name: string, id?: string): AcceptInput => ({
+  record: {
+    type: 'event',
+    id: id ?? `gen-${++generated}`,
+    userId,
+    name,
+    time: 1_700_000_000_000,
+    properties: { item: 'book', price: 12.5, tags: ['a'], nested: { ok: true, none: null } },
+  },
+  deduplicate: id !== undefined,
 });
+const records = (inputs: AcceptInput[]) => inputs.map((input) => input.record);
+type EventRecord = { name: string; userId: string };
 
 async function readAll(stream: ReturnType<typeof createEventsStream>, partition: number) {
   const entries = await stream.read(partition, { count: 10_000 });
-  return entries.map((entry) => (entry.ok ? entry.event : entry));
+  return entries.map((entry) => (entry.ok ? entry.record : entry));
 }
 
 describe('events stream: accept', () => {
@@ -34,7 +42,7 @@ describe('events stream: accept', () => {
     const partition = keys.eventPartitionOf('u1');
     expect(results.map((result) => result.status)).toEqual(['accepted', 'accepted', 'accepted']);
     expect(results.every((result) => result.partition === partition)).toBe(true);
-    expect(await readAll(stream, partition)).toEqual(events);
+    expect(await readAll(stream, partition)).toEqual(records(events));
     const ids = results.map((result) => (result.status === 'accepted' ? result.streamId : ''));
     expect([...ids].sort((a, b) => compareIds(a, b))).toEqual(ids);
   });
@@ -46,7 +54,7 @@ describe('events stream: accept', () => {
     expect(first.map((result) => result.status)).toEqual(['accepted', 'duplicate', 'accepted', 'duplicate']);
     const second = await stream.accept([event('u1', 'b-again', 'y'), event('u1', 'd', 'z')]);
     expect(second.map((result) => result.status)).toEqual(['duplicate', 'accepted']);
-    expect((await readAll(stream, keys.eventPartitionOf('u1'))).map((each) => (each as StreamEvent).name)).toEqual(['a', 'b', 'd']);
+    expect((await readAll(stream, keys.eventPartitionOf('u1'))).map((each) => (each as EventRecord).name)).toEqual(['a', 'b', 'd']);
   });
 
   it('never de-duplicates events without an id, and scopes ids by user', async () => {
@@ -74,7 +82,7 @@ describe('events stream: accept', () => {
       what: 'dedup key expiry',
       timeoutMs: 5_000,
     });
-    expect((await readAll(stream, partition)).map((each) => (each as StreamEvent).name)).toEqual(['a', 'b', 'b2']);
+    expect((await readAll(stream, partition)).map((each) => (each as EventRecord).name)).toEqual(['a', 'b', 'b2']);
   });
 
   it('groups a batch by partition and answers in input order', async () => {
@@ -82,12 +90,12 @@ describe('events stream: accept', () => {
     const stream = createEventsStream(redis, keys);
     const events = Array.from({ length: 200 }, (_, index) => event(`user-${index % 37}`, `n${index}`, index % 50 === 0 ? 'dup' : `id${index}`));
     const results = await stream.accept(events);
-    events.forEach((each, index) => expect(results[index]?.partition).toBe(keys.eventPartitionOf(each.userId)));
+    events.forEach((each, index) => expect(results[index]?.partition).toBe(keys.eventPartitionOf(each.record.userId)));
     // Per user, the stream holds that user's events in the order they were sent.
     for (let partition = 0; partition < 4; partition++) {
-      const stored = (await readAll(stream, partition)) as StreamEvent[];
+      const stored = (await readAll(stream, partition)) as EventRecord[];
       for (const user of new Set(stored.map((each) => each.userId))) {
-        const sent = events.filter((each, index) => each.userId === user && results[index]?.status === 'accepted');
+        const sent = records(events.filter((each, index) => each.record.userId === user && results[index]?.status === 'accepted'));
         expect(stored.filter((each) => each.userId === user)).toEqual(sent);
       }
     }
@@ -153,7 +161,7 @@ describe('events stream: read and acknowledge', () => {
     const keys = freshKeys({ eventPartitions: 1 });
     const stream = createEventsStream(redis, keys);
     await redis.xadd(keys.eventStream(0), '*', 'e', 'not json');
-    await redis.xadd(keys.eventStream(0), '*', 'e', JSON.stringify({ userId: 'u', name: 'x' }));
+    await redis.xadd(keys.eventStream(0), '*', 'e', JSON.stringify({ type: 'event', id: 'x', userId: 'u', name: 'x', properties: {} }));
     await redis.xadd(keys.eventStream(0), '*', 'other', '1');
     await stream.accept([event('u', 'fine')]);
     const entries = await stream.read(0);
