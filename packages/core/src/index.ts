@@ -125,3 +125,4 @@ export { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent 
 
 export { EventIdSchema, IngestRecordSchema, UserEventInputSchema, UserIdSchema } from './event/schema.js';
 export type { IngestRecord, UserEventInput } from './event/schema.js';
+export { entryIdFor, EXIT_TOKEN, parseStepToken, stepToken } from './engine/token.js';
