@@ -2,12 +2,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDe
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createApiKeysRepository } from '@journey/mongo';
+import { createJourneysRepository } from '@journey/mongo';
 import type { AppDeps } from './deps.js';
 import { authPlugin } from './plugins/auth.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerSwagger } from './plugins/swagger.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
+import { journeyRoutes } from './routes/journeys.js';
 
 /** The Fastify instance every plugin of the API is registered on. */
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -30,5 +32,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await registerSwagger(app);
   await app.register(healthRoutes, { deps });
   await app.register(apiKeyRoutes, { apiKeys });
+  const journeys = createJourneysRepository(deps.mongo.db);
+  await journeys.ensureIndexes();
+  await app.register(journeyRoutes, { journeys });
   return app;
 }

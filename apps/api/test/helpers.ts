@@ -1,4 +1,4 @@
-import { readEnv, createLogger } from '@journey/config';
+import { readEnv, createLogger, type Config } from '@journey/config';
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo } from '@journey/mongo';
 import { connectRedis } from '@journey/redis';
@@ -9,10 +9,10 @@ import type { AppDeps } from '../src/deps.js';
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
 /** An API on the real servers of this run, with its own database and key prefix. */
-export async function testApp(overrides: { redis?: Redis } = {}): Promise<{ app: App; deps: AppDeps; close: () => Promise<void> }> {
+export async function testApp(overrides: { redis?: Redis; config?: Partial<Config> } = {}): Promise<{ app: App; deps: AppDeps; close: () => Promise<void> }> {
   const { redisUrl, mongoUri } = testServers();
   const env = readEnv({ ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', REDIS_PREFIX: uniqueName('t') });
-  const config = { ...env, REDIS_URL: redisUrl, MONGODB_URI: mongoUri, MONGODB_DB: uniqueName('api') };
+  const config = { ...env, REDIS_URL: redisUrl, MONGODB_URI: mongoUri, MONGODB_DB: uniqueName('api'), ...overrides.config };
   const mongo = await connectMongo(mongoUri, config.MONGODB_DB);
   const redis = overrides.redis ?? (await connectRedis(redisUrl, 'command'));
   const deps: AppDeps = { config, logger: createLogger({ name: 'api-test', level: 'silent' }), mongo, redis };

@@ -52,6 +52,10 @@ export function registerErrorHandler(app: App): void {
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).send({ error: error.message, ...(error.details ? { details: error.details } : {}) } satisfies ErrorBody);
     }
+    // A validator that recursed out of stack on a deeply nested body: Fastify marks it a 500, but the input is at fault.
+    if (error instanceof RangeError && error.validationContext) {
+      return reply.code(400).send({ error: `Request ${error.validationContext} is nested too deeply` } satisfies ErrorBody);
+    }
     const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
     if (known) return reply.code(known.status).send({ error: known.message } satisfies ErrorBody);
     if (error instanceof SyntaxError) return reply.code(400).send({ error: 'Request body is not valid JSON' } satisfies ErrorBody);

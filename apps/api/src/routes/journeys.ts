@@ -1,0 +1,248 @@
+import { JourneyDefinitionSchema, validateJourney, type JourneyDefinition } from '@journey/core';
+import {
+  definitionDepthIssue,
+  unstorableFields,
+  type Journey,
+  type JourneysRepository,
+  type JourneySummary,
+  type JourneyVersionEntry,
+  type JourneyWriteResult,
+} from '@journey/mongo';
+import type { FastifyReply } from 'fastify';
+import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/types/schema.js';
+import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { HttpError } from '../plugins/error-handler.js';
+import { errorResponses } from '../schemas/error.js';
+import {
+  CreatedJourneySchema,
+  IfMatchHeadersSchema,
+  JourneyListSchema,
+  JourneyParamsSchema,
+  JourneySchema,
+  JourneySummarySchema,
+  JourneyVersionParamsSchema,
+  JourneyVersionSchema,
+  ListJourneysQuerySchema,
+  type JourneyBody,
+  type JourneySummaryBody,
+  type JourneyVersionBody,
+} from '../schemas/journeys.js';
+
+// ---- the journey body ---------------------------------------------------------------------------
+
+/**
+ * The body of create and PUT IS a journey document, so it is checked by the core's own validation: every
+ * problem at once, at paths from the document root (`steps.wait.duration`), with the core's wording. Depth is
+ * checked first because validation recurses; field names MongoDB cannot store are reported with the rest.
+ */
+function checkJourneyBody(body: unknown): { value: JourneyDefinition } | { error: HttpError } {
+  const tooDeep = definitionDepthIssue(body);
+  if (tooDeep) return { error: new HttpError(400, 'Invalid journey', [tooDeep]) };
+  const validation = validateJourney(body);
+  const issues = [...(validation.ok ? [] : validation.issues), ...unstorableFields(body)];
+  if (!validation.ok || issues.length > 0) return { error: new HttpError(400, 'Invalid journey', issues) };
+  return { value: validation.journey };
+}
+
+/**
+ * The validator compiler of create and PUT: the body goes through `checkJourneyBody`, params, query and headers
+ * through their zod schemas as everywhere else. Generic because Fastify types a route's compiler by the whole
+ * route schema, while at run time it is called once per part with that part's schema.
+ */
+function journeyBodyValidator<S>(route: FastifyRouteSchemaDef<S>): FastifyValidationResult {
+  if (route.httpPart === 'body') return checkJourneyBody;
+  const { schema } = route;
+  if (!(schema instanceof z.core.$ZodType)) throw new TypeError(`${route.method} ${route.url}: the ${route.httpPart} schema is not a zod schema`);
+  return validatorCompiler({ ...route, schema });
+}
+
+// ---- shaping answers ----------------------------------------------------------------------------
+
+/** The result of a change, or the HttpError the contract gives its miss. */
+function changed(result: JourneyWriteResult): Journey {
+  if (result.ok) return result.journey;
+  switch (result.reason) {
+    case 'not_found':
+      throw new HttpError(404, result.message);
+    case 'conflict':
+      throw new HttpError(409, result.message);
+    case 'invalid':
+      throw new HttpError(400, result.message, result.issues);
+  }
+}
+
+function withEtag(reply: FastifyReply, journey: { revision: number }): FastifyReply {
+  return reply.header('etag', `"${journey.revision}"`);
+}
+
+function summaryBody(journey: Journey | JourneySummary): JourneySummaryBody {
+  return {
+    id: journey.id,
+    name: journey.name,
+    status: journey.status,
+    activeVersion: journey.activeVersion,
+    latestVersion: journey.latestVersion,
+    draftVersion: 'draft' in journey ? (journey.draft?.version ?? null) : journey.draftVersion,
+    revision: journey.revision,
+    createdAt: journey.createdAt.toISOString(),
+    updatedAt: journey.updatedAt.toISOString(),
+  };
+}
+
+function versionBody(entry: JourneyVersionEntry): JourneyVersionBody {
+  return {
+    version: entry.version,
+    status: entry.status,
+    publishedAt: entry.publishedAt?.toISOString() ?? null,
+    updatedAt: entry.updatedAt.toISOString(),
+    definition: entry.definition,
+  };
+}
+
+function journeyBody(journey: Journey, versions: JourneyVersionEntry[]): JourneyBody {
+  const { draft } = journey;
+  return {
+    ...summaryBody(journey),
+    draft: draft ? { version: draft.version, updatedAt: draft.updatedAt.toISOString(), definition: draft.definition } : null,
+    versions: versions.map(versionBody),
+  };
+}
+
+// ---- routes -------------------------------------------------------------------------------------
+
+const tags = ['journeys'];
+const config = { scopes: ['admin'] } as const;
+
+/** Journey definitions, their versions and lifecycle (admin keys). */
+export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository }> = async (app, { journeys }) => {
+  // The API speaks JSON only: Fastify's default text/plain parser would hand these routes a string (a confusing
+  // 400); without it such a body is a 415. Parsers are encapsulated, so this holds for this plugin's routes.
+  app.removeContentTypeParser('text/plain');
+
+  app.post(
+    '/v1/journeys',
+    {
+      config,
+      validatorCompiler: journeyBodyValidator,
+      schema: {
+        tags,
+        summary: 'Creates a journey whose draft (version 1) is the body',
+        body: JourneyDefinitionSchema,
+        response: { 201: CreatedJourneySchema, ...errorResponses(400, 401, 403, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const journey = changed(await journeys.create(request.body));
+      // A new journey always holds its draft, version 1.
+      return withEtag(reply, journey)
+        .code(201)
+        .send({ id: journey.id, version: journey.draft?.version ?? 1, status: journey.status });
+    },
+  );
+
+  app.get(
+    '/v1/journeys',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Lists journeys, newest first',
+        querystring: ListJourneysQuerySchema,
+        response: { 200: JourneyListSchema, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const { journeys: page, nextCursor } = await journeys.list(request.query);
+      return { items: page.map(summaryBody), nextCursor };
+    },
+  );
+
+  app.get(
+    '/v1/journeys/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Reads a journey with its draft and every version',
+        description: 'The `ETag` header carries the revision: send it back as `If-Match` to change only what you read.',
+        params: JourneyParamsSchema,
+        response: { 200: JourneySchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const found = await journeys.history(request.params.id);
+      if (!found) throw new HttpError(404, `Journey ${request.params.id} not found`);
+      return withEtag(reply, found.journey).send(journeyBody(found.journey, found.versions));
+    },
+  );
+
+  app.get(
+    '/v1/journeys/:id/versions/:version',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Reads one version of a journey: a published one or the pending draft',
+        params: JourneyVersionParamsSchema,
+        response: { 200: JourneyVersionSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { id, version } = request.params;
+      const found = await journeys.versionEntry(id, version);
+      if (!found) throw new HttpError(404, `Journey ${id} has no version ${version}`);
+      return versionBody(found.entry);
+    },
+  );
+
+  app.put(
+    '/v1/journeys/:id',
+    {
+      config,
+      validatorCompiler: journeyBodyValidator,
+      schema: {
+        tags,
+        summary: 'Replaces the draft, or opens a new draft version of an active or paused journey',
+        description:
+          'The journey keeps running its active version until the draft is published. With `If-Match: <revision>` ' +
+          'the change applies only if nobody changed the journey since that revision; a lost race is a 409 either way.',
+        params: JourneyParamsSchema,
+        headers: IfMatchHeadersSchema,
+        body: JourneyDefinitionSchema,
+        response: { 200: JourneySummarySchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const journey = changed(await journeys.saveDraft(request.params.id, request.body, { expectedRevision: request.headers['if-match'] }));
+      return withEtag(reply, journey).send(summaryBody(journey));
+    },
+  );
+
+  const moves = [
+    { name: 'publish', summary: 'Validates the draft and makes it the version new entries use; the journey becomes active' },
+    { name: 'pause', summary: 'Stops new entries and moves of an active journey until it is resumed' },
+    { name: 'resume', summary: 'Runs a paused journey again' },
+    { name: 'archive', summary: 'Ends a journey for good (from draft, active or paused)' },
+  ] as const;
+  for (const { name, summary } of moves) {
+    app.post(
+      `/v1/journeys/:id/${name}`,
+      {
+        config,
+        schema: {
+          tags,
+          summary,
+          description: 'A move the lifecycle does not allow from the current status is a 409 naming that status.',
+          params: JourneyParamsSchema,
+          headers: IfMatchHeadersSchema,
+          response: { 200: JourneySummarySchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const journey = changed(await journeys[name](request.params.id, { expectedRevision: request.headers['if-match'] }));
+        return withEtag(reply, journey).send(summaryBody(journey));
+      },
+    );
+  }
+};

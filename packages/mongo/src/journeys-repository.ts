@@ -1,0 +1,533 @@
+import { randomBytes } from 'node:crypto';
+import {
+  JourneyDefinitionSchema,
+  JsonObjectSchema,
+  validateJourney,
+  type JourneyDefinition,
+  type JsonObject,
+  type ValidationIssue,
+} from '@journey/core';
+import { MongoServerError, type Db, type Filter } from 'mongodb';
+import { z } from 'zod';
+
+// ---- public shapes ------------------------------------------------------------------------------
+
+export const JOURNEY_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
+export const JourneyStatusSchema = z.enum(JOURNEY_STATUSES);
+export type JourneyStatus = z.infer<typeof JourneyStatusSchema>;
+
+/**
+ * How a version relates to the journey now: `draft` is the pending, editable version; `active` the one new
+ * entries use while the journey runs; `published` that same version while the journey is paused or archived;
+ * `superseded` an older published version (users who entered on it still finish on it).
+ */
+export const JOURNEY_VERSION_STATUSES = ['draft', 'active', 'published', 'superseded'] as const;
+export type JourneyVersionStatus = (typeof JOURNEY_VERSION_STATUSES)[number];
+
+const JOURNEY_ID_PATTERN = /^jrn_[0-9a-f]{20}$/;
+export const JourneyIdSchema = z.string().regex(JOURNEY_ID_PATTERN, 'must be a journey id like "jrn_0123456789abcdef0123"');
+
+/**
+ * Deepest nesting of a definition that is stored (objects and arrays both count). MongoDB refuses documents
+ * nested deeper than 100 levels and the definition sits two levels down; validating deeper input would also
+ * risk the stack, so callers check this before anything recursive looks at the input.
+ */
+export const MAX_DEFINITION_DEPTH = 64;
+
+export interface JourneyDraft {
+  version: number;
+  /** As last saved: it was valid then, and is validated again when published. */
+  definition: JsonObject;
+  updatedAt: Date;
+}
+
+export interface Journey {
+  id: string;
+  /** The name of the latest saved definition (the draft's, while there is one). */
+  name: string;
+  status: JourneyStatus;
+  /** The version new entries use; null until the first publish. */
+  activeVersion: number | null;
+  /** The highest published version, 0 before the first publish; a new draft is always `latestVersion + 1`. */
+  latestVersion: number;
+  draft: JourneyDraft | null;
+  /** Incremented by every write: the optimistic-concurrency token (`If-Match` / `ETag` at the HTTP edge). */
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A journey without its draft's definition: what lists show. */
+export type JourneySummary = Omit<Journey, 'draft'> & { draftVersion: number | null };
+
+/** A published, immutable version: what the engine runs. */
+export interface JourneyVersion {
+  journeyId: string;
+  version: number;
+  definition: JourneyDefinition;
+  publishedAt: Date;
+}
+
+/** One line of a journey's history: a published version or the pending draft. */
+export interface JourneyVersionEntry {
+  version: number;
+  status: JourneyVersionStatus;
+  definition: JourneyDefinition | JsonObject;
+  /** null for the draft. */
+  publishedAt: Date | null;
+  updatedAt: Date;
+}
+
+/** Expected misses come back as values; the HTTP edge maps them to 404 / 409 / 400. */
+export type JourneyWriteResult =
+  | { ok: true; journey: Journey }
+  | { ok: false; reason: 'not_found'; message: string }
+  | { ok: false; reason: 'conflict'; message: string }
+  | { ok: false; reason: 'invalid'; message: string; issues: ValidationIssue[] };
+
+export interface WriteOptions {
+  /** The revision the caller based the change on; a different current revision is a conflict. */
+  expectedRevision?: number;
+}
+
+export interface ListJourneysQuery {
+  status?: JourneyStatus;
+  limit: number;
+  /** A `nextCursor` from an earlier page; check it with `JourneyCursorSchema` first. */
+  cursor?: string;
+}
+
+export interface JourneysRepository {
+  /** Idempotent: safe on every start. */
+  ensureIndexes(): Promise<void>;
+  /** Stores a new journey whose draft (version 1) is `definition`. */
+  create(definition: JourneyDefinition): Promise<JourneyWriteResult>;
+  get(id: string): Promise<Journey | null>;
+  /** Newest first. */
+  list(query: ListJourneysQuery): Promise<{ journeys: JourneySummary[]; nextCursor: string | null }>;
+  /** The journey and every version: published ones oldest first, then the pending draft. */
+  history(id: string): Promise<{ journey: Journey; versions: JourneyVersionEntry[] } | null>;
+  /** A published version or the pending draft, as in `history`. */
+  versionEntry(id: string, version: number): Promise<{ journey: Journey; entry: JourneyVersionEntry } | null>;
+  /** A published version, for the engine; null for drafts, unknown journeys and unpublished numbers. */
+  findPublishedVersion(id: string, version: number): Promise<JourneyVersion | null>;
+  /** Replaces the draft, or opens draft version `latestVersion + 1` when the journey has none. Not on archived journeys. */
+  saveDraft(id: string, definition: JourneyDefinition, options?: WriteOptions): Promise<JourneyWriteResult>;
+  /** Validates the draft, freezes it as a version and makes it the active one; the journey becomes active. */
+  publish(id: string, options?: WriteOptions): Promise<JourneyWriteResult>;
+  pause(id: string, options?: WriteOptions): Promise<JourneyWriteResult>;
+  resume(id: string, options?: WriteOptions): Promise<JourneyWriteResult>;
+  /** Terminal: from draft, active or paused. */
+  archive(id: string, options?: WriteOptions): Promise<JourneyWriteResult>;
+}
+
+export interface JourneysRepositoryOptions {
+  /** Milliseconds since the epoch; tests inject a clock instead of waiting. */
+  now?: () => number;
+}
+
+// ---- stored documents ---------------------------------------------------------------------------
+
+const JOURNEYS = 'journeys';
+const VERSIONS = 'journey_versions';
+
+const StoredDraftSchema = z.object({
+  version: z.number().int().positive(),
+  // Tolerant on purpose: a draft stays readable (and fixable) even if the rules tighten after it was saved.
+  definition: JsonObjectSchema,
+  updatedAt: z.date(),
+});
+
+const JourneyDocumentSchema = z.object({
+  _id: JourneyIdSchema,
+  name: z.string(),
+  status: JourneyStatusSchema,
+  activeVersion: z.number().int().positive().nullable(),
+  draft: StoredDraftSchema.nullable(),
+  latestVersion: z.number().int().nonnegative(),
+  revision: z.number().int().nonnegative(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+type JourneyDocument = z.infer<typeof JourneyDocumentSchema>;
+/** What is written: the same fields, with the draft as validated (a JourneyDefinition is a JSON object). */
+type JourneyDocumentWrite = Omit<JourneyDocument, 'draft'> & {
+  draft: { version: number; definition: JourneyDefinition | JsonObject; updatedAt: Date } | null;
+};
+
+const JourneySummaryDocumentSchema = JourneyDocumentSchema.extend({
+  draft: StoredDraftSchema.pick({ version: true }).nullable(),
+});
+
+const VersionDocumentSchema = z.object({
+  _id: z.string(),
+  journeyId: JourneyIdSchema,
+  version: z.number().int().positive(),
+  // Strict: a published version is what the engine runs.
+  definition: JourneyDefinitionSchema,
+  /** The journey revision whose draft this was frozen from; guards the overwrite of a leftover (see publish). */
+  journeyRevision: z.number().int().nonnegative(),
+  publishedAt: z.date(),
+});
+interface VersionDocument {
+  _id: string;
+  journeyId: string;
+  version: number;
+  definition: JourneyDefinition;
+  journeyRevision: number;
+  publishedAt: Date;
+}
+
+/** A stored document that does not match its schema: a bug or a manual edit, never the client's fault. */
+export class CorruptJourneyDocumentError extends Error {
+  readonly code = 'CORRUPT_JOURNEY_DOCUMENT';
+  constructor(
+    readonly collection: string,
+    readonly id: unknown,
+    readonly issues: z.core.$ZodIssue[],
+  ) {
+    super(`Stored ${collection} document ${String(id)} is malformed: ${z.prettifyError(new z.ZodError(issues))}`);
+    this.name = 'CorruptJourneyDocumentError';
+  }
+}
+
+function readDocument<S extends z.ZodType>(schema: S, collection: string, stored: { _id?: unknown }): z.output<S> {
+  const parsed = schema.safeParse(stored);
+  if (!parsed.success) throw new CorruptJourneyDocumentError(collection, stored._id, parsed.error.issues);
+  return parsed.data;
+}
+
+function toJourney(doc: JourneyDocument): Journey {
+  const { _id, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+function versionId(journeyId: string, version: number): string {
+  return `${journeyId}:${version}`;
+}
+
+function statusOfPublished(journey: Journey, version: number): JourneyVersionStatus {
+  if (version !== journey.activeVersion) return 'superseded';
+  return journey.status === 'active' ? 'active' : 'published';
+}
+
+function draftEntry(draft: JourneyDraft): JourneyVersionEntry {
+  return { version: draft.version, status: 'draft', definition: draft.definition, publishedAt: null, updatedAt: draft.updatedAt };
+}
+
+function publishedEntry(journey: Journey, version: JourneyVersion): JourneyVersionEntry {
+  return {
+    version: version.version,
+    status: statusOfPublished(journey, version.version),
+    definition: version.definition,
+    publishedAt: version.publishedAt,
+    updatedAt: version.publishedAt,
+  };
+}
+
+// ---- storability --------------------------------------------------------------------------------
+
+/**
+ * Where `value` nests deeper than `MAX_DEFINITION_DEPTH` objects and arrays, or null. Iterative, so it is safe
+ * on any parsed JSON: check it before anything recursive (validation, the BSON encoder) sees the input.
+ */
+export function definitionDepthIssue(value: unknown): ValidationIssue | null {
+  const pending: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
+  while (pending.length > 0) {
+    const { value: current, path } = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (path.length >= MAX_DEFINITION_DEPTH) {
+      return { path: path.join('.'), message: `is nested too deeply: at most ${MAX_DEFINITION_DEPTH} levels of objects and arrays` };
+    }
+    for (const [key, child] of Object.entries(current)) pending.push({ value: child, path: [...path, key] });
+  }
+  return null;
+}
+
+/**
+ * What MongoDB-protocol servers refuse to store although it is valid JSON: field names starting with "$" or
+ * holding "." or NUL (FerretDB refuses all three), and nesting deeper than `MAX_DEFINITION_DEPTH`. Returned as
+ * validation issues at dotted paths so they reach the client as a 400, never as a failed write.
+ */
+export function unstorableFields(value: unknown): ValidationIssue[] {
+  const tooDeep = definitionDepthIssue(value);
+  if (tooDeep) return [tooDeep];
+  const issues: ValidationIssue[] = [];
+  const pending: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
+  while (pending.length > 0) {
+    const { value: current, path } = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    for (const [key, child] of Object.entries(current)) {
+      if (!Array.isArray(current) && (key.startsWith('$') || key.includes('.') || key.includes('\u0000'))) {
+        issues.push({ path: [...path, key].join('.'), message: `field name ${JSON.stringify(key)} cannot be stored: it must not start with "$" or contain "." or NUL` });
+      }
+      pending.push({ value: child, path: [...path, key] });
+    }
+  }
+  return issues.reverse();
+}
+
+// ---- list cursor --------------------------------------------------------------------------------
+
+interface CursorPosition {
+  createdAt: Date;
+  id: string;
+}
+
+const CursorPayloadSchema = z.tuple([z.number().int().nonnegative(), JourneyIdSchema]);
+
+function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify([position.createdAt.getTime(), position.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): CursorPosition | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null;
+  try {
+    const parsed = CursorPayloadSchema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return parsed.success ? { createdAt: new Date(parsed.data[0]), id: parsed.data[1] } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A list cursor as `list` hands them out (opaque to clients: the position after the last journey of a page). */
+export const JourneyCursorSchema = z.string().refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor from an earlier page of this list');
+
+// ---- one writer per journey per process --------------------------------------------------------
+
+const writeQueues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs the writes to one journey from this process one at a time. MongoDB alone would not need it: there a
+ * conditional single-document update re-checks its filter atomically, so of two writers from the same
+ * revision exactly one matches. FerretDB v1 (the embedded test and development server) does not: it reads the
+ * matching document, computes the new one and replaces it by `_id` without checking the filter again, so racing
+ * conditional updates can all "succeed" and the last one silently wins. Queuing here makes the compare-and-set
+ * hold for every write from one process on either server; across processes only MongoDB's guarantee applies.
+ */
+async function exclusive<T>(key: string, write: () => Promise<T>): Promise<T> {
+  const previous = writeQueues.get(key) ?? Promise.resolve();
+  const run = previous.then(write, write);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  writeQueues.set(key, tail);
+  void tail.then(() => {
+    if (writeQueues.get(key) === tail) writeQueues.delete(key);
+  });
+  return run;
+}
+
+// ---- the repository -----------------------------------------------------------------------------
+
+const notFound = (id: string): JourneyWriteResult => ({ ok: false, reason: 'not_found', message: `Journey ${id} not found` });
+const conflict = (message: string): JourneyWriteResult => ({ ok: false, reason: 'conflict', message });
+const lostRace = (id: string, revision: number): JourneyWriteResult =>
+  conflict(`Journey ${id} was changed by another request while this one ran (it is no longer at revision ${revision}); read it again and retry`);
+
+/** The moves that only change the status, and the statuses each may start from. */
+const STATUS_MOVES = {
+  pause: { from: ['active'], to: 'paused', rule: 'only an active journey can be paused' },
+  resume: { from: ['paused'], to: 'active', rule: 'only a paused journey can be resumed' },
+  archive: { from: ['draft', 'active', 'paused'], to: 'archived', rule: 'an archived journey is final' },
+} as const satisfies Record<string, { from: readonly JourneyStatus[]; to: JourneyStatus; rule: string }>;
+
+/**
+ * Journeys and their versions without multi-document transactions. Every state change is ONE conditional write
+ * on the journey document: the filter carries the revision the change was computed from and the update
+ * increments it, so of two racing writers exactly one wins and the other gets a conflict. The editable draft
+ * lives inside the journey document for that reason. Published versions live in `journey_versions` and never
+ * change once the journey refers to them. Writes to one journey from this process are also queued (see
+ * `exclusive`), because FerretDB does not make the conditional write atomic.
+ */
+export function createJourneysRepository(db: Db, options: JourneysRepositoryOptions = {}): JourneysRepository {
+  const journeys = db.collection<JourneyDocumentWrite>(JOURNEYS);
+  const versions = db.collection<VersionDocument>(VERSIONS);
+  const now = () => new Date((options.now ?? Date.now)());
+
+  async function get(id: string): Promise<Journey | null> {
+    const stored = await journeys.findOne({ _id: id });
+    return stored ? toJourney(readDocument(JourneyDocumentSchema, JOURNEYS, stored)) : null;
+  }
+
+  function toVersion(stored: VersionDocument): JourneyVersion {
+    const { journeyId, version, definition, publishedAt } = readDocument(VersionDocumentSchema, VERSIONS, stored);
+    return { journeyId, version, definition, publishedAt };
+  }
+
+  /** A published version of `journey`; a leftover of a lost publish race is not a version until the journey refers to it. */
+  async function findPublished(journey: Journey, version: number): Promise<JourneyVersion | null> {
+    if (version > journey.latestVersion) return null;
+    const stored = await versions.findOne({ _id: versionId(journey.id, version) });
+    return stored ? toVersion(stored) : null;
+  }
+
+  async function publishedVersions(journey: Journey): Promise<JourneyVersion[]> {
+    // Versions above latestVersion are leftovers of a publish that lost its race: not part of the history.
+    const stored = await versions.find({ journeyId: journey.id, version: { $lte: journey.latestVersion } }).sort({ version: 1 }).toArray();
+    return stored.map(toVersion);
+  }
+
+  /** Reads the journey and checks the caller's expected revision: the common start of every change. */
+  async function load(id: string, options: WriteOptions): Promise<{ ok: true; journey: Journey } | Exclude<JourneyWriteResult, { ok: true }>> {
+    const journey = await get(id);
+    if (!journey) return notFound(id);
+    if (options.expectedRevision !== undefined && options.expectedRevision !== journey.revision) {
+      return conflict(`Journey ${id} is at revision ${journey.revision}, not ${options.expectedRevision}: read it again and retry`);
+    }
+    return { ok: true, journey };
+  }
+
+  /** The one conditional write: applies `set` only if the journey is still at `basis.revision`. */
+  async function compareAndSet(basis: Journey, set: Partial<Omit<JourneyDocumentWrite, '_id' | 'revision' | 'createdAt'>>): Promise<JourneyWriteResult> {
+    const updated = await journeys.findOneAndUpdate(
+      { _id: basis.id, revision: basis.revision },
+      { $set: { ...set, updatedAt: now() }, $inc: { revision: 1 } },
+      { returnDocument: 'after' },
+    );
+    if (!updated) return lostRace(basis.id, basis.revision);
+    return { ok: true, journey: toJourney(readDocument(JourneyDocumentSchema, JOURNEYS, updated)) };
+  }
+
+  function refuseUnstorable(definition: JourneyDefinition): JourneyWriteResult | null {
+    const issues = unstorableFields(definition);
+    return issues.length > 0 ? { ok: false, reason: 'invalid', message: 'Invalid journey', issues } : null;
+  }
+
+  /** Keyed by database too: tests run many databases in one process. */
+  const exclusiveFor = <T>(id: string, write: () => Promise<T>) => exclusive(`${db.databaseName}/${id}`, write);
+
+  async function move(id: string, name: keyof typeof STATUS_MOVES, options: WriteOptions): Promise<JourneyWriteResult> {
+    const loaded = await load(id, options);
+    if (!loaded.ok) return loaded;
+    const { journey } = loaded;
+    const { from, to, rule } = STATUS_MOVES[name];
+    if (!(from as readonly JourneyStatus[]).includes(journey.status)) {
+      return conflict(`Cannot ${name} journey ${id}: it is ${journey.status}, and ${rule}`);
+    }
+    return compareAndSet(journey, { status: to });
+  }
+
+  async function saveDraft(id: string, definition: JourneyDefinition, options: WriteOptions): Promise<JourneyWriteResult> {
+    const loaded = await load(id, options);
+    if (!loaded.ok) return loaded;
+    const { journey } = loaded;
+    if (journey.status === 'archived') return conflict(`Cannot edit journey ${id}: it is archived, and an archived journey is final`);
+    // An active or paused journey keeps running its activeVersion; the edit becomes (or replaces) the next version.
+    const version = journey.draft?.version ?? journey.latestVersion + 1;
+    return compareAndSet(journey, { name: definition.name, draft: { version, definition, updatedAt: now() } });
+  }
+
+  async function publish(id: string, options: WriteOptions): Promise<JourneyWriteResult> {
+    const loaded = await load(id, options);
+    if (!loaded.ok) return loaded;
+    const { journey } = loaded;
+    if (journey.status === 'archived') return conflict(`Cannot publish journey ${id}: it is archived, and an archived journey is final`);
+    if (!journey.draft) {
+      return conflict(`Cannot publish journey ${id}: it is ${journey.status} and has no draft; PUT a new definition first`);
+    }
+    const validation = validateJourney(journey.draft.definition);
+    if (!validation.ok) return { ok: false, reason: 'invalid', message: `Journey ${id} has an invalid draft`, issues: validation.issues };
+    const refused = refuseUnstorable(validation.journey);
+    if (refused) return refused;
+
+    // (1) Freeze the draft as its version. The filter lets this overwrite only a leftover written from an
+    // older or the same revision (same revision = same draft): a leftover is never referenced, because the
+    // journey only refers to a version through step (2), which succeeds only at the revision it was built
+    // from. A stale publisher finds a newer leftover, its upsert hits the duplicate _id, and it stops here.
+    const version = journey.draft.version;
+    try {
+      await versions.replaceOne(
+        { _id: versionId(id, version), journeyRevision: { $lte: journey.revision } },
+        { journeyId: id, version, definition: validation.journey, journeyRevision: journey.revision, publishedAt: now() },
+        { upsert: true },
+      );
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === 11000) return lostRace(id, journey.revision);
+      throw error;
+    }
+    // (2) Point the journey at it, in one conditional write.
+    return compareAndSet(journey, { status: 'active', activeVersion: version, latestVersion: version, draft: null, name: validation.journey.name });
+  }
+
+  return {
+    async ensureIndexes() {
+      await journeys.createIndex({ createdAt: -1, _id: -1 }, { name: 'createdAt_id' });
+      await journeys.createIndex({ status: 1, createdAt: -1, _id: -1 }, { name: 'status_createdAt_id' });
+      await versions.createIndex({ journeyId: 1, version: 1 }, { unique: true, name: 'journeyId_version_unique' });
+    },
+
+    async create(definition) {
+      const refused = refuseUnstorable(definition);
+      if (refused) return refused;
+      const at = now();
+      const doc: JourneyDocumentWrite = {
+        _id: `jrn_${randomBytes(10).toString('hex')}`,
+        name: definition.name,
+        status: 'draft',
+        activeVersion: null,
+        draft: { version: 1, definition, updatedAt: at },
+        latestVersion: 0,
+        revision: 1,
+        createdAt: at,
+        updatedAt: at,
+      };
+      await journeys.insertOne(doc);
+      return { ok: true, journey: toJourney(readDocument(JourneyDocumentSchema, JOURNEYS, doc)) };
+    },
+
+    get,
+
+    async list({ status, limit, cursor }) {
+      const filter: Filter<JourneyDocumentWrite> = status ? { status } : {};
+      if (cursor !== undefined) {
+        const after = decodeCursor(cursor);
+        if (!after) throw new TypeError(`list: invalid cursor ${JSON.stringify(cursor)}; check it with JourneyCursorSchema`);
+        filter.$or = [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }];
+      }
+      const stored = await journeys
+        .find(filter, { projection: { 'draft.definition': 0 } })
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(limit + 1)
+        .toArray();
+      const page = stored.slice(0, limit).map((doc) => {
+        const { _id, draft, ...rest } = readDocument(JourneySummaryDocumentSchema, JOURNEYS, doc);
+        return { id: _id, ...rest, draftVersion: draft?.version ?? null };
+      });
+      const last = page.at(-1);
+      return { journeys: page, nextCursor: stored.length > limit && last ? encodeCursor(last) : null };
+    },
+
+    async history(id) {
+      const journey = await get(id);
+      if (!journey) return null;
+      const entries = (await publishedVersions(journey)).map((version) => publishedEntry(journey, version));
+      if (journey.draft) entries.push(draftEntry(journey.draft));
+      return { journey, versions: entries };
+    },
+
+    async versionEntry(id, version) {
+      const journey = await get(id);
+      if (!journey) return null;
+      if (journey.draft?.version === version) return { journey, entry: draftEntry(journey.draft) };
+      const published = await findPublished(journey, version);
+      return published ? { journey, entry: publishedEntry(journey, published) } : null;
+    },
+
+    async findPublishedVersion(id, version) {
+      const journey = await get(id);
+      return journey ? findPublished(journey, version) : null;
+    },
+
+    async saveDraft(id, definition, options = {}) {
+      const refused = refuseUnstorable(definition);
+      if (refused) return refused;
+      return exclusiveFor(id, () => saveDraft(id, definition, options));
+    },
+    publish: (id, options = {}) => exclusiveFor(id, () => publish(id, options)),
+    pause: (id, options = {}) => exclusiveFor(id, () => move(id, 'pause', options)),
+    resume: (id, options = {}) => exclusiveFor(id, () => move(id, 'resume', options)),
+    archive: (id, options = {}) => exclusiveFor(id, () => move(id, 'archive', options)),
+  };
+}
