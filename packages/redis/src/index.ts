@@ -32,3 +32,4 @@ export { createStats, STAT_COUNTERS } from './stats.js';
 export type { Counters, JourneyStats, Stats, StatCounter, StatIncrement, StepStats } from './stats.js';
 export { createSubscriptions } from './subscriptions.js';
 export type { Subscriptions } from './subscriptions.js';
+export { createDrainQueue, DrainJobSchema, type DrainJob, type DrainQueue } from './drain-queue.js';

@@ -1,0 +1,61 @@
+import { testServers } from '@journey/embedded/testing';
+import { Worker } from 'bullmq';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectRedis } from '../src/connection.js';
+import { createDrainQueue, DrainJobSchema } from '../src/drain-queue.js';
+import { freshKeys } from './helpers.js';
+
+const closers: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+});
+
+describe('drain queue', () => {
+  it('keeps one pending drain per partition however often it is asked', async () => {
+    const keys = freshKeys({ eventPartitions: 4 });
+    const drains = createDrainQueue(await connectRedis(testServers().redisUrl, 'blocking'), keys);
+    closers.push(() => drains.queue.obliterate({ force: true }), () => drains.close());
+    await drains.requestDrain([1, 1, 2]);
+    await drains.requestDrain([1, 2, 3]);
+    const waiting = await drains.queue.getWaiting();
+    expect(waiting.map((job) => DrainJobSchema.parse(job.data).partition).sort()).toEqual([1, 2, 3]);
+  });
+
+  it('never runs two drains of a partition at once, and keeps a request made while one runs', async () => {
+    const keys = freshKeys({ eventPartitions: 1 });
+    const connection = await connectRedis(testServers().redisUrl, 'blocking');
+    const drains = createDrainQueue(connection, keys);
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    let release: () => void = () => undefined;
+    const firstStarted = new Promise<void>((started) => {
+      const worker = new Worker(
+        keys.queues.drain,
+        async () => {
+          running++;
+          runs++;
+          maxRunning = Math.max(maxRunning, running);
+          if (runs === 1) {
+            started();
+            await new Promise<void>((resolve) => (release = resolve));
+          }
+          running--;
+        },
+        { connection: connection.duplicate(), concurrency: 4 },
+      );
+      closers.push(() => worker.close());
+    });
+    closers.push(() => drains.queue.obliterate({ force: true }), () => drains.close());
+
+    await drains.requestDrain([0]);
+    await firstStarted;
+    // Asked twice while the first drain runs: one more drain, after it, not two and not in parallel.
+    await drains.requestDrain([0]);
+    await drains.requestDrain([0]);
+    release();
+    await expect.poll(() => runs, { timeout: 10_000 }).toBe(2);
+    expect(await drains.queue.getJobCounts('waiting', 'active')).toEqual({ waiting: 0, active: 0 });
+    expect(maxRunning).toBe(1);
+  });
+});
