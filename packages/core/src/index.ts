@@ -126,3 +126,5 @@ export { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent 
 export { EventIdSchema, IngestRecordSchema, UserEventInputSchema, UserIdSchema } from './event/schema.js';
 export type { IngestRecord, UserEventInput } from './event/schema.js';
 export { entryIdFor, EXIT_TOKEN, parseStepToken, stepToken } from './engine/token.js';
+export { walkEntry } from './engine/walk.js';
+export type { NextItem, WalkOutcome, WalkResult } from './engine/walk.js';
