@@ -50,3 +50,18 @@ export {
   type ListJourneysQuery,
   type WriteOptions,
 } from './journeys-repository.js';
+export {
+  createSendsRepository,
+  SendAttemptOutcomeSchema,
+  SendReasonSchema,
+  SendStatusSchema,
+  type BeginResult,
+  type BeginSend,
+  type Send,
+  type SendAttempt,
+  type SendAttemptOutcome,
+  type SendCompletion,
+  type SendReason,
+  type SendsRepository,
+  type SendStatus,
+} from './sends-repository.js';
