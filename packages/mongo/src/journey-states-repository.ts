@@ -1,9 +1,20 @@
 import { JsonObjectSchema, type JsonObject } from '@journey/core';
-import { MongoServerError, type AnyBulkWriteOperation, type Db } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { z } from 'zod';
 
 export const JourneyStateStatusSchema = z.enum(['active', 'completed', 'exited']);
 export type JourneyStateStatus = z.infer<typeof JourneyStateStatusSchema>;
+
+/** The `action_paths` step an entry waits on: an event matching one of its paths is scheduled expecting `token`. */
+const AwaitingStepSchema = z.object({ stepId: z.string(), token: z.string(), deadline: z.date() });
+export type AwaitingStep = z.infer<typeof AwaitingStepSchema>;
+
+/**
+ * The event that picked an `action_paths` path (for `{{event.X}}` templates after it): `token` is the awaiting
+ * token it answered, `recordId` the ingest record (stream id) that carried it.
+ */
+const ActionEventSchema = z.object({ token: z.string(), recordId: z.string(), name: z.string(), properties: JsonObjectSchema });
+export type ActionEvent = z.infer<typeof ActionEventSchema>;
 
 const JourneyStateDocumentSchema = z.object({
   _id: z.string(),
@@ -18,6 +29,9 @@ const JourneyStateDocumentSchema = z.object({
   token: z.string(),
   /** The event that entered the user, for `{{event.X}}` templates; null for api and schedule entries. */
   trigger: z.object({ name: z.string(), properties: JsonObjectSchema }).nullable(),
+  // Absent reads as null: states written before these fields existed, and FerretDB dropping nulls.
+  awaiting: AwaitingStepSchema.nullish().transform((value) => value ?? null),
+  actionEvent: ActionEventSchema.nullish().transform((value) => value ?? null),
   firstEnteredAt: z.date(),
   lastEnteredAt: z.date(),
   entries: z.number().int().positive(),
@@ -35,6 +49,10 @@ export interface JourneyState {
   stepId: string | null;
   token: string;
   trigger: { name: string; properties: JsonObject } | null;
+  /** The `action_paths` step the entry waits on, or null. */
+  awaiting: AwaitingStep | null;
+  /** The event that picked the last `action_paths` path of this entry, or null. */
+  actionEvent: ActionEvent | null;
   firstEnteredAt: Date;
   lastEnteredAt: Date;
   entries: number;
@@ -68,6 +86,25 @@ export interface StepCommit {
   token: string;
   stepId: string | null;
   status: JourneyStateStatus;
+  /**
+   * The `action_paths` step the entry waits on after this commit (the dispatcher sets it when it plans an
+   * `await`); absent or null clears it, since the entry has moved on from any earlier wait.
+   */
+  awaiting?: AwaitingStep | null;
+  now: Date;
+}
+
+/** An event that matched a path of the step the entry awaits (see `claimActionEvent`). */
+export interface ActionEventClaim {
+  journeyId: string;
+  userId: string;
+  entryId: string;
+  /** The awaiting token the event answers. */
+  awaitingToken: string;
+  /** The ingest record (stream id) carrying the event. */
+  recordId: string;
+  name: string;
+  properties: JsonObject;
   now: Date;
 }
 
@@ -75,10 +112,26 @@ export interface JourneyStatesRepository {
   ensureIndexes(): Promise<void>;
   get(journeyId: string, userId: string): Promise<JourneyState | null>;
   listForUser(userId: string): Promise<JourneyState[]>;
+  /** The states of these users in one journey (users never in it have none), in one query. */
+  listForJourney(journeyId: string, userIds: readonly string[]): Promise<JourneyState[]>;
   /** One conditional upsert: enters the user unless they are active in the journey already. */
   enter(input: EnterInput): Promise<EnterResult>;
+  /**
+   * `enter` for many users (results in input order): users without a state are inserted by one unordered
+   * insertMany, and only those who have one take the conditional `enter`. The same outcome in far fewer round
+   * trips when a whole audience enters (and FerretDB's conditional upsert of a missing document scans the collection).
+   */
+  enterMany(inputs: readonly EnterInput[]): Promise<EnterResult[]>;
   /** Ends the entry as exited, if it is still the active one; false when it was not. */
   exit(journeyId: string, userId: string, entryId: string, now: Date): Promise<boolean>;
+  /**
+   * Stores the event that answers the entry's wait, unless an event already answered that wait: "the first
+   * matching event picks its path". True when the state holds THIS record's event for the wait (stored now, or
+   * by an earlier application of the same record), so the caller schedules its path; false when another event
+   * was first or the entry no longer waits on that token and no event of this record was stored.
+   * Not atomic on FerretDB; callers are serialised per user (one drain per partition).
+   */
+  claimActionEvent(claim: ActionEventClaim): Promise<boolean>;
   /** The single write that commits a user's step (for `bulkWrite` per batch), conditional on entry and token. */
   commitOperation(commit: StepCommit): AnyBulkWriteOperation<JourneyStateDocument>;
   /** Applies commit operations of a batch in one unordered bulkWrite; returns how many states changed. */
@@ -86,6 +139,9 @@ export interface JourneyStatesRepository {
 }
 
 const COLLECTION = 'journey_states';
+
+/** Conditional entries in flight at once in `enterMany`. */
+const ENTER_PARALLEL = 16;
 
 export function journeyStateId(journeyId: string, userId: string): string {
   return `${journeyId}:${userId}`;
@@ -104,12 +160,21 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
     return {
       updateOne: {
         filter: { _id: journeyStateId(commit.journeyId, commit.userId), entryId: commit.entryId, token: commit.expectedToken, status: 'active' },
-        update: { $set: { token: commit.token, stepId: commit.stepId, status: commit.status, updatedAt: commit.now, endedAt: ended ? commit.now : null } },
+        update: {
+          $set: {
+            token: commit.token,
+            stepId: commit.stepId,
+            status: commit.status,
+            awaiting: commit.awaiting ?? null,
+            updatedAt: commit.now,
+            endedAt: ended ? commit.now : null,
+          },
+        },
       },
     };
   }
 
-  return {
+  const repository: JourneyStatesRepository = {
     async ensureIndexes() {
       await states.createIndex({ userId: 1 }, { name: 'userId' });
       await states.createIndex({ journeyId: 1, status: 1 }, { name: 'journeyId_status' });
@@ -122,6 +187,12 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
 
     async listForUser(userId) {
       const docs = await states.find({ userId }).sort({ journeyId: 1 }).toArray();
+      return docs.map(toState);
+    },
+
+    async listForJourney(journeyId, userIds) {
+      if (userIds.length === 0) return [];
+      const docs = await states.find({ _id: { $in: userIds.map((userId) => journeyStateId(journeyId, userId)) } }).toArray();
       return docs.map(toState);
     },
 
@@ -142,6 +213,8 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
               stepId: input.stepId,
               token: input.token,
               trigger: input.trigger,
+              awaiting: null,
+              actionEvent: null,
               lastEnteredAt: input.now,
               updatedAt: input.now,
               endedAt: null,
@@ -163,9 +236,23 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
     async exit(journeyId, userId, entryId, now) {
       const result = await states.updateOne(
         { _id: journeyStateId(journeyId, userId), entryId, status: 'active' },
-        { $set: { status: 'exited', stepId: null, updatedAt: now, endedAt: now } },
+        { $set: { status: 'exited', stepId: null, awaiting: null, updatedAt: now, endedAt: now } },
       );
       return result.modifiedCount === 1;
+    },
+
+    async claimActionEvent(claim) {
+      const _id = journeyStateId(claim.journeyId, claim.userId);
+      const actionEvent: ActionEvent = { token: claim.awaitingToken, recordId: claim.recordId, name: claim.name, properties: claim.properties };
+      const result = await states.updateOne(
+        { _id, entryId: claim.entryId, status: 'active', 'awaiting.token': claim.awaitingToken, 'actionEvent.token': { $ne: claim.awaitingToken } },
+        { $set: { actionEvent, updatedAt: claim.now } },
+      );
+      if (result.modifiedCount === 1) return true;
+      // Not stored now: either this record stored it before (a retried drain, which must schedule its path again) or another event won.
+      const current = await states.findOne({ _id });
+      const stored = current ? toState(current) : null;
+      return stored?.entryId === claim.entryId && stored.actionEvent?.token === claim.awaitingToken && stored.actionEvent.recordId === claim.recordId;
     },
 
     commitOperation,
@@ -175,5 +262,50 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       const result = await states.bulkWrite(commits.map(commitOperation), { ordered: false });
       return result.modifiedCount;
     },
+
+    async enterMany(inputs) {
+      if (inputs.length === 0) return [];
+      const results: EnterResult[] = inputs.map(() => 'entered');
+      const existing: number[] = [];
+      try {
+        // Exactly the document `enter` would upsert for a user without a state.
+        await states.insertMany(
+          inputs.map((input) => ({
+            _id: journeyStateId(input.journeyId, input.userId),
+            journeyId: input.journeyId,
+            userId: input.userId,
+            status: 'active' as const,
+            version: input.version,
+            entryId: input.entryId,
+            stepId: input.stepId,
+            token: input.token,
+            trigger: input.trigger,
+            awaiting: null,
+            actionEvent: null,
+            firstEnteredAt: input.now,
+            lastEnteredAt: input.now,
+            entries: 1,
+            updatedAt: input.now,
+            endedAt: null,
+          })),
+          { ordered: false },
+        );
+      } catch (error) {
+        if (!(error instanceof MongoBulkWriteError)) throw error;
+        const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+        if (writeErrors.length === 0 || writeErrors.some((each) => each.code !== 11000)) throw error;
+        existing.push(...writeErrors.map((each) => each.index));
+      }
+      // These users have a state already (any status): the conditional entry decides, a few at a time.
+      for (let first = 0; first < existing.length; first += ENTER_PARALLEL) {
+        await Promise.all(
+          existing.slice(first, first + ENTER_PARALLEL).map(async (index) => {
+            results[index] = await repository.enter(inputs[index]!);
+          }),
+        );
+      }
+      return results;
+    },
   };
+  return repository;
 }

@@ -12,7 +12,12 @@ export const AttributeNameSchema = z
 
 const UserDocumentSchema = z.object({
   _id: z.string(),
-  attributes: z.record(z.string(), JsonValueSchema),
+  // Absent reads as {}: a first merge that sets no attribute (empty, or only removals) upserts no attributes field,
+  // and cannot add one with $setOnInsert without conflicting with its own $unset paths.
+  attributes: z
+    .record(z.string(), JsonValueSchema)
+    .optional()
+    .transform((value) => value ?? {}),
   /** The id of the last ingest record applied to the user (a Redis stream id): makes re-applying a record a no-op. */
   // Absent reads as null: FerretDB drops null values written by $setOnInsert.
   lastRecord: z.string().nullish().transform((value) => value ?? null),

@@ -30,6 +30,14 @@ describe('users repository', () => {
     expect(await users.get('nobody')).toBeNull();
   });
 
+  it('creates a user whose first merge sets no attribute: an empty merge, or only removals', async () => {
+    const users = createUsersRepository(store.db);
+    expect((await users.mergeAttributes('u-empty', {}, t0)).attributes).toEqual({});
+    expect((await users.mergeAttributes('u-removals', { plan: null }, t0)).attributes).toEqual({});
+    expect((await users.mergeAttributes('u-removals', { plan: 'pro' }, t0)).attributes).toEqual({ plan: 'pro' });
+    expect((await users.getOrCreate('u-empty', t0)).attributes).toEqual({});
+  });
+
   it('applies each ingest record once, in stream order', async () => {
     const users = createUsersRepository(store.db);
     expect(await users.markRecordApplied('u2', '1700000000000-0', t0)).toBe(true);

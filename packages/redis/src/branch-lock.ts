@@ -33,6 +33,12 @@ export interface BranchLock {
   take(target: BranchLockTarget, tokens: { expectedToken: string; ownToken: string }, ttlMs: number): Promise<TakeLockResult>;
   /** Re-arms the TTL; only the holder of `ownToken` can. Throws LockNotHeldError (unrecoverable) otherwise. */
   extend(target: BranchLockTarget, ownToken: string, ttlMs: number): Promise<void>;
+  /**
+   * Sets the lock to `token` whatever it holds (one SET, atomic): an exit seals the entry with a token no
+   * scheduled step expects, so every step the entry had scheduled finds the lock `lost`. The TTL only has to
+   * outlast the steps still scheduled; once it lapses, steps that expect a token find the key gone and lose too.
+   */
+  seal(target: BranchLockTarget, token: string, ttlMs: number): Promise<void>;
   /** The current token, or null. */
   current(target: BranchLockTarget): Promise<string | null>;
 }
@@ -61,6 +67,13 @@ export function createBranchLock(redis: Redis, keys: Keys): BranchLock {
       const key = keyOf(target);
       const reply = await runScript(redis, 'extendBranchLock', [key], [ownToken, ttlMs]);
       if (reply !== 1) throw new UnexpectedReplyError({ script: 'extendBranchLock', reply });
+    },
+
+    async seal(target, sealToken, ttlMs) {
+      token('seal token', sealToken);
+      ttl(ttlMs);
+      const reply = await redis.set(keyOf(target), sealToken, 'PX', ttlMs);
+      if (reply !== 'OK') throw new UnexpectedReplyError({ script: 'SET', reply });
     },
 
     async current(target) {

@@ -33,3 +33,5 @@ export type { Counters, JourneyStats, Stats, StatCounter, StatIncrement, StepSta
 export { createSubscriptions } from './subscriptions.js';
 export type { Subscriptions } from './subscriptions.js';
 export { createDrainQueue, DrainJobSchema, type DrainJob, type DrainQueue } from './drain-queue.js';
+export { createDispatchQueue, DispatchJobSchema, type DispatchJob, type DispatchQueue } from './dispatch-queue.js';
+export { createScheduleQueue, ScheduleRunJobSchema, type ScheduleQueue, type ScheduleQueueOptions, type ScheduleRunJob } from './schedule-queue.js';

@@ -87,6 +87,8 @@ export interface Keys {
   drainJobId(partition: number): string;
   /** Batch job id (BullMQ rejects ":" in custom ids): deterministic, so re-enqueueing is a no-op. */
   batchJobId(ref: BatchRef): string;
+  /** Job id of a schedule trigger's run (journey, version, `at` in epoch ms): adding the run twice is a no-op. */
+  scheduleJobId(journeyId: string, version: number, atMs: number): string;
 }
 
 /** 32-bit FNV-1a of the UTF-8 bytes: stable across processes and versions, cheap, well spread. */
@@ -171,6 +173,7 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
 
     drainJobId: (partition) => `ev-${checkIndex('partition', partition, eventPartitions)}`,
     batchJobId: (ref) => `batch-${checkIndex('shard', ref.shard, dueShards)}-${batchId(ref)}`,
+    scheduleJobId: (journeyId, journeyVersion, atMs) => `schedule-${keyId('journeyId', journeyId)}-${version(journeyVersion)}-${epochMs(atMs)}`,
   };
   return Object.freeze(keys);
 }
@@ -201,6 +204,11 @@ function version(value: number): number {
 
 function second(value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new InvalidInputError('due second must be a non-negative integer (epoch seconds)', { dueSecond: value });
+  return value;
+}
+
+function epochMs(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidInputError('time must be a non-negative integer (epoch ms)', { atMs: value });
   return value;
 }
 

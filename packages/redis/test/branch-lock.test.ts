@@ -88,6 +88,29 @@ describe('branch lock', () => {
     expect(await redis.pttl(keys.branchLock(target.journeyId, target.userId, target.entryId))).toBeGreaterThan(DAY - 5_000);
   });
 
+  it('a seal overwrites whatever the lock holds, so every scheduled step loses, including a first step', async () => {
+    const keys = freshKeys();
+    const lock = createBranchLock(redis, keys);
+    const key = keys.branchLock(target.journeyId, target.userId, target.entryId);
+    // An entry whose first step has not run yet: no lock at all.
+    await lock.seal(target, 'x', DAY);
+    expect(await lock.take(target, { expectedToken: '', ownToken: '0' }, DAY)).toEqual({ status: 'lost', current: 'x' });
+    expect(await redis.pttl(key)).toBeGreaterThan(DAY - 5_000);
+
+    // An entry waiting on a step: the step and its racing branch both lose.
+    const other = { ...target, entryId: 'e2' };
+    await lock.take(other, { expectedToken: '', ownToken: '1' }, 10_000);
+    await lock.seal(other, 'x', DAY);
+    expect(await lock.take(other, { expectedToken: '1', ownToken: '2.bought' }, DAY)).toEqual({ status: 'lost', current: 'x' });
+    expect(await lock.take(other, { expectedToken: '1', ownToken: '2.timeout' }, DAY)).toEqual({ status: 'lost', current: 'x' });
+    // Sealing again is harmless (a retried exit).
+    await lock.seal(other, 'x', DAY);
+    expect(await lock.current(other)).toBe('x');
+
+    await expect(lock.seal(target, '', DAY)).rejects.toThrow(InvalidInputError);
+    await expect(lock.seal(target, 'x', 0)).rejects.toThrow(InvalidInputError);
+  });
+
   it('refuses malformed tokens and TTLs, in TypeScript and in Lua', async () => {
     const keys = freshKeys();
     const lock = createBranchLock(redis, keys);

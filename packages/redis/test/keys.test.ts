@@ -97,6 +97,9 @@ describe('keys', () => {
     expect(keys.drainJobId(3)).toBe('ev-3');
     expect(keys.batchJobId(batch)).toBe('batch-5-j_1.3.welcome.1700000000.a1b2c3d4e5f6');
     expect(keys.batchJobId(batch)).not.toContain(':');
+    expect(keys.scheduleJobId('jrn_0123456789abcdef0123', 2, 1_790_000_000_000)).toBe('schedule-jrn_0123456789abcdef0123-2-1790000000000');
+    expect(() => keys.scheduleJobId('a:b', 1, 0)).toThrow(InvalidInputError);
+    expect(() => keys.scheduleJobId('j', 1, 1.5)).toThrow(InvalidInputError);
   });
 });
 

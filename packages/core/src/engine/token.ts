@@ -18,8 +18,8 @@ export function parseStepToken(token: string): { seq: number; branchId: string |
   return { seq: parseInt(seqPart, 36), branchId: dot === -1 ? undefined : token.slice(dot + 1) };
 }
 
-/** The token that ends every scheduled step of an exited entry: no step expects it. */
-export const EXIT_TOKEN = 'x';
+/** The token that ends every scheduled step of an exited entry: outside base 36, so no step token can equal it. */
+export const EXIT_TOKEN = '-';
 
 /**
  * Entry ids are derived from what caused the entry (the ingest record, or the schedule run and user), so

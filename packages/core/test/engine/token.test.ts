@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entryIdFor, parseStepToken, stepToken } from '../../src/engine/token.js';
+import { entryIdFor, EXIT_TOKEN, parseStepToken, stepToken } from '../../src/engine/token.js';
 
 describe('step tokens', () => {
   it('encode the step sequence in base 36, with an optional branch', () => {
@@ -8,6 +8,11 @@ describe('step tokens', () => {
     expect(stepToken(36, 'timeout')).toBe('10.timeout');
     expect(parseStepToken('10.timeout')).toEqual({ seq: 36, branchId: 'timeout' });
     expect(parseStepToken('z')).toEqual({ seq: 35, branchId: undefined });
+  });
+
+  it('never equal the exit token', () => {
+    for (let seq = 0; seq < 50_000; seq++) expect(stepToken(seq)).not.toBe(EXIT_TOKEN);
+    expect(() => parseStepToken(EXIT_TOKEN)).toThrow(RangeError);
   });
 
   it('refuse what is not a token', () => {
