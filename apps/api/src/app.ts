@@ -3,13 +3,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createApiKeysRepository } from '@journey/mongo';
 import { createJourneysRepository } from '@journey/mongo';
+import { createJourneyStatesRepository, createUsersRepository } from '@journey/mongo';
+import { createDrainQueue, createEventsStream, createKeys, createStats, createSubscriptions } from '@journey/redis';
 import type { AppDeps } from './deps.js';
 import { authPlugin } from './plugins/auth.js';
+import { registerContentTypes } from './plugins/content-types.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerSwagger } from './plugins/swagger.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
 import { journeyRoutes } from './routes/journeys.js';
+import { entryRoutes } from './routes/entries.js';
+import { eventRoutes } from './routes/events.js';
+import { statsRoutes } from './routes/stats.js';
+import { userRoutes } from './routes/users.js';
+import { createEntriesService } from './services/entries.js';
+import { createIngest } from './services/ingest.js';
+import { createUsersService } from './services/users.js';
 
 /** The Fastify instance every plugin of the API is registered on. */
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -21,10 +31,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     // Behind a proxy the operator sets this; locally it keeps the real client address in logs.
     trustProxy: false,
+    // Path parameters are measured URL-encoded: a valid user id (128 UTF-16 units, at most 9 characters each once
+    // encoded) must reach its schema, which gives the contract's 400 for a bad one, instead of the router's 414.
+    routerOptions: { maxParamLength: 2048 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  registerContentTypes(app);
   const apiKeys = createApiKeysRepository(deps.mongo.db);
   await apiKeys.ensureIndexes();
   // Before any route, so every route (and its config) is seen by the auth hooks.
@@ -35,5 +49,31 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const journeys = createJourneysRepository(deps.mongo.db);
   await journeys.ensureIndexes();
   await app.register(journeyRoutes, { journeys });
+
+  // Ingestion: everything that changes a user's journeys is appended to the user's event partition.
+  const keys = createKeys(deps.config.REDIS_PREFIX);
+  // The fail-fast command connection serves BullMQ's adds too: an add fails at once during an outage (and is
+  // only logged), instead of waiting in an offline queue while the request hangs.
+  const drainQueue = createDrainQueue(deps.redis, keys);
+  // BullMQ re-emits the connection's errors on the queue, and an 'error' event nobody listens to crashes the
+  // process. Outages show in /health and in failed requests, so these are debug noise only.
+  drainQueue.queue.on('error', (err) => app.log.debug({ err }, 'drain queue connection error'));
+  app.addHook('onClose', async () => drainQueue.close());
+  const ingest = createIngest({
+    redis: deps.redis,
+    events: createEventsStream(deps.redis, keys),
+    drains: drainQueue,
+    dedupWindowSeconds: deps.config.EVENT_DEDUP_WINDOW_SECONDS,
+    logger: app.log,
+  });
+  const users = createUsersRepository(deps.mongo.db);
+  await users.ensureIndexes();
+  const states = createJourneyStatesRepository(deps.mongo.db);
+  await states.ensureIndexes();
+  const subscriptions = createSubscriptions(deps.redis, keys);
+  await app.register(eventRoutes, { ingest });
+  await app.register(userRoutes, { users: createUsersService({ users, states, subscriptions, ingest, logger: app.log }) });
+  await app.register(entryRoutes, { entries: createEntriesService({ journeys, ingest }) });
+  await app.register(statsRoutes, { journeys, stats: createStats(deps.redis, keys) });
   return app;
 }

@@ -1,0 +1,107 @@
+import type { JourneyState, User } from '@journey/mongo';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { HttpError } from '../plugins/error-handler.js';
+import { errorResponses } from '../schemas/error.js';
+import {
+  SubscriptionsChangeSchema,
+  SubscriptionsSchema,
+  UpsertUserBodySchema,
+  UserParamsSchema,
+  UserProfileSchema,
+  UserSchema,
+  type UserBody,
+  type UserProfileBody,
+} from '../schemas/users.js';
+import type { UsersService } from '../services/users.js';
+import { serviceUnavailable } from './unavailable.js';
+
+function userBody(user: User): UserBody {
+  return { userId: user.userId, attributes: user.attributes, createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() };
+}
+
+function journeyStateBody(state: JourneyState): UserProfileBody['journeys'][number] {
+  return {
+    journeyId: state.journeyId,
+    version: state.version,
+    entryId: state.entryId,
+    status: state.status,
+    stepId: state.stepId,
+    enteredAt: state.firstEnteredAt.toISOString(),
+    lastEnteredAt: state.lastEnteredAt.toISOString(),
+    entries: state.entries,
+    endedAt: state.endedAt?.toISOString() ?? null,
+  };
+}
+
+const tags = ['users'];
+// Apps keep their users' attributes and subscriptions current; an admin key may do everything.
+const config = { scopes: ['ingest'] } as const;
+
+/** User attributes, subscriptions and journey states (ingest and admin keys). */
+export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async (app, { users }) => {
+  app.put(
+    '/v1/users/:userId',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Creates or updates a user: merges the attributes (`null` removes one)',
+        description:
+          'The attributes are stored at once; journeys see the change in order with the user\'s events (exit criteria, ' +
+          'audiences). A `503` means Redis is unavailable: send the same request again (merging is idempotent).',
+        params: UserParamsSchema,
+        body: UpsertUserBodySchema,
+        response: { 200: UserSchema, ...errorResponses(400, 401, 403, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await users.upsertAttributes(request.params.userId, request.body.attributes);
+      if (!outcome.ok) throw serviceUnavailable(reply, outcome.message);
+      return userBody(outcome.user);
+    },
+  );
+
+  app.get(
+    '/v1/users/:userId',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Reads a user's attributes, muted message types and journey states",
+        params: UserParamsSchema,
+        response: { 200: UserProfileSchema, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = request.params;
+      const outcome = await users.profile(userId);
+      if (!outcome.ok) {
+        if (outcome.reason === 'not_found') throw new HttpError(404, `User ${userId} not found`);
+        throw serviceUnavailable(reply, outcome.message);
+      }
+      const { user, muted, journeys } = outcome.profile;
+      return { ...userBody(user), subscriptions: { muted }, journeys: journeys.map(journeyStateBody) };
+    },
+  );
+
+  app.put(
+    '/v1/users/:userId/subscriptions',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Mutes or unmutes message types for a user',
+        description: 'Message steps of a muted `messageType` skip the user. Answers every muted type after the change.',
+        params: UserParamsSchema,
+        body: SubscriptionsChangeSchema,
+        response: { 200: SubscriptionsSchema, ...errorResponses(400, 401, 403, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = request.params;
+      const outcome = await users.updateSubscriptions(userId, request.body);
+      if (!outcome.ok) throw serviceUnavailable(reply, outcome.message);
+      return { userId, muted: outcome.muted };
+    },
+  );
+};

@@ -1,0 +1,86 @@
+import type { Logger } from '@journey/config';
+import type { JsonValue } from '@journey/core';
+import type { JourneyState, JourneyStatesRepository, User, UsersRepository } from '@journey/mongo';
+import { RedisStoreError, type Subscriptions } from '@journey/redis';
+import { attributesRecord, type Ingest, type NotStored } from './ingest.js';
+
+/** A failure the caller reports as "try again": Redis could not be used. */
+export interface Unavailable {
+  ok: false;
+  reason: 'unavailable';
+  message: string;
+}
+
+export type UpsertOutcome = { ok: true; user: User } | Unavailable;
+export type ProfileOutcome = { ok: true; profile: { user: User; muted: string[]; journeys: JourneyState[] } } | { ok: false; reason: 'not_found' } | Unavailable;
+export type SubscriptionsOutcome = { ok: true; muted: string[] } | Unavailable;
+
+export interface UsersService {
+  /**
+   * Merges the attributes into MongoDB at once, then appends an `attributes` record so the user's drain evaluates
+   * exit criteria in order with the user's events. Refuses before writing when Redis is down, so a refusal in the
+   * common case changed nothing.
+   */
+  upsertAttributes(userId: string, attributes: Record<string, JsonValue>): Promise<UpsertOutcome>;
+  /** The user, muted message types and journey states; not_found when no user document exists. */
+  profile(userId: string): Promise<ProfileOutcome>;
+  /** Applies mutes and unmutes atomically and returns every muted type now. */
+  updateSubscriptions(userId: string, change: { muted?: string[]; unmuted?: string[] }): Promise<SubscriptionsOutcome>;
+}
+
+export interface UsersServiceOptions {
+  users: Pick<UsersRepository, 'mergeAttributes' | 'get'>;
+  states: Pick<JourneyStatesRepository, 'listForUser'>;
+  subscriptions: Pick<Subscriptions, 'update' | 'muted'>;
+  ingest: Ingest;
+  logger: Pick<Logger, 'warn'>;
+  now?: () => number;
+}
+
+const unavailable = (message: string): Unavailable => ({ ok: false, reason: 'unavailable', message });
+
+function notNotified(stored: NotStored): string {
+  return stored === 'none'
+    ? 'The attributes were saved, but Redis is unavailable, so journeys have not seen the change yet: send the same request again'
+    : 'The attributes were saved, but queueing the change for the journeys failed: send the same request again';
+}
+
+export function createUsersService({ users, states, subscriptions, ingest, logger, now = Date.now }: UsersServiceOptions): UsersService {
+  /** Runs a Redis read or write; a failure other than our own bug (an unrecoverable store error) is logged and `undefined`. */
+  async function tryRedis<T>(what: string, operation: () => Promise<T>): Promise<{ value: T } | undefined> {
+    try {
+      return { value: await operation() };
+    } catch (error) {
+      if (error instanceof RedisStoreError && error.unrecoverable) throw error;
+      logger.warn({ err: error }, `${what} failed`);
+      return undefined;
+    }
+  }
+
+  return {
+    async upsertAttributes(userId, attributes) {
+      if (!ingest.isAvailable()) return unavailable('Redis is unavailable: nothing was changed; try again later');
+      const at = now();
+      const user = await users.mergeAttributes(userId, attributes, new Date(at));
+      // Merging is idempotent, so a retry after a failure here re-applies the same values and appends the record.
+      const outcome = await ingest.append([attributesRecord(userId, at)]);
+      return outcome.ok ? { ok: true, user } : unavailable(notNotified(outcome.stored));
+    },
+
+    async profile(userId) {
+      const [user, journeys, muted] = await Promise.all([users.get(userId), states.listForUser(userId), tryRedis('reading subscriptions', () => subscriptions.muted(userId))]);
+      if (!user) return { ok: false, reason: 'not_found' };
+      if (!muted) return unavailable("Redis is unavailable: the user's subscriptions cannot be read; try again later");
+      return { ok: true, profile: { user, muted: muted.value, journeys } };
+    },
+
+    async updateSubscriptions(userId, change) {
+      // One MULTI: either every change applied or none, but a lost reply leaves it unknown, hence "may".
+      const updated = await tryRedis('updating subscriptions', () => subscriptions.update(userId, change));
+      if (!updated) return unavailable('Redis is unavailable: the subscriptions may not have changed; send the same request again');
+      const muted = await tryRedis('reading subscriptions', () => subscriptions.muted(userId));
+      if (!muted) return unavailable('The subscriptions were changed, but Redis became unavailable before they could be read back');
+      return { ok: true, muted: muted.value };
+    },
+  };
+}
