@@ -1,0 +1,85 @@
+import type { JsonObject } from '@journey/core';
+import type { JourneyState, JourneyStatesRepository } from '@journey/mongo';
+import type { DueSchedule } from '@journey/redis';
+import type { ActiveJourney } from '../ingest/active-journeys.js';
+import { decideEntry, FIRST_STEP_TOKEN, firstStep, pendingFirstStep, type ScheduledStep } from './entry-decision.js';
+
+export interface Entrant {
+  userId: string;
+  /** Derived from the cause (entryIdFor), so the same cause finds the same entry. */
+  entryId: string;
+  /** The event that entered the user, for `{{event.X}}`; null for api and schedule entries. */
+  trigger: { name: string; properties: JsonObject } | null;
+  /** The user's state in the journey as read before deciding; null when they were never in it. */
+  current: JourneyState | null;
+}
+
+export interface EntryStores {
+  states: Pick<JourneyStatesRepository, 'enterMany' | 'get'>;
+  dueSchedule: Pick<DueSchedule, 'schedule'>;
+}
+
+export interface EntryOutcome {
+  /** New entries written. */
+  entered: number;
+  /** First steps put into due sets (new entries and re-scheduled ones). */
+  scheduled: number;
+}
+
+/**
+ * Enters users into an active journey: the state writes first (one conditional entry per user, never twice at
+ * once, in bulk), THEN their first steps, scheduled in bulk per branch and second. A crash in between leaves
+ * states whose first step is not scheduled; the retried cause finds them by their entry id (`reschedule`), so
+ * nobody is left stranded.
+ */
+export async function enterUsers(stores: EntryStores, journey: ActiveJourney, entrants: readonly Entrant[], now: number): Promise<EntryOutcome> {
+  const { journeyId, version, definition } = journey;
+  const steps: ScheduledStep[] = [];
+  const entering: Entrant[] = [];
+  for (const entrant of entrants) {
+    const decision = decideEntry(definition.entry.reentry, entrant.current, entrant.entryId, now);
+    if (decision.kind === 'reschedule') steps.push(decision.step);
+    else if (decision.kind === 'enter') entering.push(entrant);
+  }
+
+  const results = await stores.states.enterMany(
+    entering.map((entrant) => ({
+      journeyId,
+      userId: entrant.userId,
+      version,
+      entryId: entrant.entryId,
+      stepId: definition.start,
+      token: FIRST_STEP_TOKEN,
+      trigger: entrant.trigger,
+      now: new Date(now),
+    })),
+  );
+  let entered = 0;
+  for (const [index, result] of results.entries()) {
+    const entrant = entering[index]!;
+    if (result === 'entered') {
+      entered++;
+      steps.push(firstStep(journeyId, version, definition.start, entrant.userId, entrant.entryId, now));
+    } else if (result === 'same-entry') {
+      // Only if the state changed since it was read (another applier of the same cause): rare, so one read each.
+      const state = await stores.states.get(journeyId, entrant.userId);
+      const step = state?.entryId === entrant.entryId ? pendingFirstStep(state) : null;
+      if (step) steps.push(step);
+    }
+  }
+
+  const groups = new Map<string, ScheduledStep[]>();
+  for (const step of steps) {
+    const key = `${step.branch.journeyId}:${step.branch.version}:${step.branch.stepId}:${step.dueSecond}`;
+    const group = groups.get(key);
+    if (group) group.push(step);
+    else groups.set(key, [step]);
+  }
+  let scheduled = 0;
+  for (const group of groups.values()) {
+    const { branch, dueSecond } = group[0]!;
+    await stores.dueSchedule.schedule(branch, dueSecond, group.map((step) => step.member));
+    scheduled += group.length;
+  }
+  return { entered, scheduled };
+}

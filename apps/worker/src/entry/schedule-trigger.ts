@@ -1,0 +1,142 @@
+import type { Logger } from '@journey/config';
+import { entryIdFor, isInAudience, scheduledAt } from '@journey/core';
+import type { JourneysRepository, JourneyStatesRepository, UsersRepository } from '@journey/mongo';
+import { ScheduleRunJobSchema, type DueSchedule, type Keys, type ScheduleQueue } from '@journey/redis';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { z } from 'zod';
+import type { ActiveJourneys } from '../ingest/active-journeys.js';
+import { startPeriodic, type Periodic } from '../periodic.js';
+import { enterUsers, type Entrant } from './enter-users.js';
+
+export const DEFAULT_SCHEDULE_PAGE_SIZE = 1_000;
+
+export interface ScheduleRunDeps {
+  journeys: Pick<JourneysRepository, 'get' | 'findPublishedVersion'>;
+  users: Pick<UsersRepository, 'page'>;
+  states: Pick<JourneyStatesRepository, 'listForJourney' | 'enterMany' | 'get'>;
+  dueSchedule: Pick<DueSchedule, 'schedule'>;
+  logger: Logger;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** Users read per page (default 1,000). */
+  pageSize?: number;
+}
+
+export interface ScheduleRunResult {
+  /** Why nothing was entered, when the run no longer applies. */
+  skipped?: string;
+  pages: number;
+  users: number;
+  matched: number;
+  entered: number;
+  scheduled: number;
+}
+
+/** Progress saved after each page: a retried run resumes after the last user it finished. */
+const ProgressSchema = z.object({ after: z.string() });
+
+/**
+ * The run of a `schedule` trigger: walks every user by id in pages, and enters each audience match (state
+ * writes, then one bulk schedule of first steps per page). The entry id derives from (journey, version, at), so
+ * a retried run finds the entries it made and only re-schedules first steps that have not run. A run whose
+ * journey is no longer active on that version, or whose trigger time changed, enters nobody.
+ */
+export function createScheduleRunProcessor(deps: ScheduleRunDeps): (job: Job) => Promise<ScheduleRunResult> {
+  const pageSize = deps.pageSize ?? DEFAULT_SCHEDULE_PAGE_SIZE;
+
+  return async (job) => {
+    const parsed = ScheduleRunJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`schedule job ${job.id} has an invalid payload: ${JSON.stringify(job.data)}`);
+    const { journeyId, version, at } = parsed.data;
+    const result: ScheduleRunResult = { pages: 0, users: 0, matched: 0, entered: 0, scheduled: 0 };
+
+    const journey = await deps.journeys.get(journeyId);
+    if (!journey || journey.status !== 'active' || journey.activeVersion !== version) {
+      return { ...result, skipped: `journey ${journeyId} is ${journey ? `${journey.status} on version ${journey.activeVersion}` : 'unknown'}` };
+    }
+    const definition = (await deps.journeys.findPublishedVersion(journeyId, version))?.definition;
+    const trigger = definition?.entry.trigger;
+    if (!definition || trigger?.type !== 'schedule' || scheduledAt(trigger) !== at) {
+      return { ...result, skipped: `version ${version} of journey ${journeyId} has no schedule trigger at ${new Date(at).toISOString()}` };
+    }
+    const active = { journeyId, version, definition };
+    const entryId = entryIdFor(journeyId, `schedule:${version}:${at}`);
+
+    const progress = ProgressSchema.safeParse(job.progress);
+    let after: string | null = progress.success ? progress.data.after : null;
+    for (;;) {
+      const page = await deps.users.page(after, pageSize);
+      if (page.length === 0) break;
+      result.pages++;
+      result.users += page.length;
+      const matches = page.filter((user) => isInAudience(definition.entry, user.attributes));
+      const current = new Map((await deps.states.listForJourney(journeyId, matches.map((user) => user.userId))).map((state) => [state.userId, state]));
+      const entrants: Entrant[] = matches.map((user) => ({ userId: user.userId, entryId, trigger: null, current: current.get(user.userId) ?? null }));
+      const outcome = await enterUsers(deps, active, entrants, deps.now());
+      result.matched += matches.length;
+      result.entered += outcome.entered;
+      result.scheduled += outcome.scheduled;
+      after = page.at(-1)!.userId;
+      await job.updateProgress({ after });
+      if (page.length < pageSize) break;
+    }
+    deps.logger.info({ journeyId, version, ...result }, 'schedule trigger ran');
+    return result;
+  };
+}
+
+export interface ScheduleWorkerOptions extends ScheduleRunDeps {
+  keys: Keys;
+  connection: ConnectionOptions;
+  concurrency: number;
+}
+
+export interface RunningScheduleWorker {
+  worker: Worker;
+  /** Lets an active run finish, then stops. */
+  close(): Promise<void>;
+}
+
+export function startScheduleWorker(options: ScheduleWorkerOptions): RunningScheduleWorker {
+  const worker = new Worker(options.keys.queues.schedule, createScheduleRunProcessor(options), {
+    connection: options.connection,
+    concurrency: options.concurrency,
+  });
+  worker.on('failed', (job, error) => options.logger.error({ err: error, jobId: job?.id, attemptsMade: job?.attemptsMade }, 'schedule run failed'));
+  worker.on('error', (error) => options.logger.error({ err: error }, 'schedule worker error'));
+  return { worker, close: () => worker.close() };
+}
+
+export interface ScheduleTriggerCheckOptions {
+  journeys: Pick<ActiveJourneys, 'list'>;
+  scheduleQueue: Pick<ScheduleQueue, 'scheduleJourneyRun'>;
+  logger: Logger;
+  /** Pause between checks (default 5 s). */
+  intervalMs?: number;
+}
+
+export interface ScheduleTriggerCheck extends Periodic {
+  /** One check: adds the run of every active schedule journey's active version; returns how many it asked for. */
+  check(): Promise<number>;
+}
+
+/**
+ * The worker-side safety net for schedule triggers: every active journey with a `schedule` trigger gets the
+ * run of its active version added. Runs are kept after they finish and their job id derives from (journey,
+ * version, at), so adding a run that is waiting, running or done is a no-op: only a run that was never added
+ * (say, the API crashed between publishing and adding it) is added here.
+ */
+export function startScheduleTriggerCheck(options: ScheduleTriggerCheckOptions): ScheduleTriggerCheck {
+  async function check(): Promise<number> {
+    let asked = 0;
+    for (const { journeyId, version, definition } of await options.journeys.list()) {
+      const trigger = definition.entry.trigger;
+      if (trigger.type !== 'schedule') continue;
+      await options.scheduleQueue.scheduleJourneyRun(journeyId, version, scheduledAt(trigger));
+      asked++;
+    }
+    return asked;
+  }
+  const periodic = startPeriodic(check, { intervalMs: options.intervalMs ?? 5_000, logger: options.logger, what: 'schedule trigger check' });
+  return { check, stop: periodic.stop };
+}

@@ -1,0 +1,147 @@
+import {
+  entryIdFor,
+  isInAudience,
+  matchActionPath,
+  parseStepToken,
+  shouldExit,
+  stepToken,
+  triggerMatchesEvent,
+  type IngestRecord,
+  type JourneyDefinition,
+  type JourneyEvent,
+  type JsonObject,
+} from '@journey/core';
+import type { JourneyState } from '@journey/mongo';
+import type { Entrant } from '../entry/enter-users.js';
+import type { ScheduledStep } from '../entry/entry-decision.js';
+import type { ActiveJourney } from './active-journeys.js';
+
+/** Everything applying one record depends on, read before deciding. */
+export interface RecordPlanInput {
+  /** The record's stream id: entry ids derive from it (unique for ever, unlike a client's event id). */
+  streamId: string;
+  record: IngestRecord;
+  /** The user's attributes now. */
+  attributes: Readonly<Record<string, unknown>>;
+  /** Every state of the user (any status). */
+  states: readonly JourneyState[];
+  /** The definitions of the versions the user's active states run on, by `versionKey`. */
+  definitions: ReadonlyMap<string, JourneyDefinition>;
+  active: readonly ActiveJourney[];
+  now: number;
+}
+
+export type RecordAction =
+  /** Seal the entry's branch lock with EXIT_TOKEN, then mark the state exited. */
+  | { kind: 'exit'; journeyId: string; entryId: string }
+  /** Claim the awaited step for this event, then schedule the path's item (expecting the awaiting token). */
+  | {
+      kind: 'action-path';
+      journeyId: string;
+      entryId: string;
+      awaitingToken: string;
+      /** The record's stream id: a retry recognises its own claim by it. */
+      recordId: string;
+      event: { name: string; properties: JsonObject };
+      step: ScheduledStep;
+    }
+  /** Enter the user (unless active, or re-entry forbids it: decided with the state when carried out). */
+  | { kind: 'enter'; journey: ActiveJourney; entrant: Entrant };
+
+export interface RecordPlan {
+  /** In the order they must be carried out: exits, then action paths, then entries. */
+  actions: RecordAction[];
+  /** Stored data the plan had to pass over (worth a warning, not a failed record). */
+  problems: string[];
+}
+
+export const versionKey = (journeyId: string, version: number): string => `${journeyId}:${version}`;
+
+/**
+ * What one record does to one user (docs/architecture.md, "Entering and leaving journeys"), as a pure function:
+ * 1. exit criteria of every journey the user is active in (`exit.events` for events, `exit.when` for events and
+ *    attribute changes; api entries change no attributes and trigger no exit);
+ * 2. for an event, the `action_paths` step each remaining active entry waits on;
+ * 3. entries: event triggers of active journeys whose trigger and audience match, or the api journey an
+ *    `enter` record names (audience still applies). A journey the user just exited counts as exited.
+ */
+export function planRecord(input: RecordPlanInput): RecordPlan {
+  const { record, attributes, now } = input;
+  const actions: RecordAction[] = [];
+  const problems: string[] = [];
+  const event: JourneyEvent | undefined = record.type === 'event' ? { name: record.name, properties: record.properties } : undefined;
+  const exited = new Set<string>();
+  const activeStates = input.states.filter((state) => state.status === 'active');
+  const definitionOf = (state: JourneyState) => {
+    const found = input.definitions.get(versionKey(state.journeyId, state.version));
+    if (!found) problems.push(`journey ${state.journeyId} has no published version ${state.version}; the user's state in it is left alone`);
+    return found;
+  };
+
+  if (record.type !== 'enter') {
+    for (const state of activeStates) {
+      const definition = definitionOf(state);
+      if (definition && shouldExit(definition.exit, attributes, event)) {
+        actions.push({ kind: 'exit', journeyId: state.journeyId, entryId: state.entryId });
+        exited.add(state.journeyId);
+      }
+    }
+  }
+
+  if (record.type === 'event' && event) {
+    for (const state of activeStates) {
+      const awaiting = state.awaiting;
+      if (awaiting === null || exited.has(state.journeyId)) continue;
+      const definition = input.definitions.get(versionKey(state.journeyId, state.version));
+      if (!definition) continue; // reported above
+      const step = definition.steps[awaiting.stepId];
+      if (step?.type !== 'action_paths') {
+        problems.push(`journey ${state.journeyId} version ${state.version} has no action_paths step "${awaiting.stepId}" that the user awaits`);
+        continue;
+      }
+      const path = matchActionPath(step, event, attributes);
+      if (!path) continue;
+      let seq: number;
+      try {
+        seq = parseStepToken(awaiting.token).seq;
+      } catch {
+        problems.push(`journey ${state.journeyId}: the awaiting token "${awaiting.token}" is no step token`);
+        continue;
+      }
+      actions.push({
+        kind: 'action-path',
+        journeyId: state.journeyId,
+        entryId: state.entryId,
+        awaitingToken: awaiting.token,
+        recordId: input.streamId,
+        event: { name: record.name, properties: record.properties },
+        step: {
+          branch: { journeyId: state.journeyId, version: state.version, stepId: awaiting.stepId },
+          dueSecond: Math.floor(now / 1000),
+          member: { userId: state.userId, entryId: state.entryId, expectedToken: awaiting.token, ownToken: stepToken(seq + 1, path.id) },
+        },
+      });
+    }
+  }
+
+  const candidates = input.active.filter(({ journeyId, definition: { entry } }) => {
+    if (record.type === 'event') return triggerMatchesEvent(entry.trigger, event!, attributes) && isInAudience(entry, attributes, event);
+    if (record.type === 'enter') return journeyId === record.journeyId && entry.trigger.type === 'api' && isInAudience(entry, attributes);
+    return false;
+  });
+  for (const journey of candidates) {
+    const stored = input.states.find((state) => state.journeyId === journey.journeyId) ?? null;
+    const current = stored && exited.has(journey.journeyId) ? { ...stored, status: 'exited' as const } : stored;
+    actions.push({
+      kind: 'enter',
+      journey,
+      entrant: {
+        userId: record.userId,
+        entryId: entryIdFor(journey.journeyId, input.streamId),
+        trigger: record.type === 'event' ? { name: record.name, properties: record.properties } : null,
+        current,
+      },
+    });
+  }
+  return { actions, problems };
+}

@@ -1,0 +1,115 @@
+import { entryIdFor } from '@journey/core';
+import { eventually } from '@journey/embedded/testing';
+import { createScheduleQueue, type ScheduleRunJob } from '@journey/redis';
+import type { Job } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createScheduleRunProcessor, startScheduleTriggerCheck, startScheduleWorker, type ScheduleRunResult } from '../src/entry/schedule-trigger.js';
+import { ingestEnv, onboardingJourney, silentLogger, T0, type IngestEnv } from './ingest-helpers.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const AT = '2026-11-22T10:00:00Z';
+
+function scheduledJourney(): Record<string, unknown> {
+  return onboardingJourney({ name: 'Newsletter', entry: { trigger: { type: 'schedule', at: AT }, audience: { attr: 'country', op: 'eq', value: 'US' } } });
+}
+
+/** Due members of a branch at a second, summed over every shard. */
+async function dueCount(env: IngestEnv, branch: { journeyId: string; version: number; stepId: string }, dueSecond: number): Promise<number> {
+  let total = 0;
+  for (let shard = 0; shard < env.keys.dueShards; shard++) total += await env.redis.scard(env.keys.dueSet({ shard, branch, dueSecond }));
+  return total;
+}
+
+function fakeJob(data: ScheduleRunJob): Job {
+  return { id: 'direct', data, progress: 0, updateProgress: async () => undefined } as unknown as Job;
+}
+
+describe('schedule triggers', () => {
+  it('enters every audience match, walking the users in pages, once however often the run is added or retried', async () => {
+    const env = await ingestEnv();
+    cleanups.push(() => env.close());
+    const journeyId = await env.publish(scheduledJourney());
+    const users = Array.from({ length: 2_500 }, (_, index) => ({ userId: `u${String(index).padStart(5, '0')}`, country: index % 3 === 0 ? 'FR' : 'US' }));
+    // Stored in one insert (the users repository's document shape): 2,500 single upserts take long on FerretDB.
+    await env.mongo.db
+      .collection<{ _id: string }>('users')
+      .insertMany(users.map(({ userId, country }) => ({ _id: userId, attributes: { country }, lastRecord: null, createdAt: new Date(T0), updatedAt: new Date(T0) })));
+    expect((await env.users.get('u00001'))?.attributes).toEqual({ country: 'US' });
+    const matching = users.filter((user) => user.country === 'US').length;
+
+    const scheduleQueue = createScheduleQueue(env.blocking, env.keys, { now: env.clock.now });
+    const worker = startScheduleWorker({
+      keys: env.keys,
+      connection: env.blocking,
+      concurrency: 1,
+      journeys: env.journeysRepo,
+      users: env.users,
+      states: env.states,
+      dueSchedule: env.dueSchedule,
+      logger: silentLogger,
+      now: env.clock.now,
+      pageSize: 1_000,
+    });
+    cleanups.push(
+      () => scheduleQueue.queue.obliterate({ force: true }),
+      () => scheduleQueue.close(),
+      () => worker.close(),
+    );
+
+    // The trigger time is now: the run is added without delay.
+    const at = Date.parse(AT);
+    const jobId = await scheduleQueue.scheduleJourneyRun(journeyId, 1, at);
+    const result = await eventually(
+      async () => {
+        const job = await scheduleQueue.queue.getJob(jobId);
+        return (await job?.isCompleted()) ? (job!.returnvalue as ScheduleRunResult) : undefined;
+      },
+      { what: 'the schedule run completed', timeoutMs: 30_000 },
+    );
+    expect(result).toEqual({ pages: 3, users: 2_500, matched: matching, entered: matching, scheduled: matching });
+
+    const states = env.mongo.db.collection('journey_states');
+    expect(await states.countDocuments({ journeyId, status: 'active' })).toBe(matching);
+    const welcome = { journeyId, version: 1, stepId: 'welcome' };
+    const second = Math.floor(T0 / 1000);
+    expect(await dueCount(env, welcome, second)).toBe(matching);
+    const entryId = entryIdFor(journeyId, `schedule:1:${at}`);
+    expect(await env.dueMembers('u00001', welcome, second)).toContain(`u00001|${entryId}||0`);
+    expect(await env.states.get(journeyId, 'u00000')).toBeNull();
+
+    // Added again (the API on publish, the worker's check): the finished run is not run twice.
+    const check = startScheduleTriggerCheck({ journeys: env.journeys, scheduleQueue, logger: silentLogger, intervalMs: 60_000 });
+    cleanups.push(() => check.stop());
+    expect(await check.check()).toBe(1);
+    expect(await scheduleQueue.scheduleJourneyRun(journeyId, 1, at)).toBe(jobId);
+    expect(await scheduleQueue.queue.getJobCounts('waiting', 'delayed', 'active', 'completed')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 1 });
+
+    // A retried run (same job) enters nobody twice: it finds its own entries and only re-schedules pending first steps.
+    env.clock.advance(5_000);
+    const retried = await createScheduleRunProcessor({ journeys: env.journeysRepo, users: env.users, states: env.states, dueSchedule: env.dueSchedule, logger: silentLogger, now: env.clock.now })(
+      fakeJob({ journeyId, version: 1, at }),
+    );
+    expect(retried).toMatchObject({ matched: matching, entered: 0, scheduled: matching });
+    expect(await states.countDocuments({ journeyId, entries: { $gt: 1 } })).toBe(0);
+    expect(await dueCount(env, welcome, second)).toBe(matching);
+    expect(await dueCount(env, welcome, second + 5)).toBe(0);
+  }, 60_000);
+
+  it('a run for a version that is no longer active, or a trigger time that changed, enters nobody', async () => {
+    const env = await ingestEnv();
+    cleanups.push(() => env.close());
+    const journeyId = await env.publish(scheduledJourney());
+    await env.users.mergeAttributes('us', { country: 'US' }, new Date(T0));
+    const run = createScheduleRunProcessor({ journeys: env.journeysRepo, users: env.users, states: env.states, dueSchedule: env.dueSchedule, logger: silentLogger, now: env.clock.now });
+
+    expect(await run(fakeJob({ journeyId, version: 1, at: Date.parse(AT) + 1 }))).toMatchObject({ entered: 0, skipped: expect.any(String) });
+    expect(await run(fakeJob({ journeyId, version: 2, at: Date.parse(AT) }))).toMatchObject({ entered: 0, skipped: expect.any(String) });
+    expect((await env.journeysRepo.pause(journeyId)).ok).toBe(true);
+    expect(await run(fakeJob({ journeyId, version: 1, at: Date.parse(AT) }))).toMatchObject({ entered: 0, skipped: expect.any(String) });
+    expect(await env.states.get(journeyId, 'us')).toBeNull();
+  });
+});
