@@ -1,6 +1,8 @@
 import type { Config, Logger } from '@journey/config';
 import type { MongoStore } from '@journey/mongo';
 import type { Redis } from 'ioredis';
+import { startDispatch } from './dispatch/start-dispatch.js';
+import { startIngestion } from './ingest/start-ingestion.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -19,6 +21,10 @@ export interface RunningProcessors {
 export async function startProcessors(deps: WorkerDeps): Promise<RunningProcessors> {
   const running: Array<{ name: string; close: () => Promise<void> }> = [];
   deps.logger.debug('starting processors');
+  const ingestion = await startIngestion(deps);
+  running.push({ name: ingestion.names.join('+'), close: ingestion.close });
+  const dispatch = await startDispatch(deps);
+  running.push({ name: dispatch.names.join('+'), close: dispatch.close });
   return {
     names: running.map((p) => p.name),
     close: async () => {

@@ -1,0 +1,32 @@
+import { DispatchJobSchema, type DispatchJob, type DispatchQueue, type Keys } from '@journey/redis';
+import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { dispatchBatch, type BatchResult, type DispatchDeps } from './dispatch-batch.js';
+
+export interface BatchProcessorOptions {
+  keys: Keys;
+  dispatchQueue: DispatchQueue;
+  connection: ConnectionOptions;
+  /** Batch jobs this process runs at once. */
+  concurrency: number;
+  deps: DispatchDeps;
+}
+
+/**
+ * Runs dispatch jobs. A job that cannot name a batch is a bug, not a transient failure: it fails at once
+ * (UnrecoverableError) instead of being retried. Any other error fails the attempt, and BullMQ retries the
+ * batch with backoff; a crashed worker's job is picked up by another worker (stalled-job recovery).
+ */
+export function startBatchProcessor(options: BatchProcessorOptions): Worker<DispatchJob, BatchResult> {
+  const { keys, dispatchQueue, deps } = options;
+  return new Worker<DispatchJob, BatchResult>(
+    keys.queues.dispatch,
+    async (job) => {
+      const parsed = DispatchJobSchema.safeParse(job.data);
+      if (!parsed.success) throw new UnrecoverableError(`dispatch job ${job.id} has no valid payload: ${parsed.error.message}`);
+      const batch = dispatchQueue.batchOf(parsed.data);
+      if (!batch) throw new UnrecoverableError(`dispatch job ${job.id} names no batch of this engine: ${parsed.data.batchKey}`);
+      return dispatchBatch(deps, batch);
+    },
+    { connection: options.connection, concurrency: options.concurrency, autorun: true },
+  );
+}

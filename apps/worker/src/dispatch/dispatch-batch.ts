@@ -1,0 +1,242 @@
+import type { Logger } from '@journey/config';
+import {
+  frequencyCapWindowStart,
+  isFrequencyCapped,
+  parseStepToken,
+  TIMEOUT_BRANCH_ID,
+  walkEntry,
+  type JourneyDefinition,
+  type NextItem,
+  type WalkResult,
+} from '@journey/core';
+import type { JourneyStatesRepository, StepCommit, UsersRepository } from '@journey/mongo';
+import type { BatchRef, BranchLock, DueMember, DueSchedule, StatIncrement, Stats, Subscriptions } from '@journey/redis';
+import type { Deliveries, OutgoingMessage } from './deliveries.js';
+import type { JourneyCatalog } from './journey-catalog.js';
+
+export interface DispatchDeps {
+  dueSchedule: DueSchedule;
+  branchLock: BranchLock;
+  stats: Stats;
+  subscriptions: Subscriptions;
+  users: Pick<UsersRepository, 'get'>;
+  states: Pick<JourneyStatesRepository, 'get' | 'exit' | 'commitMany'>;
+  catalog: JourneyCatalog;
+  deliveries: Deliveries;
+  logger: Logger;
+  now: () => number;
+  /** Members of a batch handled at once (default 50): sends to slow hosts overlap, within the channel's per-host limit. */
+  memberConcurrency?: number;
+  /** How often members of a paused journey look again whether it was resumed (default 5 s). */
+  pausedRecheckMs?: number;
+}
+
+/** The lock outlives the entry's next wait by this much, so the next step finds it (docs/architecture.md). */
+const LOCK_MARGIN_MS = 7 * 24 * 60 * 60 * 1000;
+
+export type MemberResult = 'done' | 'lost' | 'ended' | 'deferred';
+
+export interface BatchResult {
+  members: number;
+  byResult: Record<MemberResult, number>;
+  invalidMembers: number;
+  journeyStatus: 'active' | 'paused' | 'gone';
+}
+
+/** What one member's walk leaves to do after its side effects: the next item to schedule and the state to commit. */
+interface MemberPlan {
+  member: DueMember;
+  result: MemberResult;
+  next: NextItem | null;
+  commit: StepCommit | null;
+  increments: StatIncrement[];
+}
+
+/**
+ * Dispatches one carved batch: per member, take the branch lock, walk the entry to its next stop, send if it
+ * must; then, for the whole batch, schedule the next items and commit every member's new state in one bulk
+ * write. Safe to run again after a crash at any point: the lock turns a finished member into `lost` (or a
+ * `resume` that finds its message already sent), scheduling is a set add, and commits are conditional.
+ */
+export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promise<BatchResult> {
+  const { journeyId, version } = batch.branch;
+  const { members, invalid } = await deps.dueSchedule.batchMembers(batch);
+  if (invalid.length > 0) deps.logger.error({ batch, invalid }, 'batch holds members that do not decode; dropped');
+  const result: BatchResult = {
+    members: members.length,
+    byResult: { done: 0, lost: 0, ended: 0, deferred: 0 },
+    invalidMembers: invalid.length,
+    journeyStatus: 'active',
+  };
+
+  const [status, definition] = await Promise.all([deps.catalog.status(journeyId), deps.catalog.definition(journeyId, version)]);
+  if (status === 'paused') {
+    // Nothing is sent while paused: the members look again later, unchanged (same tokens), until resumed.
+    const later = Math.floor((deps.now() + (deps.pausedRecheckMs ?? 5_000)) / 1000);
+    await deps.dueSchedule.schedule(batch.branch, later, members);
+    await deps.dueSchedule.finish(batch);
+    result.journeyStatus = 'paused';
+    result.byResult.deferred = members.length;
+    return result;
+  }
+  if (status === null || status === 'archived' || status === 'draft' || definition === null) {
+    // Archiving ends every entry: whatever was scheduled ends here instead of firing.
+    await Promise.all(members.map((member) => deps.states.exit(journeyId, member.userId, member.entryId, new Date(deps.now()))));
+    await deps.dueSchedule.finish(batch);
+    result.journeyStatus = 'gone';
+    result.byResult.ended = members.length;
+    return result;
+  }
+
+  const plans: MemberPlan[] = [];
+  const concurrency = deps.memberConcurrency ?? 50;
+  for (let start = 0; start < members.length; start += concurrency) {
+    const slice = members.slice(start, start + concurrency);
+    plans.push(...(await Promise.all(slice.map((member) => dispatchMember(deps, batch, definition, member)))));
+  }
+
+  await scheduleNextItems(deps, batch, plans);
+  const commits = plans.flatMap((plan) => (plan.commit ? [plan.commit] : []));
+  await deps.states.commitMany(commits);
+  const increments = plans.flatMap((plan) => plan.increments);
+  if (increments.length > 0) await deps.stats.increment(journeyId, version, increments);
+  await deps.dueSchedule.finish(batch);
+  for (const plan of plans) result.byResult[plan.result]++;
+  return result;
+}
+
+async function scheduleNextItems(deps: DispatchDeps, batch: BatchRef, plans: MemberPlan[]): Promise<void> {
+  // One call per (step, second): a batch moving on together is one script per shard, not one per user.
+  const groups = new Map<string, { stepId: string; second: number; members: DueMember[] }>();
+  for (const plan of plans) {
+    if (!plan.next) continue;
+    const second = Math.floor(plan.next.dueAt / 1000);
+    const key = `${plan.next.stepId}@${second}`;
+    const member: DueMember = {
+      userId: plan.member.userId,
+      entryId: plan.member.entryId,
+      expectedToken: plan.next.expectedToken,
+      ownToken: plan.next.ownToken,
+    };
+    const group = groups.get(key) ?? { stepId: plan.next.stepId, second, members: [] };
+    group.members.push(member);
+    groups.set(key, group);
+  }
+  await Promise.all(
+    [...groups.values()].map((group) => deps.dueSchedule.schedule({ ...batch.branch, stepId: group.stepId }, group.second, group.members)),
+  );
+}
+
+async function dispatchMember(deps: DispatchDeps, batch: BatchRef, definition: JourneyDefinition, member: DueMember): Promise<MemberPlan> {
+  const { journeyId, version, stepId } = batch.branch;
+  const target = { journeyId, userId: member.userId, entryId: member.entryId };
+  const idle: MemberPlan = { member, result: 'lost', next: null, commit: null, increments: [] };
+
+  const lock = await deps.branchLock.take(target, { expectedToken: member.expectedToken, ownToken: member.ownToken }, LOCK_MARGIN_MS);
+  if (lock.status === 'lost') return idle;
+
+  const [state, user] = await Promise.all([deps.states.get(journeyId, member.userId), deps.users.get(member.userId)]);
+  if (!state || state.entryId !== member.entryId || state.status !== 'active') return { ...idle, result: 'ended' };
+
+  const now = deps.now();
+  // The event that picked this item's path (claimed against the awaiting token this item expects); not for a timeout.
+  const pathTaken = parseStepToken(member.ownToken).branchId;
+  const actionEvent =
+    pathTaken !== undefined && pathTaken !== TIMEOUT_BRANCH_ID && state.actionEvent?.token === member.expectedToken ? state.actionEvent : null;
+  const walk: WalkResult = walkEntry(
+    definition,
+    { stepId, expectedToken: member.expectedToken, ownToken: member.ownToken },
+    {
+      journeyId,
+      version,
+      userId: member.userId,
+      entryId: member.entryId,
+      user: user?.attributes ?? {},
+      event: actionEvent?.properties ?? state.trigger?.properties,
+      now,
+    },
+  );
+
+  const increments: StatIncrement[] = [];
+  if (member.expectedToken === '') increments.push({ stepId, counter: 'entered' });
+  for (const branch of walk.branches) {
+    increments.push({ stepId: branch.stepId, branchId: branch.branchId, counter: 'entered' });
+    if (actionEvent && branch.stepId === stepId) {
+      increments.push({ stepId: branch.stepId, branchId: branch.branchId, counter: 'converted' });
+    }
+  }
+  const lastBranch = walk.branches.at(-1)?.branchId ?? null;
+  const base = { journeyId, userId: member.userId, entryId: member.entryId, expectedToken: state.token, now: new Date(now) };
+  const outcome = walk.outcome;
+
+  switch (outcome.kind) {
+    case 'send': {
+      const { send } = outcome;
+      const message: OutgoingMessage = {
+        messageId: send.messageId,
+        journeyId,
+        version,
+        stepId: send.stepId,
+        branchId: lastBranch,
+        userId: member.userId,
+        entryId: member.entryId,
+        messageType: send.messageType,
+        url: send.url,
+        payload: send.payload,
+      };
+      const recorded = await deps.deliveries.recorded(message.messageId);
+      if (recorded === null) {
+        const skip = await skipReason(deps, definition, message, now);
+        if (skip) {
+          await deps.deliveries.skip(message, skip);
+          increments.push({ stepId: send.stepId, counter: 'skipped' });
+        } else {
+          const sent = await deps.deliveries.send(message);
+          if (sent === 'sent') increments.push({ stepId: send.stepId, ...(lastBranch ? { branchId: lastBranch } : {}), counter: 'sent' });
+          if (sent === 'failed') increments.push({ stepId: send.stepId, counter: 'failed' });
+        }
+      }
+      if (outcome.then) {
+        await deps.branchLock.extend(target, member.ownToken, LOCK_MARGIN_MS);
+        return { member, result: 'done', next: outcome.then, increments, commit: { ...base, token: outcome.then.ownToken, stepId: outcome.then.stepId, status: 'active', awaiting: null } };
+      }
+      return { member, result: 'done', next: null, increments, commit: { ...base, token: member.ownToken, stepId: null, status: 'completed', awaiting: null } };
+    }
+    case 'defer':
+      return { member, result: 'deferred', next: outcome.retry, increments, commit: null };
+    case 'wait':
+      await deps.branchLock.extend(target, member.ownToken, Math.max(0, outcome.then.dueAt - now) + LOCK_MARGIN_MS);
+      return { member, result: 'done', next: outcome.then, increments, commit: { ...base, token: outcome.then.ownToken, stepId: outcome.then.stepId, status: 'active', awaiting: null } };
+    case 'await':
+      await deps.branchLock.extend(target, member.ownToken, Math.max(0, outcome.deadline - now) + LOCK_MARGIN_MS);
+      return {
+        member,
+        result: 'done',
+        next: outcome.timeout,
+        increments,
+        commit: {
+          ...base,
+          token: member.ownToken,
+          stepId: outcome.stepId,
+          status: 'active',
+          awaiting: { stepId: outcome.stepId, token: member.ownToken, deadline: new Date(outcome.deadline) },
+        },
+      };
+    case 'exit':
+      increments.push({ stepId: outcome.stepId, counter: 'exited' });
+      return { member, result: 'done', next: null, increments, commit: { ...base, token: member.ownToken, stepId: null, status: 'exited', awaiting: null } };
+    case 'end':
+      return { member, result: 'done', next: null, increments, commit: { ...base, token: member.ownToken, stepId: null, status: 'completed', awaiting: null } };
+  }
+}
+
+/** Muted message types and the frequency cap skip a send; the journey continues either way. */
+async function skipReason(deps: DispatchDeps, definition: JourneyDefinition, message: OutgoingMessage, now: number): Promise<'muted' | 'frequency_cap' | null> {
+  if (await deps.subscriptions.isMuted(message.userId, message.messageType)) return 'muted';
+  const cap = definition.settings.frequencyCap;
+  if (cap) {
+    const sent = await deps.deliveries.sentSince(message.userId, frequencyCapWindowStart(cap, now));
+    if (isFrequencyCapped(sent, cap, now)) return 'frequency_cap';
+  }
+  return null;
+}

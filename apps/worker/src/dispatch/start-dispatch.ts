@@ -1,0 +1,85 @@
+import { createJourneysRepository, createJourneyStatesRepository, createSendsRepository, createUsersRepository } from '@journey/mongo';
+import {
+  createBranchLock,
+  createDispatchQueue,
+  createDueSchedule,
+  createKeys,
+  createStats,
+  createSubscriptions,
+  type Keys,
+} from '@journey/redis';
+import { createWebhookChannel, type WebhookChannelOptions } from '../channels/webhook.js';
+import type { WorkerDeps } from '../processors.js';
+import { startBatchProcessor } from './batch-processor.js';
+import { createJourneyCatalog } from './journey-catalog.js';
+import { createScheduler } from './scheduler.js';
+import { createWebhookDeliveries } from './webhook-deliveries.js';
+
+/** Knobs with production defaults; tests set the clock and the intervals. */
+export interface DispatchOptions {
+  keys?: Keys;
+  now?: () => number;
+  schedulerTickMs?: number;
+  staleBatchMs?: number;
+  webhook?: Omit<WebhookChannelOptions, 'sends'>;
+}
+
+export interface RunningDispatch {
+  names: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Dispatch in one worker process: the scheduler that carves due sets into batches (every process runs one:
+ * carving is atomic, so they share the work), and the batch processor that sends and moves users on.
+ */
+export async function startDispatch(deps: WorkerDeps, options: DispatchOptions = {}): Promise<RunningDispatch> {
+  const { config, logger, mongo, redis } = deps;
+  const keys = options.keys ?? createKeys(config.REDIS_PREFIX);
+  const now = options.now ?? Date.now;
+
+  const sends = createSendsRepository(mongo.db);
+  await sends.ensureIndexes();
+  const dueSchedule = createDueSchedule(redis, keys);
+  const dispatchQueue = createDispatchQueue(redis, keys);
+  const channel = createWebhookChannel({ sends, now, ...options.webhook });
+  const scheduler = createScheduler({
+    keys,
+    dueSchedule,
+    dispatchQueue,
+    logger,
+    now,
+    ...(options.schedulerTickMs === undefined ? {} : { tickMs: options.schedulerTickMs }),
+    ...(options.staleBatchMs === undefined ? {} : { staleBatchMs: options.staleBatchMs }),
+  });
+  const processor = startBatchProcessor({
+    keys,
+    dispatchQueue,
+    connection: redis,
+    concurrency: config.WORKER_CONCURRENCY,
+    deps: {
+      dueSchedule,
+      branchLock: createBranchLock(redis, keys),
+      stats: createStats(redis, keys),
+      subscriptions: createSubscriptions(redis, keys),
+      users: createUsersRepository(mongo.db),
+      states: createJourneyStatesRepository(mongo.db),
+      catalog: createJourneyCatalog(createJourneysRepository(mongo.db, { now }), { now }),
+      deliveries: createWebhookDeliveries(channel, sends, now),
+      logger,
+      now,
+    },
+  });
+  processor.on('failed', (job, error) => logger.warn({ jobId: job?.id, err: error }, 'dispatch batch failed; BullMQ retries it'));
+  scheduler.start();
+
+  return {
+    names: ['scheduler', 'dispatch'],
+    close: async () => {
+      await scheduler.stop();
+      await processor.close();
+      await channel.close();
+      await dispatchQueue.close();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { createLogger } from '@journey/config';
+import { exampleJourney, stepToken, type JourneyDefinitionInput } from '@journey/core';
+import { testServers, uniqueName } from '@journey/embedded/testing';
+import {
+  connectMongo,
+  createJourneyStatesRepository,
+  createJourneysRepository,
+  createSendsRepository,
+  createUsersRepository,
+  type MongoStore,
+} from '@journey/mongo';
+import {
+  connectRedis,
+  createBranchLock,
+  createDispatchQueue,
+  createDueSchedule,
+  createKeys,
+  createStats,
+  createSubscriptions,
+} from '@journey/redis';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createWebhookChannel } from '../src/channels/webhook.js';
+import { startBatchProcessor } from '../src/dispatch/batch-processor.js';
+import { createJourneyCatalog } from '../src/dispatch/journey-catalog.js';
+import { createScheduler } from '../src/dispatch/scheduler.js';
+import { createWebhookDeliveries } from '../src/dispatch/webhook-deliveries.js';
+import { WebhookSink } from './webhook-sink.js';
+
+/** The contract's example journey, sending to `url` instead of the example's address. */
+export function exampleSendingTo(url: string, change: (journey: JourneyDefinitionInput) => void = () => undefined): JourneyDefinitionInput {
+  const journey = structuredClone(exampleJourney) as JourneyDefinitionInput;
+  for (const step of Object.values(journey.steps)) if (step.type === 'message') step.webhook.url = url;
+  change(journey);
+  return journey;
+}
+
+/**
+ * Dispatch on the real servers with a clock the test moves: the scheduler, a BullMQ batch processor, the
+ * webhook channel to a real HTTP sink, and the repositories, under a fresh key prefix and database.
+ */
+export async function dispatchHarness(options: { start: number }) {
+  let clock = options.start;
+  const now = () => clock;
+  const { redisUrl, mongoUri } = testServers();
+  const mongo: MongoStore = await connectMongo(mongoUri, uniqueName('dispatch'));
+  const redis: Redis = await connectRedis(redisUrl, 'blocking');
+  const keys = createKeys(uniqueName('d').replace(/[^A-Za-z0-9_-]/g, '_'), { dueShards: 2 });
+  const logger = createLogger({ name: 'dispatch-test', level: 'silent' });
+  const journeys = createJourneysRepository(mongo.db, { now });
+  const users = createUsersRepository(mongo.db);
+  const states = createJourneyStatesRepository(mongo.db);
+  const sends = createSendsRepository(mongo.db);
+  await Promise.all([journeys.ensureIndexes(), states.ensureIndexes(), sends.ensureIndexes()]);
+  const dueSchedule = createDueSchedule(redis, keys);
+  const branchLock = createBranchLock(redis, keys);
+  const stats = createStats(redis, keys);
+  const subscriptions = createSubscriptions(redis, keys);
+  const dispatchQueue = createDispatchQueue(redis, keys);
+  const sink = await new WebhookSink().listen();
+  const channel = createWebhookChannel({ sends, now, sleep: async () => undefined, attemptTimeoutMs: 2_000 });
+  const deps = {
+    dueSchedule,
+    branchLock,
+    stats,
+    subscriptions,
+    users,
+    states,
+    catalog: createJourneyCatalog(journeys, { statusTtlMs: 0 }),
+    deliveries: createWebhookDeliveries(channel, sends, now),
+    logger,
+    now,
+  };
+  const scheduler = createScheduler({ keys, dueSchedule, dispatchQueue, logger, now });
+  const workers: Worker[] = [startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, deps })];
+
+  return {
+    keys,
+    sink,
+    journeys,
+    users,
+    states,
+    sends,
+    stats,
+    subscriptions,
+    dueSchedule,
+    branchLock,
+    dispatchQueue,
+    deps,
+    scheduler,
+    now,
+    advance(ms: number) {
+      clock += ms;
+    },
+    /** A published journey from `definition`; returns its id. */
+    async publish(definition: JourneyDefinitionInput): Promise<string> {
+      const created = await journeys.create(definition as never);
+      if (!created.ok) throw new Error(`journey not created: ${JSON.stringify(created)}`);
+      const published = await journeys.publish(created.journey.id);
+      if (!published.ok) throw new Error(`journey not published: ${JSON.stringify(published)}`);
+      return created.journey.id;
+    },
+    /** Enters a user as the ingest worker does: the state, then the first step due now. */
+    async enter(journeyId: string, userId: string, attributes: Record<string, string> = {}, entryId = `e${userId}`) {
+      await users.mergeAttributes(userId, attributes, new Date(clock));
+      const definition = (await journeys.findPublishedVersion(journeyId, 1))!.definition;
+      await states.enter({ journeyId, userId, version: 1, entryId, stepId: definition.start, token: stepToken(0), trigger: { name: 'signed_up', properties: {} }, now: new Date(clock) });
+      await dueSchedule.schedule({ journeyId, version: 1, stepId: definition.start }, Math.floor(clock / 1000), [
+        { userId, entryId, expectedToken: '', ownToken: stepToken(0) },
+      ]);
+      return entryId;
+    },
+    /** Runs scheduler passes until no batch is waiting or running (the batch processor works meanwhile). */
+    async settle(): Promise<void> {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        await scheduler.tick();
+        const counts = await dispatchQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const busy = Object.values(counts).some((n) => n > 0);
+        const backlog = await Promise.all([0, 1].map((shard) => dueSchedule.backlog(shard)));
+        const due = backlog.some((b) => b.unfinishedBatches > 0 || (b.oldestDueSecond !== null && b.oldestDueSecond <= Math.floor(clock / 1000)));
+        if (!busy && !due) return;
+        if (Date.now() > deadline) throw new Error(`dispatch did not settle: ${JSON.stringify({ counts, backlog })}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    bodies(): Array<{ stepId: string; userId: string; payload: { text: string }; messageId: string }> {
+      return sink.requests.map((request) => JSON.parse(request.body));
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await scheduler.stop();
+      await channel.close();
+      await sink.close();
+      await dispatchQueue.queue.obliterate({ force: true });
+      await dispatchQueue.close();
+      await mongo.db.dropDatabase();
+      await mongo.close();
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { stepToken } from '@journey/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dispatchHarness, exampleSendingTo } from './dispatch-harness.js';
+
+const noon = Date.parse('2026-11-23T12:00:00Z');
+let harness: Awaited<ReturnType<typeof dispatchHarness>> | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+describe('dispatch of the contract example journey', () => {
+  it('walks a free-plan user from the welcome message to the action paths wait, one send per message step', async () => {
+    harness = await dispatchHarness({ start: noon });
+    const h = harness;
+    const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
+    const entryId = await h.enter(journeyId, 'ada', { firstName: 'Ada', plan: 'free' });
+
+    await h.settle();
+    expect(h.bodies().map((b) => [b.stepId, b.userId, b.payload.text])).toEqual([['welcome', 'ada', 'Hi Ada']]);
+    const [request] = h.sink.requests;
+    expect(request?.headers['idempotency-key']).toBe(h.bodies()[0]?.messageId);
+    // The delay step ran at once too: the user now waits to enter the split, five seconds later.
+    expect(await h.states.get(journeyId, 'ada')).toMatchObject({ status: 'active', stepId: 'split', token: stepToken(2), entryId });
+
+    // Nothing before the delay's second; then the split (free plan: else) reaches the action paths wait.
+    h.advance(4_000);
+    await h.settle();
+    expect(await h.states.get(journeyId, 'ada')).toMatchObject({ stepId: 'split' });
+    h.advance(1_000);
+    await h.settle();
+    const waiting = await h.states.get(journeyId, 'ada');
+    expect(waiting).toMatchObject({ stepId: 'act', awaiting: { stepId: 'act', token: stepToken(2) } });
+    expect(h.sink.requests).toHaveLength(1);
+
+    // No purchase within the window: the timeout path runs the experiment.
+    h.advance(60 * 60 * 1000);
+    await h.settle();
+    const final = await h.states.get(journeyId, 'ada');
+    const texts = h.bodies().map((b) => b.payload.text);
+    expect(texts[0]).toBe('Hi Ada');
+    expect(texts.slice(1).every((text) => text === 'Offer A' || text === 'Offer B')).toBe(true);
+    expect(['completed', 'exited']).toContain(final?.status);
+
+    const stats = await h.stats.read(journeyId, 1);
+    expect(stats.steps['welcome']?.counters.sent).toBe(1);
+    expect(stats.steps['split']?.branches['else']?.entered).toBe(1);
+    expect(stats.steps['act']?.branches['timeout']?.entered).toBe(1);
+  });
+
+  it('takes the VIP branch for a pro user and never sends a message of another branch', async () => {
+    harness = await dispatchHarness({ start: noon });
+    const h = harness;
+    const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
+    await h.enter(journeyId, 'pro-user', { firstName: 'Bo', plan: 'pro' });
+    await h.settle();
+    h.advance(5_000);
+    await h.settle();
+    expect(h.bodies().map((b) => b.payload.text)).toEqual(['Hi Bo', 'VIP']);
+    expect(await h.states.get(journeyId, 'pro-user')).toMatchObject({ status: 'completed', stepId: null });
+  });
+
+  it('lets exactly one of a purchase and the timeout take the action paths step when both are due together', async () => {
+    harness = await dispatchHarness({ start: noon });
+    const h = harness;
+    const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
+    await h.enter(journeyId, 'racer', { firstName: 'Cy', plan: 'free' });
+    await h.settle();
+    h.advance(5_000);
+    await h.settle();
+    const waiting = await h.states.get(journeyId, 'racer');
+    expect(waiting?.awaiting?.token).toBe(stepToken(2));
+
+    // The purchase path item, scheduled as the ingest worker does, due at the same second as the timeout.
+    h.advance(60 * 60 * 1000);
+    await h.dueSchedule.schedule({ journeyId, version: 1, stepId: 'act' }, Math.floor(h.now() / 1000), [
+      { userId: 'racer', entryId: waiting!.entryId, expectedToken: stepToken(2), ownToken: stepToken(3, 'bought') },
+    ]);
+    await h.settle();
+    const texts = h.bodies().map((b) => b.payload.text).slice(1);
+    const tookPurchase = texts.some((text) => text.startsWith('Thanks'));
+    const tookTimeout = texts.some((text) => text.startsWith('Offer'));
+    expect(tookPurchase && tookTimeout).toBe(false);
+    const act = (await h.stats.read(journeyId, 1)).steps['act'];
+    expect((act?.branches['bought']?.entered ?? 0) + (act?.branches['timeout']?.entered ?? 0)).toBe(1);
+  });
+
+  it('skips a muted message type, counts it, and goes on', async () => {
+    harness = await dispatchHarness({ start: noon });
+    const h = harness;
+    const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
+    await h.subscriptions.mute('muted-user', ['onboarding']);
+    await h.enter(journeyId, 'muted-user', { plan: 'pro' });
+    await h.settle();
+    h.advance(5_000);
+    await h.settle();
+    expect(h.sink.requests).toHaveLength(0);
+    const stats = await h.stats.read(journeyId, 1);
+    expect(stats.steps['welcome']?.counters.skipped).toBe(1);
+    expect(stats.steps['vipMsg']?.counters.skipped).toBe(1);
+    expect(await h.states.get(journeyId, 'muted-user')).toMatchObject({ status: 'completed' });
+  });
+
+  it('moves a send inside quiet hours to the end of the window', async () => {
+    const late = Date.parse('2026-11-23T23:30:00Z');
+    harness = await dispatchHarness({ start: late });
+    const h = harness;
+    const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
+    await h.enter(journeyId, 'night-owl', { firstName: 'Di' });
+    await h.settle();
+    expect(h.sink.requests).toHaveLength(0);
+    h.advance(Date.parse('2026-11-24T08:00:00Z') - late);
+    await h.settle();
+    expect(h.bodies().map((b) => b.payload.text)).toEqual(['Hi Di']);
+  });
+
+  it('sends nothing while the journey is paused and continues once resumed', async () => {
+    harness = await dispatchHarness({ start: noon });
+    const h = harness;
+    const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
+    await h.journeys.pause(journeyId);
+    await h.enter(journeyId, 'patient', { firstName: 'Ed' });
+    await h.settle();
+    expect(h.sink.requests).toHaveLength(0);
+    await h.journeys.resume(journeyId);
+    h.advance(5_000);
+    await h.settle();
+    expect(h.bodies().map((b) => b.payload.text)).toEqual(['Hi Ed']);
+  });
+
+  it('sends once when the same member is dispatched again after a crash', async () => {
+    harness = await dispatchHarness({ start: noon });
+    const h = harness;
+    const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
+    const entryId = await h.enter(journeyId, 'twice', { firstName: 'Flo' });
+    await h.settle();
+    // The same first-step member again, as a retried batch would present it: the lock holds its token (resume).
+    await h.dueSchedule.schedule({ journeyId, version: 1, stepId: 'welcome' }, Math.floor(h.now() / 1000), [
+      { userId: 'twice', entryId, expectedToken: '', ownToken: stepToken(0) },
+    ]);
+    await h.settle();
+    expect(h.bodies().map((b) => b.payload.text)).toEqual(['Hi Flo']);
+  });
+});
