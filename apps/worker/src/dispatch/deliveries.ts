@@ -1,18 +1,7 @@
-import type { SendDecision } from '@journey/core';
+import type { WebhookMessage } from '../channels/webhook.js';
 
-/** One message as the channel sends it (the contract's webhook body, plus where to). */
-export interface OutgoingMessage {
-  messageId: string;
-  journeyId: string;
-  version: number;
-  stepId: string;
-  branchId: string | null;
-  userId: string;
-  entryId: string;
-  messageType: string;
-  url: string;
-  payload: SendDecision['payload'];
-}
+/** One message as the channel sends it: the webhook channel's message (the contract's body, plus where to). */
+export type OutgoingMessage = WebhookMessage;
 
 export type SkipReason = 'muted' | 'frequency_cap';
 
