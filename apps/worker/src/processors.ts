@@ -21,9 +21,15 @@ export interface RunningProcessors {
 export async function startProcessors(deps: WorkerDeps): Promise<RunningProcessors> {
   const running: Array<{ name: string; close: () => Promise<void> }> = [];
   deps.logger.debug('starting processors');
-  const ingestion = await startIngestion(deps);
+  const { config } = deps;
+  const ingestion = await startIngestion(deps, { jobLockMs: config.JOB_LOCK_MS });
   running.push({ name: ingestion.names.join('+'), close: ingestion.close });
-  const dispatch = await startDispatch(deps);
+  const dispatch = await startDispatch(deps, {
+    schedulerTickMs: config.SCHEDULER_TICK_MS,
+    staleBatchMs: config.STALE_BATCH_MS,
+    jobLockMs: config.JOB_LOCK_MS,
+    webhook: { attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS },
+  });
   running.push({ name: dispatch.names.join('+'), close: dispatch.close });
   return {
     names: running.map((p) => p.name),

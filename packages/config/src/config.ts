@@ -25,6 +25,20 @@ export const EnvSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.default(8),
   EVENT_DEDUP_WINDOW_SECONDS: positiveInt.default(24 * 60 * 60),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /** Webhook channel: how long one HTTP attempt may take before it counts as a timeout (and is retried). */
+  WEBHOOK_ATTEMPT_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Webhook channel: HTTP attempts per send before the message ends `failed` / `retries_exhausted`. */
+  WEBHOOK_MAX_ATTEMPTS: positiveInt.default(5),
+  /** How often each worker's scheduler looks for due sets: the bound on how late a due second starts. */
+  SCHEDULER_TICK_MS: positiveInt.default(200),
+  /** A carved batch still unfinished after this long is checked by the recovery sweep (its job re-added if lost). */
+  STALE_BATCH_MS: positiveInt.default(30_000),
+  /**
+   * BullMQ job lock of the drain, dispatch and schedule workers, and how often stalled jobs are looked for: the job
+   * of a crashed worker runs again within about twice this. Defaults to BullMQ's; lower it only for tests, since a
+   * live worker whose event loop stalls longer than this loses its job to another worker.
+   */
+  JOB_LOCK_MS: positiveInt.default(30_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

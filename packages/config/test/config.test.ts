@@ -10,6 +10,20 @@ describe('configuration', () => {
     expect(env.MONGODB_URI).toBeUndefined();
   });
 
+  it('defaults the worker tuning knobs to the production values (BullMQ lock 30 s, webhook attempts of 10 s, 5 tries)', () => {
+    const env = readEnv({});
+    expect(env).toMatchObject({
+      WEBHOOK_ATTEMPT_TIMEOUT_MS: 10_000,
+      WEBHOOK_MAX_ATTEMPTS: 5,
+      SCHEDULER_TICK_MS: 200,
+      STALE_BATCH_MS: 30_000,
+      JOB_LOCK_MS: 30_000,
+    });
+    const tuned = readEnv({ WEBHOOK_ATTEMPT_TIMEOUT_MS: '1500', WEBHOOK_MAX_ATTEMPTS: '3', SCHEDULER_TICK_MS: '50', STALE_BATCH_MS: '4000', JOB_LOCK_MS: '2000' });
+    expect(tuned).toMatchObject({ WEBHOOK_ATTEMPT_TIMEOUT_MS: 1500, WEBHOOK_MAX_ATTEMPTS: 3, SCHEDULER_TICK_MS: 50, STALE_BATCH_MS: 4000, JOB_LOCK_MS: 2000 });
+    expect(() => readEnv({ JOB_LOCK_MS: '0' })).toThrow(/JOB_LOCK_MS/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(readEnv({ PORT: '', REDIS_URL: '' }).PORT).toBe(3000);
   });

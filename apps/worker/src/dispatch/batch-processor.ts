@@ -1,5 +1,6 @@
 import { DispatchJobSchema, type DispatchJob, type DispatchQueue, type Keys } from '@journey/redis';
 import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { jobLockOptions } from '../job-lock.js';
 import { dispatchBatch, type BatchResult, type DispatchDeps } from './dispatch-batch.js';
 
 export interface BatchProcessorOptions {
@@ -9,6 +10,8 @@ export interface BatchProcessorOptions {
   /** Batch jobs this process runs at once. */
   concurrency: number;
   deps: DispatchDeps;
+  /** BullMQ job lock and stalled-check interval (default BullMQ's 30 s): see jobLockOptions. */
+  lockMs?: number;
 }
 
 /**
@@ -27,6 +30,6 @@ export function startBatchProcessor(options: BatchProcessorOptions): Worker<Disp
       if (!batch) throw new UnrecoverableError(`dispatch job ${job.id} names no batch of this engine: ${parsed.data.batchKey}`);
       return dispatchBatch(deps, batch);
     },
-    { connection: options.connection, concurrency: options.concurrency, autorun: true },
+    { connection: options.connection, concurrency: options.concurrency, autorun: true, ...jobLockOptions(options.lockMs) },
   );
 }

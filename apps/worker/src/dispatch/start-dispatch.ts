@@ -21,6 +21,8 @@ export interface DispatchOptions {
   now?: () => number;
   schedulerTickMs?: number;
   staleBatchMs?: number;
+  /** BullMQ job lock and stalled-check interval of the batch processor (default BullMQ's 30 s). */
+  jobLockMs?: number;
   webhook?: Omit<WebhookChannelOptions, 'sends'>;
 }
 
@@ -57,6 +59,7 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
     dispatchQueue,
     connection: redis,
     concurrency: config.WORKER_CONCURRENCY,
+    ...(options.jobLockMs === undefined ? {} : { lockMs: options.jobLockMs }),
     deps: {
       dueSchedule,
       branchLock: createBranchLock(redis, keys),

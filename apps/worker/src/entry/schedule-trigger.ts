@@ -5,6 +5,7 @@ import { ScheduleRunJobSchema, type DueSchedule, type Keys, type ScheduleQueue }
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
 import type { ActiveJourneys } from '../ingest/active-journeys.js';
+import { jobLockOptions } from '../job-lock.js';
 import { startPeriodic, type Periodic } from '../periodic.js';
 import { enterUsers, type Entrant } from './enter-users.js';
 
@@ -89,6 +90,8 @@ export interface ScheduleWorkerOptions extends ScheduleRunDeps {
   keys: Keys;
   connection: ConnectionOptions;
   concurrency: number;
+  /** BullMQ job lock and stalled-check interval (default BullMQ's 30 s): see jobLockOptions. */
+  lockMs?: number;
 }
 
 export interface RunningScheduleWorker {
@@ -101,6 +104,7 @@ export function startScheduleWorker(options: ScheduleWorkerOptions): RunningSche
   const worker = new Worker(options.keys.queues.schedule, createScheduleRunProcessor(options), {
     connection: options.connection,
     concurrency: options.concurrency,
+    ...jobLockOptions(options.lockMs),
   });
   worker.on('failed', (job, error) => options.logger.error({ err: error, jobId: job?.id, attemptsMade: job?.attemptsMade }, 'schedule run failed'));
   worker.on('error', (error) => options.logger.error({ err: error }, 'schedule worker error'));

@@ -1,6 +1,7 @@
 import type { Logger } from '@journey/config';
 import { DrainJobSchema, type DrainQueue, type EventsStream, type Keys } from '@journey/redis';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { jobLockOptions } from '../job-lock.js';
 import type { RecordApplier, StreamRecord } from './apply-record.js';
 
 /** Counters of one process's drains, for logs and ops. */
@@ -98,6 +99,8 @@ export interface DrainWorkerOptions extends DrainProcessorOptions {
   connection: ConnectionOptions;
   /** Partitions drained at once by this process. */
   concurrency: number;
+  /** BullMQ job lock and stalled-check interval (default BullMQ's 30 s): see jobLockOptions. */
+  lockMs?: number;
 }
 
 export interface RunningDrainWorker {
@@ -111,7 +114,11 @@ export function startDrainWorker(options: DrainWorkerOptions): RunningDrainWorke
   let closing = false;
   const stats: DrainStats = options.stats ?? { applied: 0, skipped: 0, unreadable: 0 };
   const processor = createDrainProcessor({ ...options, stats, stopping: () => closing || (options.stopping?.() ?? false) });
-  const worker = new Worker(options.keys.queues.drain, processor, { connection: options.connection, concurrency: options.concurrency });
+  const worker = new Worker(options.keys.queues.drain, processor, {
+    connection: options.connection,
+    concurrency: options.concurrency,
+    ...jobLockOptions(options.lockMs),
+  });
   worker.on('failed', (job, error) => {
     options.logger.error({ err: error, jobId: job?.id, partition: job?.data?.partition, attemptsMade: job?.attemptsMade }, 'drain failed');
   });

@@ -19,6 +19,8 @@ export interface IngestionOptions {
   schedulePageSize?: number;
   exitSealTtlMs?: number;
   onApplied?: (applied: AppliedRecord) => void;
+  /** BullMQ job lock and stalled-check interval of the drain and schedule workers (default BullMQ's 30 s). */
+  jobLockMs?: number;
 }
 
 export interface RunningIngestion {
@@ -68,6 +70,7 @@ export async function startIngestion(deps: WorkerDeps, options: IngestionOptions
     applier,
     logger,
     drainQueue,
+    ...(options.jobLockMs === undefined ? {} : { lockMs: options.jobLockMs }),
     ...(options.drainChunkSize === undefined ? {} : { chunkSize: options.drainChunkSize }),
     ...(options.onApplied === undefined ? {} : { onApplied: options.onApplied }),
   });
@@ -81,6 +84,7 @@ export async function startIngestion(deps: WorkerDeps, options: IngestionOptions
     dueSchedule,
     logger,
     now,
+    ...(options.jobLockMs === undefined ? {} : { lockMs: options.jobLockMs }),
     ...(options.schedulePageSize === undefined ? {} : { pageSize: options.schedulePageSize }),
   });
   const sweeper = startSweeper({ stream, drainQueue, logger, ...(options.sweepIntervalMs === undefined ? {} : { intervalMs: options.sweepIntervalMs }) });
