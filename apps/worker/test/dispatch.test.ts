@@ -58,6 +58,10 @@ describe('dispatch of the contract example journey', () => {
     await h.settle();
     expect(h.bodies().map((b) => b.payload.text)).toEqual(['Hi Bo', 'VIP']);
     expect(await h.states.get(journeyId, 'pro-user')).toMatchObject({ status: 'completed', stepId: null });
+    // A send after a branch counts on the message step as a whole, and on the branch at the split that took it.
+    const stats = await h.stats.read(journeyId, 1);
+    expect(stats.steps['vipMsg']).toMatchObject({ counters: { sent: 1 }, branches: {} });
+    expect(stats.steps['split']?.branches['vip']).toMatchObject({ entered: 1, sent: 1 });
   });
 
   it('lets exactly one of a purchase and the timeout take the action paths step when both are due together', async () => {

@@ -134,7 +134,7 @@ export interface JourneyStatesRepository {
   claimActionEvent(claim: ActionEventClaim): Promise<boolean>;
   /** The single write that commits a user's step (for `bulkWrite` per batch), conditional on entry and token. */
   commitOperation(commit: StepCommit): AnyBulkWriteOperation<JourneyStateDocument>;
-  /** Applies commit operations of a batch in one unordered bulkWrite; returns how many states changed. */
+  /** Applies commit operations of a batch in unordered bulkWrites (of at most 50 each); returns how many states changed. */
   commitMany(commits: StepCommit[]): Promise<number>;
 }
 
@@ -142,6 +142,14 @@ const COLLECTION = 'journey_states';
 
 /** Conditional entries in flight at once in `enterMany`. */
 const ENTER_PARALLEL = 16;
+
+/**
+ * Update statements per `bulkWrite` of `commitMany`. FerretDB v1 on SQLite (the embedded server) keeps a pooled
+ * connection per update statement until the whole command returns, and its pool holds 100: an update command of 100
+ * statements or more waits forever for a connection, and every other command on that database behind it. A batch
+ * (up to 200 members) is therefore committed in slices; on MongoDB that costs a few round trips more, nothing else.
+ */
+const COMMIT_SLICE = 50;
 
 export function journeyStateId(journeyId: string, userId: string): string {
   return `${journeyId}:${userId}`;
@@ -258,9 +266,12 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
     commitOperation,
 
     async commitMany(commits) {
-      if (commits.length === 0) return 0;
-      const result = await states.bulkWrite(commits.map(commitOperation), { ordered: false });
-      return result.modifiedCount;
+      let modified = 0;
+      for (let first = 0; first < commits.length; first += COMMIT_SLICE) {
+        const result = await states.bulkWrite(commits.slice(first, first + COMMIT_SLICE).map(commitOperation), { ordered: false });
+        modified += result.modifiedCount;
+      }
+      return modified;
     },
 
     async enterMany(inputs) {

@@ -54,8 +54,8 @@ interface MemberPlan {
 
 /**
  * Dispatches one carved batch: per member, take the branch lock, walk the entry to its next stop, send if it
- * must; then, for the whole batch, schedule the next items and commit every member's new state in one bulk
- * write. Safe to run again after a crash at any point: the lock turns a finished member into `lost` (or a
+ * must; then, for the whole batch, commit every member's new state in one bulk write and schedule the next
+ * items. Safe to run again after a crash at any point: the lock turns a finished member into `lost` (or a
  * `resume` that finds its message already sent), scheduling is a set add, and commits are conditional.
  */
 export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promise<BatchResult> {
@@ -95,9 +95,13 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
     plans.push(...(await Promise.all(slice.map((member) => dispatchMember(deps, batch, definition, member)))));
   }
 
-  await scheduleNextItems(deps, batch, plans);
+  // Commit first, schedule after: a next item must never run before its predecessor's commit landed. It would read
+  // the older state, and its own commit (conditional on the token it read) would then miss: a last step's `completed`
+  // or an `await`'s wait lost, while its message went out. A crash between the two leaves the batch unfinished; its
+  // retry resumes each member (the lock still holds its token), commits the same state again and schedules then.
   const commits = plans.flatMap((plan) => (plan.commit ? [plan.commit] : []));
   await deps.states.commitMany(commits);
+  await scheduleNextItems(deps, batch, plans);
   const increments = plans.flatMap((plan) => plan.increments);
   if (increments.length > 0) await deps.stats.increment(journeyId, version, increments);
   await deps.dueSchedule.finish(batch);
@@ -165,7 +169,8 @@ async function dispatchMember(deps: DispatchDeps, batch: BatchRef, definition: J
       increments.push({ stepId: branch.stepId, branchId: branch.branchId, counter: 'converted' });
     }
   }
-  const lastBranch = walk.branches.at(-1)?.branchId ?? null;
+  const lastDecision = walk.branches.at(-1);
+  const lastBranch = lastDecision?.branchId ?? null;
   const base = { journeyId, userId: member.userId, entryId: member.entryId, expectedToken: state.token, now: new Date(now) };
   const outcome = walk.outcome;
 
@@ -192,7 +197,12 @@ async function dispatchMember(deps: DispatchDeps, batch: BatchRef, definition: J
           increments.push({ stepId: send.stepId, counter: 'skipped' });
         } else {
           const sent = await deps.deliveries.send(message);
-          if (sent === 'sent') increments.push({ stepId: send.stepId, ...(lastBranch ? { branchId: lastBranch } : {}), counter: 'sent' });
+          if (sent === 'sent') {
+            // The message step counts every send; the branch this walk took on the way counts it too, at the step
+            // that took it (`branches` are the branches taken AT a step: the message step takes none).
+            increments.push({ stepId: send.stepId, counter: 'sent' });
+            if (lastDecision) increments.push({ stepId: lastDecision.stepId, branchId: lastDecision.branchId, counter: 'sent' });
+          }
           if (sent === 'failed') increments.push({ stepId: send.stepId, counter: 'failed' });
         }
       }
