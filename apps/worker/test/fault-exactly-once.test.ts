@@ -1,0 +1,350 @@
+import { validateJourney, type IngestRecord } from '@journey/core';
+import { testServers, uniqueName } from '@journey/embedded/testing';
+import { connectMongo, createJourneysRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
+import { connectRedis, createDrainQueue, createDueSchedule, createEventsStream, createKeys, type DrainQueue, type Keys } from '@journey/redis';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { between, seededRandom } from './fault-random.js';
+import { FaultSink, reportDeliveries } from './fault-sink.js';
+import { WorkerFleet } from './fault-workers.js';
+
+/**
+ * Guarantees 1 and 2 under crashes (docs/product.md): worker processes are killed with SIGKILL while they drain
+ * events and dispatch batches, the receiver answers 500 or hangs now and then, and still every user entered gets
+ * exactly one delivered message per message step of its branch and none of the other branch, as seen by a receiver
+ * that de-duplicates by Idempotency-Key (the webhook contract). Raw redeliveries of an already delivered key are
+ * the contract's at-least-once: a worker killed after the receiver's 2xx and before the send was recorded sends
+ * again with the same key; so does a retried batch whose record of a delivered send failed to write, and a
+ * duplicate of a next step that a crash left behind, racing its twin. They are counted and printed, not forbidden.
+ *
+ * Knobs (JOURNEY_TEST_* pass through turbo): JOURNEY_TEST_FAULT_SEED replays the dice (which requests fail, when and
+ * whom to kill); JOURNEY_TEST_FAULT_USERS sizes the run (default 3,000 on MongoDB, 200 on the embedded FerretDB,
+ * whose conditional updates scan their collection: see docs/embedded-mongodb.md); JOURNEY_TEST_FAULT_LOG_DIR keeps
+ * every worker's log.
+ */
+const SEED = Number(process.env.JOURNEY_TEST_FAULT_SEED ?? 20_261_122);
+const WORKERS = 3;
+const KILLS = 8;
+/** Events are posted in waves while the workers start and die, a few hundred milliseconds apart. */
+const WAVES = 6;
+const ATTEMPT_TIMEOUT_MS = 1_500;
+const MAX_ATTEMPTS = 5;
+/** BullMQ lock and stalled check: a killed worker's jobs run again within about twice this. */
+const JOB_LOCK_MS = 3_000;
+const STALE_BATCH_MS = 10_000;
+/** The kills are spread over this at most; then the test goes on with the kills made (and fails on the count). */
+const CHAOS_LIMIT_MS = 90_000;
+const SETTLE_TIMEOUT_MS = 150_000;
+
+const userId = (index: number) => `u${String(index).padStart(5, '0')}`;
+/** Half the users are in group `a` (split branch `a` -> msgA), the others take the split's else (msgB). */
+const groupOf = (index: number) => (index % 2 === 0 ? 'a' : 'b');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('exactly-once delivery while worker processes are killed', () => {
+  // Separate streams: the sink's dice follow the order requests arrive in, the kills' do not depend on it.
+  const sinkRandom = seededRandom(SEED);
+  const chaosRandom = seededRandom(SEED ^ 0x5bd1e995);
+  const startedAt = Date.now();
+  let userCount = 0;
+  let server = '';
+  let mongo: MongoStore;
+  let redis: Redis;
+  let keys: Keys;
+  let drainQueue: DrainQueue;
+  let sink: FaultSink;
+  let fleet: WorkerFleet | undefined;
+
+  beforeAll(async () => {
+    const { redisUrl, mongoUri } = testServers();
+    mongo = await connectMongo(mongoUri, uniqueName('fault'));
+    const info = await mongo.db.admin().command({ buildInfo: 1 });
+    const ferretDb = typeof info.ferretdbVersion === 'string';
+    server = ferretDb ? `FerretDB ${String(info.ferretdbVersion)}` : `MongoDB ${String(info.version)}`;
+    userCount = Number(process.env.JOURNEY_TEST_FAULT_USERS ?? (ferretDb ? 200 : 3_000));
+    redis = await connectRedis(redisUrl, 'blocking');
+    keys = createKeys(uniqueName('fx'));
+    drainQueue = createDrainQueue(redis, keys);
+    sink = await new FaultSink({ random: sinkRandom, errorRate: 0.1, hangRate: 0.03, maxFaultsPerKey: 2 }).listen();
+    fleet = new WorkerFleet(
+      {
+        REDIS_URL: redisUrl,
+        MONGODB_URI: mongoUri,
+        MONGODB_DB: mongo.db.databaseName,
+        REDIS_PREFIX: keys.prefix,
+        LOG_LEVEL: 'info',
+        WORKER_CONCURRENCY: '8',
+        WEBHOOK_ATTEMPT_TIMEOUT_MS: String(ATTEMPT_TIMEOUT_MS),
+        WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+        JOB_LOCK_MS: String(JOB_LOCK_MS),
+        STALE_BATCH_MS: String(STALE_BATCH_MS),
+        SCHEDULER_TICK_MS: '200',
+        SHUTDOWN_GRACE_MS: '10000',
+      },
+      process.env.JOURNEY_TEST_FAULT_LOG_DIR,
+    );
+  });
+
+  afterAll(async () => {
+    await fleet?.dispose();
+    await sink?.close();
+    if (redis) {
+      for (const name of Object.values(keys.queues)) {
+        const queue = new Queue(name, { connection: redis });
+        await queue.obliterate({ force: true }).catch(() => undefined);
+        await queue.close();
+      }
+      await drainQueue.close();
+      await deleteKeys(redis, `*${keys.prefix}*`);
+      await redis.quit();
+    }
+    if (mongo) {
+      await mongo.db.dropDatabase().catch(() => undefined);
+      await mongo.close();
+    }
+  });
+
+  it(
+    `delivers each message step exactly once per Idempotency-Key through ${KILLS} SIGKILLs of ${WORKERS} workers`,
+    async () => {
+      const activeFleet = fleet!;
+      const journeyId = await publishJourney(mongo, sink.url);
+      const usersRepository = createUsersRepository(mongo.db);
+      const setupStart = Date.now();
+      await inParallel(userCount, 50, (index) => usersRepository.mergeAttributes(userId(index), { group: groupOf(index) }, new Date()));
+      const setupMs = Date.now() - setupStart;
+
+      // The first wave goes in before any worker runs: accepted events wait in Redis (guarantee 3).
+      const stream = createEventsStream(redis, keys);
+      const accepted = { events: 0, duplicates: 0, repeatedSignups: 0 };
+      const waveSize = Math.ceil(userCount / WAVES);
+      async function postWave(wave: number): Promise<void> {
+        const inputs: Array<{ record: IngestRecord; deduplicate: boolean }> = [];
+        const signup = (index: number, id: string): IngestRecord => ({
+          type: 'event',
+          id,
+          userId: userId(index),
+          name: 'signed_up',
+          time: Date.now(),
+          properties: { wave },
+        });
+        for (let index = wave * waveSize; index < Math.min(userCount, (wave + 1) * waveSize); index++) {
+          inputs.push({ record: signup(index, `signup-${index}`), deduplicate: true });
+        }
+        if (wave > 0) {
+          // Apps retry: the same event id again (a duplicate, never appended), and a second sign-up with a new id
+          // (appended, but `reentry: never` keeps the user from entering twice).
+          for (let index = (wave - 1) * waveSize; index < wave * waveSize; index++) {
+            if (index % 10 === 3) inputs.push({ record: signup(index, `signup-${index}`), deduplicate: true });
+            if (index % 20 === 7) inputs.push({ record: signup(index, `again-${index}`), deduplicate: true });
+          }
+        }
+        const results = await stream.accept(inputs);
+        const partitions = new Set<number>();
+        results.forEach((result, position) => {
+          if (result.status === 'duplicate') return void accepted.duplicates++;
+          partitions.add(result.partition);
+          if (inputs[position]!.record.id.startsWith('again-')) accepted.repeatedSignups++;
+          else accepted.events++;
+        });
+        await drainQueue.requestDrain(partitions);
+      }
+
+      const runStart = Date.now();
+      await postWave(0);
+      for (let count = 0; count < WORKERS; count++) activeFleet.start();
+
+      const kills: Array<{ at: number; workerId: number; uptimeMs: number }> = [];
+      const chaos = (async () => {
+        // Kills start once sends are under way, so they land in drains and in batches alike.
+        const deadline = Date.now() + CHAOS_LIMIT_MS;
+        while (sink.calls.length === 0 && Date.now() < deadline) await sleep(50);
+        while (kills.length < KILLS && Date.now() < deadline) {
+          await sleep(between(chaosRandom, 1_000, 2_000));
+          if (activeFleet.disposed) return; // the test failed early and cleaned up
+          // Only ready workers are killed, and never the last one: a replacement takes a moment to start.
+          const ready = activeFleet.alive().filter((worker) => worker.ready);
+          if (ready.length < 2) continue;
+          const victim = ready[Math.floor(chaosRandom() * ready.length)]!;
+          kills.push({ at: Date.now(), workerId: victim.id, uptimeMs: Date.now() - victim.startedAt });
+          await activeFleet.crash(victim);
+          activeFleet.start();
+        }
+      })();
+      for (let wave = 1; wave < WAVES; wave++) {
+        await sleep(400);
+        await postWave(wave);
+      }
+      await chaos;
+      const chaosEndedAt = Date.now();
+
+      const states = mongo.db.collection('journey_states');
+      const dueSchedule = createDueSchedule(redis, keys);
+      const dispatchQueue = new Queue(keys.queues.dispatch, { connection: redis });
+      let progress: Record<string, unknown> = {};
+      let lastPrinted = Date.now();
+      // Redis and the sink tell whether work is left; MongoDB (a full collection scan on FerretDB) is asked only then.
+      const settled = await pollUntil(SETTLE_TIMEOUT_MS, async () => {
+        const [backlogs, dispatchJobs, drainJobs, lengths] = await Promise.all([
+          Promise.all(Array.from({ length: keys.dueShards }, (_, shard) => dueSchedule.backlog(shard))),
+          dispatchQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+          drainQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+          stream.lengths(),
+        ]);
+        const dueSets = backlogs.reduce((sum, backlog) => sum + backlog.dueSets, 0);
+        const unfinishedBatches = backlogs.reduce((sum, backlog) => sum + backlog.unfinishedBatches, 0);
+        const pendingEvents = lengths.reduce((sum, length) => sum + length, 0);
+        const busyJobs = [...Object.values(dispatchJobs), ...Object.values(drainJobs)].reduce((sum, count) => sum + count, 0);
+        const deliveredMessages = new Set(sink.calls.filter((call) => call.verdict === 'ok').map((call) => call.key)).size;
+        progress = { deliveredMessages, dueSets, unfinishedBatches, pendingEvents, dispatchJobs, drainJobs, heldBySink: sink.inFlight };
+        if (Date.now() - lastPrinted >= 10_000) {
+          lastPrinted = Date.now();
+          console.log(`[fault] +${((Date.now() - runStart) / 1000).toFixed(0)} s ${JSON.stringify(progress)}`);
+        }
+        if (dueSets > 0 || unfinishedBatches > 0 || pendingEvents > 0 || busyJobs > 0) return false;
+        return (await states.countDocuments({ journeyId, status: 'completed' })) === userCount;
+      });
+      await dispatchQueue.close();
+      const settledAt = Date.now();
+      const stopped = await activeFleet.stopAll(15_000);
+
+      const report = reportDeliveries(sink.calls);
+      const branchStep = (index: number) => (groupOf(index) === 'a' ? 'msgA' : 'msgB');
+      const otherStep = (index: number) => (groupOf(index) === 'a' ? 'msgB' : 'msgA');
+      const wrong: string[] = [];
+      let complete = 0;
+      for (let index = 0; index < userCount; index++) {
+        const steps = report.delivered.get(userId(index));
+        const welcome = steps?.get('welcome')?.size ?? 0;
+        const branch = steps?.get(branchStep(index))?.size ?? 0;
+        const other = steps?.get(otherStep(index))?.size ?? 0;
+        if (welcome === 1 && branch === 1 && other === 0) complete++;
+        else wrong.push(`${userId(index)} welcome=${welcome} ${branchStep(index)}=${branch} ${otherStep(index)}=${other}`);
+      }
+      const keysPerStep = (stepId: string) => [...report.delivered.values()].reduce((sum, steps) => sum + (steps.get(stepId)?.size ?? 0), 0);
+      const rawPerStep = (stepId: string) => sink.calls.filter((call) => call.stepId === stepId && call.verdict === 'ok').length;
+      const firstOk = new Map<string, number>();
+      for (const call of sink.calls) if (call.verdict === 'ok' && !firstOk.has(call.key)) firstOk.set(call.key, call.at);
+      const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+      const afterKill = report.redeliveries.filter((call) => kills.some((kill) => kill.at >= firstOk.get(call.key)! && kill.at <= call.at)).length;
+      // Redeliveries with no kill since the first 2xx: the send's record failed to write after the 2xx (its batch was
+      // retried), or a duplicate item that an earlier crash left behind raced its twin.
+      const withoutKill = report.redeliveries.filter((call) => !kills.some((kill) => kill.at >= firstOk.get(call.key)! && kill.at <= call.at));
+      for (const call of withoutKill.slice(0, 5)) {
+        const tries = sink.calls.filter((each) => each.key === call.key).map((each) => `${each.verdict} at +${seconds(each.at - runStart)}`);
+        console.log(`[fault] redelivered without a kill in between: ${call.userId} ${call.stepId}: ${tries.join(', ')}`);
+      }
+      const stuck = settled ? [] : await states.find({ journeyId, status: { $ne: 'completed' } }).limit(5).toArray();
+
+      const sends = mongo.db.collection('sends');
+      const [sentRecords, unsentRecords, completedStates] = await Promise.all([
+        sends.countDocuments({ journeyId, status: 'sent' }),
+        sends.countDocuments({ journeyId, status: { $ne: 'sent' } }),
+        states.countDocuments({ journeyId, status: 'completed' }),
+      ]);
+      const sentIds = new Set((await sends.find({ journeyId, status: 'sent' }, { projection: { _id: 1 } }).toArray()).map((doc) => String(doc._id)));
+      const deliveredKeys = new Set(sink.calls.filter((call) => call.verdict === 'ok').map((call) => call.key));
+      const deliveredUnrecorded = [...deliveredKeys].filter((key) => !sentIds.has(key)).length;
+
+      console.log(
+        [
+          `[fault] seed ${SEED} on ${server}: ${userCount} users (group a ${Math.ceil(userCount / 2)}, b ${Math.floor(userCount / 2)}), ${WORKERS} workers, ${kills.length} SIGKILLs, ${activeFleet.workers.length} processes started`,
+          `[fault] events accepted ${accepted.events} + ${accepted.repeatedSignups} repeated sign-ups (new ids), ${accepted.duplicates} duplicate ids refused`,
+          `[fault] kills at +${kills.map((kill) => `${seconds(kill.at - runStart)} (worker ${kill.workerId}, up ${seconds(kill.uptimeMs)})`).join(', +')}`,
+          `[fault] sink: ${report.requests} requests, ${report.okRaw} answered 2xx, ${report.errors} answered 500, ${report.hangs} hung past the ${ATTEMPT_TIMEOUT_MS} ms attempt timeout`,
+          `[fault] delivered (distinct Idempotency-Keys): welcome ${keysPerStep('welcome')}, msgA ${keysPerStep('msgA')}, msgB ${keysPerStep('msgB')}; raw 2xx: welcome ${rawPerStep('welcome')}, msgA ${rawPerStep('msgA')}, msgB ${rawPerStep('msgB')}`,
+          `[fault] raw redeliveries of an already-2xx key: ${report.redeliveries.length} (${afterKill} with a kill between the first 2xx and the redelivery, ${report.redeliveries.length - afterKill} without)`,
+          `[fault] users with exactly their messages: ${complete}/${userCount}; states completed ${completedStates}; sends recorded sent ${sentRecords}, otherwise ${unsentRecords}`,
+          `[fault] worker warnings/errors: ${[...activeFleet.problems].map(([what, count]) => `${count}x ${what}`).join('; ') || 'none'}`,
+          `[fault] time: attributes ${seconds(setupMs)}, chaos ${seconds(chaosEndedAt - runStart)}, settled ${settled ? seconds(settledAt - runStart) : 'NOT'}, stop ${stopped.clean} clean / ${stopped.forced} forced, total ${seconds(Date.now() - startedAt)}`,
+        ].join('\n'),
+      );
+
+      const context = () =>
+        `progress ${JSON.stringify(progress)}; first wrong users: ${wrong.slice(0, 10).join(', ')}; not completed: ${JSON.stringify(stuck)}\n${activeFleet.tails()}`;
+      expect(settled, context()).toBe(true);
+      expect(kills, context()).toHaveLength(KILLS);
+      expect(sink.malformed, 'requests whose Idempotency-Key is not their messageId').toHaveLength(0);
+      // Guarantee 4 at the door: a repeated event id is refused, a new id is appended (and then enters nobody twice).
+      const retried = Array.from({ length: (WAVES - 1) * waveSize }, (_, index) => index);
+      expect(accepted.duplicates).toBe(retried.filter((index) => index % 10 === 3).length);
+      expect(accepted.repeatedSignups).toBe(retried.filter((index) => index % 20 === 7).length);
+      expect(accepted.events).toBe(userCount);
+      expect(wrong, context()).toEqual([]);
+      expect(complete).toBe(userCount);
+      expect(keysPerStep('welcome')).toBe(userCount);
+      expect(keysPerStep('msgA') + keysPerStep('msgB')).toBe(userCount);
+      // The engine's record agrees with the receiver: every delivered key is recorded sent, nothing else is.
+      expect(completedStates).toBe(userCount);
+      expect(sentRecords).toBe(2 * userCount);
+      expect(unsentRecords).toBe(0);
+      expect(deliveredUnrecorded).toBe(0);
+      expect(deliveredKeys.size).toBe(2 * userCount);
+    },
+    240_000,
+  );
+});
+
+async function publishJourney(mongo: MongoStore, url: string): Promise<string> {
+  const message = (text: string, next: string | null) => ({
+    type: 'message',
+    channel: 'webhook',
+    messageType: 'onboarding',
+    webhook: { url },
+    payload: { text },
+    next,
+  });
+  const validation = validateJourney({
+    name: 'Fault test',
+    entry: { trigger: { type: 'event', event: 'signed_up' }, reentry: { mode: 'never' } },
+    start: 'welcome',
+    steps: {
+      welcome: message('Welcome', 'split'),
+      split: {
+        type: 'audience_split',
+        branches: [{ id: 'a', when: { attr: 'group', op: 'eq', value: 'a' }, next: 'msgA' }],
+        else: 'msgB',
+      },
+      msgA: message('For group a', null),
+      msgB: message('For everyone else', null),
+    },
+    settings: { timezone: 'UTC' },
+  });
+  if (!validation.ok) throw new Error(`invalid fault journey: ${JSON.stringify(validation.issues)}`);
+  const journeys = createJourneysRepository(mongo.db);
+  await journeys.ensureIndexes();
+  const created = await journeys.create(validation.journey);
+  if (!created.ok) throw new Error(created.message);
+  const published = await journeys.publish(created.journey.id);
+  if (!published.ok) throw new Error(published.message);
+  return created.journey.id;
+}
+
+async function inParallel(count: number, parallel: number, task: (index: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+/** Polls `done` every 250 ms; false when it did not hold within `timeoutMs`. */
+async function pollUntil(timeoutMs: number, done: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await done()) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+    cursor = next;
+    if (found.length > 0) await redis.unlink(...found);
+  } while (cursor !== '0');
+}
