@@ -38,6 +38,8 @@ export interface StaleBatch {
 /** What the shard holds, for /v1/ops/queues. */
 export interface ShardBacklog {
   dueSets: number;
+  /** Members in the due sets, not yet carved into a batch. */
+  usersWaiting: number;
   oldestDueSecond: number | null;
   unfinishedBatches: number;
   oldestBatchCarvedAtMs: number | null;
@@ -77,7 +79,7 @@ export function createDueSchedule(redis: Redis, keys: Keys): DueSchedule {
       // Slices keep each script short: Redis runs nothing else while a script runs.
       const calls: Promise<number>[] = [];
       for (const [shard, encoded] of byShard) {
-        const scriptKeys = [keys.dueSet({ shard, branch, dueSecond }), keys.dueIndex(shard)];
+        const scriptKeys = [keys.dueSet({ shard, branch, dueSecond }), keys.dueIndex(shard), keys.dueWaiting(shard)];
         for (let first = 0; first < encoded.length; first += SCHEDULE_SLICE) {
           const slice = encoded.slice(first, first + SCHEDULE_SLICE);
           calls.push(runScript(redis, 'scheduleDue', scriptKeys, [dueSecond, ...slice]).then((reply) => count('scheduleDue', reply)));
@@ -106,7 +108,9 @@ export function createDueSchedule(redis: Redis, keys: Keys): DueSchedule {
         const batch: BatchRef = { ...ref, nonce: randomBytes(6).toString('hex') };
         const key = keys.batch(batch);
         try {
-          const reply = await runScript(redis, 'carveBatch', [keys.dueSet(ref), keys.dueIndex(ref.shard), key, keys.batches(ref.shard)], [maxMembers, nowMs]);
+          const reply = await runScript(redis, 'carveBatch', [keys.dueSet(ref), keys.dueIndex(ref.shard), key, keys.batches(ref.shard), keys.dueWaiting(ref.shard)],
+            [maxMembers, nowMs],
+          );
           const size = count('carveBatch', reply);
           return size === 0 ? null : { batch, key, size };
         } catch (error) {
@@ -147,14 +151,16 @@ export function createDueSchedule(redis: Redis, keys: Keys): DueSchedule {
     },
 
     async backlog(shard) {
-      const [dueSets, oldestDue, unfinishedBatches, oldestBatch] = await Promise.all([
+      const [dueSets, waiting, oldestDue, unfinishedBatches, oldestBatch] = await Promise.all([
         redis.zcard(keys.dueIndex(shard)),
+        redis.get(keys.dueWaiting(shard)),
         redis.zrange(keys.dueIndex(shard), 0, 0, 'WITHSCORES'),
         redis.zcard(keys.batches(shard)),
         redis.zrange(keys.batches(shard), 0, 0, 'WITHSCORES'),
       ]);
       return {
         dueSets,
+        usersWaiting: Math.max(0, Number(waiting ?? 0) || 0),
         oldestDueSecond: oldestDue[1] === undefined ? null : Number(oldestDue[1]),
         unfinishedBatches,
         oldestBatchCarvedAtMs: oldestBatch[1] === undefined ? null : Number(oldestBatch[1]),

@@ -11,13 +11,16 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   {p:due:S}:index                      sorted set of shard S's due set keys, scored by their second
  *   {p:due:S}:batch:<batchId>            set of up to 200 members carved for one batch job
  *   {p:due:S}:batches                    sorted set of unfinished batch keys, scored by carve time (ms)
+ *   {p:due:S}:waiting                    counter of members in shard S's due sets (not yet carved), for ops
  *   p:lock:<journey>:<userId>:<entryId>  branch lock (single key)
  *   p:subs:<userId>                      muted message types (single key)
  *   p:stats:<journey>:<version>          counters hash (single key)
+ *   p:ops:activity:<second>              dispatch activity of one second (hash, expires), for ops rates
+ *   p:ops:failures                       recent failures (capped list of JSON), for ops
  *
  * Keys a script touches together start with the same hash tag `{...}` (the first one counts, so braces
  * inside a user id later in the key are harmless). Due-set keys have 4 parts after the tag, batch keys
- * 2 and the index / batches 1, so they can never collide.
+ * 2 and the index, batches and waiting counter 1, so they can never collide.
  */
 
 export const DEFAULT_EVENT_PARTITIONS = 16;
@@ -74,6 +77,8 @@ export interface Keys {
   dueIndex(shard: number): string;
   batch(ref: BatchRef): string;
   batches(shard: number): string;
+  /** Members waiting in the shard's due sets (a counter the due-set scripts keep), so ops never sums sets. */
+  dueWaiting(shard: number): string;
   /** Parses a due index member back; undefined if it is not a due-set key of this prefix. */
   parseDueSet(key: string): DueSetRef | undefined;
   /** Parses a batches member back; undefined if it is not a batch key of this prefix. */
@@ -82,6 +87,10 @@ export interface Keys {
   branchLock(journeyId: string, userId: string, entryId: string): string;
   subscriptions(userId: string): string;
   stats(journeyId: string, version: number): string;
+  /** Dispatch activity of one epoch second (hash of counters). */
+  opsActivity(second: number): string;
+  /** Recent failures (newest first, capped). */
+  opsFailures(): string;
 
   /** Drain job id of a partition: one drain per partition at a time (BullMQ rejects integer ids). */
   drainJobId(partition: number): string;
@@ -142,6 +151,7 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
     dueIndex: (shard) => `${shardTag(shard)}:index`,
     batch: (ref) => `${shardTag(ref.shard)}:batch:${batchId(ref)}`,
     batches: (shard) => `${shardTag(shard)}:batches`,
+    dueWaiting: (shard) => `${shardTag(shard)}:waiting`,
 
     parseDueSet: (key) => {
       const match = dueSetPattern.exec(key);
@@ -170,6 +180,8 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
     },
     subscriptions: (userId) => `${prefix}:subs:${userIdPart(userId)}`,
     stats: (journeyId, journeyVersion) => `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}`,
+    opsActivity: (activitySecond) => `${prefix}:ops:activity:${second(activitySecond)}`,
+    opsFailures: () => `${prefix}:ops:failures`,
 
     drainJobId: (partition) => `ev-${checkIndex('partition', partition, eventPartitions)}`,
     batchJobId: (ref) => `batch-${checkIndex('shard', ref.shard, dueShards)}-${batchId(ref)}`,

@@ -17,8 +17,8 @@ import { keySlot } from './key-slot.js';
 
 export const SCRIPT_FILES = {
   acceptEvents: 'acceptEvents-N.lua',
-  scheduleDue: 'scheduleDue-2.lua',
-  carveBatch: 'carveBatch-4.lua',
+  scheduleDue: 'scheduleDue-3.lua',
+  carveBatch: 'carveBatch-5.lua',
   finishBatch: 'finishBatch-2.lua',
   takeBranchLock: 'takeBranchLock-1.lua',
   extendBranchLock: 'extendBranchLock-1.lua',

@@ -89,8 +89,8 @@ describe('due schedule: scheduling', () => {
     await expect(schedule.schedule(branch, SECOND, [member('bad|user')])).rejects.toThrow(InvalidInputError);
     await expect(schedule.schedule(branch, -1, [member('u')])).rejects.toThrow(InvalidInputError);
     const ref = { shard: 0, branch, dueSecond: SECOND };
-    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(0)], [SECOND])).rejects.toThrow(BadScriptArgumentsError);
-    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(0)], ['soon', 'm'])).rejects.toThrow(BadScriptArgumentsError);
+    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(0), keys.dueWaiting(0)], [SECOND])).rejects.toThrow(BadScriptArgumentsError);
+    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(0), keys.dueWaiting(0)], ['soon', 'm'])).rejects.toThrow(BadScriptArgumentsError);
     expect(await keysOf(redis, keys)).toEqual([]);
   });
 
@@ -130,11 +130,19 @@ describe('due schedule: carving', () => {
       expect(members).toHaveLength(carved!.size);
       for (const each of members) seen.add(each.userId);
       expect(await redis.zscore(keys.dueIndex(0), setKey)).toBe(carve < 2 ? String(SECOND) : null);
+      // The operators' count of waiting users follows every carve without summing the sets.
+      expect((await schedule.backlog(0)).usersWaiting).toBe(450 - sizes.reduce((sum, size) => sum + size, 0));
     }
     expect(sizes).toEqual([200, 200, 50]);
     expect(seen.size).toBe(450);
     expect(await schedule.carve(ref)).toBeNull();
-    expect(await redis.zcard(keys.batches(0))).toBe(3);
+    expect(await redis.get(keys.dueWaiting(0))).toBe('0');
+    // A member scheduled before the counter existed never drives it below zero.
+    await schedule.schedule(branch, SECOND, [member(usersOfShard(keys, 0, 1)[0]!, 'e1')]);
+    await redis.del(keys.dueWaiting(0));
+    expect((await schedule.carve(ref))?.size).toBe(1);
+    expect(await redis.get(keys.dueWaiting(0))).toBe('0');
+    expect(await redis.zcard(keys.batches(0))).toBe(4);
     expect(await redis.exists(setKey)).toBe(0);
 
     // Scheduled again after it was emptied: the set is back in the index.
@@ -187,12 +195,12 @@ describe('due schedule: carving', () => {
     const ref = await scheduleInOneSet(keys, createDueSchedule(redis, keys), 3);
     const batchKey = keys.batch({ ...ref, nonce: 'taken' });
     await redis.sadd(batchKey, 'someone|e||t');
-    const error = await runScript(redis, 'carveBatch', [keys.dueSet(ref), keys.dueIndex(0), batchKey, keys.batches(0)], [200, 1]).catch((caught: unknown) => caught);
+    const error = await runScript(redis, 'carveBatch', [keys.dueSet(ref), keys.dueIndex(0), batchKey, keys.batches(0), keys.dueWaiting(0)], [200, 1]).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BatchExistsError);
     expect(error).toMatchObject({ code: 'BATCH_EXISTS', unrecoverable: false });
     expect(await redis.scard(keys.dueSet(ref))).toBe(3);
     expect(await redis.scard(batchKey)).toBe(1);
-    await expect(runScript(redis, 'carveBatch', [keys.dueSet(ref), keys.dueIndex(0), batchKey, keys.batches(0)], [0, 1])).rejects.toThrow(BadScriptArgumentsError);
+    await expect(runScript(redis, 'carveBatch', [keys.dueSet(ref), keys.dueIndex(0), batchKey, keys.batches(0), keys.dueWaiting(0)], [0, 1])).rejects.toThrow(BadScriptArgumentsError);
   });
 });
 
@@ -217,9 +225,9 @@ describe('due schedule: finishing and recovery', () => {
     expect(await redis.exists(first.key)).toBe(0);
     expect((await schedule.staleBatches(0, { olderThanMs: 0, nowMs: 40_000 })).stale.map((each) => each.key)).toEqual([second.key, third.key]);
 
-    expect(await schedule.backlog(0)).toEqual({ dueSets: 0, oldestDueSecond: null, unfinishedBatches: 2, oldestBatchCarvedAtMs: 20_000 });
+    expect(await schedule.backlog(0)).toEqual({ dueSets: 0, usersWaiting: 0, oldestDueSecond: null, unfinishedBatches: 2, oldestBatchCarvedAtMs: 20_000 });
     await schedule.schedule(branch, SECOND + 5, [member(usersOfShard(keys, 0, 1)[0]!, 'e9')]);
-    expect(await schedule.backlog(0)).toMatchObject({ dueSets: 1, oldestDueSecond: SECOND + 5 });
+    expect(await schedule.backlog(0)).toMatchObject({ dueSets: 1, usersWaiting: 1, oldestDueSecond: SECOND + 5 });
   });
 
   it('reports batch members it cannot decode instead of throwing', async () => {

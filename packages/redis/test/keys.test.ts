@@ -18,6 +18,9 @@ describe('keys', () => {
     expect(keys.dueIndex(5)).toBe('{jrn:due:5}:index');
     expect(keys.batch(batch)).toBe('{jrn:due:5}:batch:j_1.3.welcome.1700000000.a1b2c3d4e5f6');
     expect(keys.batches(5)).toBe('{jrn:due:5}:batches');
+    expect(keys.dueWaiting(5)).toBe('{jrn:due:5}:waiting');
+    expect(keys.opsActivity(1_700_000_000)).toBe('jrn:ops:activity:1700000000');
+    expect(keys.opsFailures()).toBe('jrn:ops:failures');
     expect(keys.branchLock('j_1', 'user:1', 'e-1')).toBe('jrn:lock:j_1:user:1:e-1');
     expect(keys.subscriptions('user-1')).toBe('jrn:subs:user-1');
     expect(keys.stats('j_1', 3)).toBe('jrn:stats:j_1:3');
@@ -26,8 +29,8 @@ describe('keys', () => {
   it('keys touched by one script share their hash tag and cluster slot', () => {
     const groups: Record<ScriptName, string[]> = {
       acceptEvents: [keys.eventStream(3), keys.eventDedup(3, 'u1', 'a'), keys.eventDedup(3, 'u{x}2', 'b')],
-      scheduleDue: [keys.dueSet(due), keys.dueIndex(due.shard)],
-      carveBatch: [keys.dueSet(due), keys.dueIndex(due.shard), keys.batch(batch), keys.batches(due.shard)],
+      scheduleDue: [keys.dueSet(due), keys.dueIndex(due.shard), keys.dueWaiting(due.shard)],
+      carveBatch: [keys.dueSet(due), keys.dueIndex(due.shard), keys.batch(batch), keys.batches(due.shard), keys.dueWaiting(due.shard)],
       finishBatch: [keys.batch(batch), keys.batches(batch.shard)],
       takeBranchLock: [keys.branchLock('j', 'u', 'e')],
       extendBranchLock: [keys.branchLock('j', 'u', 'e')],
@@ -130,7 +133,7 @@ describe('script files', () => {
       expect(script.lua, name).toMatch(/Returns/);
       expect(script.sha).toMatch(/^[0-9a-f]{40}$/);
     }
-    expect(loadScript('carveBatch').numberOfKeys).toBe(4);
+    expect(loadScript('carveBatch').numberOfKeys).toBe(5);
     expect(loadScript('acceptEvents').numberOfKeys).toBeUndefined();
     expect(loadScript('carveBatch').lua).toContain('local function toInteger');
   });

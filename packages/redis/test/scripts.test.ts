@@ -39,7 +39,7 @@ describe('script runner', () => {
   it('refuses keys from different slots and the wrong key count before Redis sees them', async () => {
     const keys = freshKeys();
     const ref = { shard: 0, branch: { journeyId: 'j', version: 1, stepId: 's' }, dueSecond: 1 };
-    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(1)], [1, 'u|e||t'])).rejects.toThrow(CrossSlotError);
+    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(1), keys.dueWaiting(0)], [1, 'u|e||t'])).rejects.toThrow(CrossSlotError);
     await expect(runScript(redis, 'acceptEvents', [keys.eventStream(0), keys.eventDedup(1, 'u', 'e')], [60, 1, 1, '{}'])).rejects.toThrow(CrossSlotError);
     await expect(runScript(redis, 'finishBatch', [keys.batches(0)], [])).rejects.toThrow(BadScriptArgumentsError);
     expect(await redis.exists(keys.dueSet(ref), keys.dueIndex(0), keys.dueIndex(1))).toBe(0);

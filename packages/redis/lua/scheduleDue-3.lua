@@ -4,6 +4,7 @@
 
   KEYS[1]   the due set: {p:due:S}:<journey>:<version>:<step>:<second>
   KEYS[2]   the due index of shard S (sorted set: member = due set key, score = due second)
+  KEYS[3]   the waiting counter of shard S (members in its due sets; read by the operators' view)
 
   ARGV[1]   the due second (epoch seconds, >= 0)
   ARGV[2..] one or more members, "userId|entryId|expectedToken|ownToken"
@@ -29,4 +30,7 @@ for first = 2, #ARGV, slice do
 end
 
 rcall("ZADD", KEYS[2], dueSecond, KEYS[1])
+if added > 0 then
+  rcall("INCRBY", KEYS[3], added)
+end
 return added

@@ -7,6 +7,7 @@
   KEYS[2]   the due index of its shard
   KEYS[3]   the batch set to create (must not exist yet)
   KEYS[4]   the shard's unfinished batches (sorted set: member = batch key, score = carve time ms)
+  KEYS[5]   the shard's waiting counter (members in its due sets), lowered by the members carved
 
   ARGV[1]   maxMembers (>= 1)
   ARGV[2]   now, epoch milliseconds (the batch's score, read by the recovery sweep)
@@ -34,6 +35,10 @@ local members = rcall("SPOP", KEYS[1], maxMembers)
 if #members > 0 then
   rcall("SADD", KEYS[3], unpack(members))
   rcall("ZADD", KEYS[4], now, KEYS[3])
+  -- Members scheduled before the counter existed are not in it: it never goes below zero.
+  if rcall("DECRBY", KEYS[5], #members) < 0 then
+    rcall("SET", KEYS[5], 0)
+  end
 end
 if rcall("EXISTS", KEYS[1]) == 0 then
   rcall("ZREM", KEYS[2], KEYS[1])
