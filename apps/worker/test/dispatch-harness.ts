@@ -15,6 +15,7 @@ import {
   createDispatchQueue,
   createDueSchedule,
   createKeys,
+  createOpsActivity,
   createStats,
   createSubscriptions,
 } from '@journey/redis';
@@ -57,6 +58,7 @@ export async function dispatchHarness(options: { start: number }) {
   const stats = createStats(redis, keys);
   const subscriptions = createSubscriptions(redis, keys);
   const dispatchQueue = createDispatchQueue(redis, keys);
+  const activity = createOpsActivity(redis, keys);
   const sink = await new WebhookSink().listen();
   const channel = createWebhookChannel({ sends, now, sleep: async () => undefined, attemptTimeoutMs: 2_000 });
   const deps = {
@@ -68,6 +70,7 @@ export async function dispatchHarness(options: { start: number }) {
     states,
     catalog: createJourneyCatalog(journeys, { statusTtlMs: 0 }),
     deliveries: createWebhookDeliveries(channel, sends, now),
+    activity,
     logger,
     now,
   };
@@ -86,6 +89,7 @@ export async function dispatchHarness(options: { start: number }) {
     dueSchedule,
     branchLock,
     dispatchQueue,
+    activity,
     deps,
     scheduler,
     now,

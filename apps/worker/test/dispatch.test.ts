@@ -62,6 +62,10 @@ describe('dispatch of the contract example journey', () => {
     const stats = await h.stats.read(journeyId, 1);
     expect(stats.steps['vipMsg']).toMatchObject({ counters: { sent: 1 }, branches: {} });
     expect(stats.steps['split']?.branches['vip']).toMatchObject({ entered: 1, sent: 1 });
+    // The operators' rates saw the three items (welcome; the delay, due right after the send; split -> vipMsg) and
+    // the two sends, not doubled by the branch's count.
+    const window = await h.activity.window({ nowMs: h.now() + 60_000, seconds: 120 });
+    expect(window.totals).toEqual({ dispatched: 3, sent: 2, failed: 0, skipped: 0 });
   });
 
   it('lets exactly one of a purchase and the timeout take the action paths step when both are due together', async () => {

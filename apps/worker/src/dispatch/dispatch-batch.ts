@@ -10,7 +10,7 @@ import {
   type WalkResult,
 } from '@journey/core';
 import type { JourneyStatesRepository, StepCommit, UsersRepository } from '@journey/mongo';
-import type { BatchRef, BranchLock, DueMember, DueSchedule, StatIncrement, Stats, Subscriptions } from '@journey/redis';
+import type { ActivityCounts, BatchRef, BranchLock, DueMember, DueSchedule, OpsActivity, StatIncrement, Stats, Subscriptions } from '@journey/redis';
 import type { Deliveries, OutgoingMessage } from './deliveries.js';
 import type { JourneyCatalog } from './journey-catalog.js';
 
@@ -25,6 +25,8 @@ export interface DispatchDeps {
   deliveries: Deliveries;
   logger: Logger;
   now: () => number;
+  /** The operators' per-second counters (GET /v1/ops/queues); optional so unit harnesses may leave it out. */
+  activity?: Pick<OpsActivity, 'record'>;
   /** Members of a batch handled at once (default 50): sends to slow hosts overlap, within the channel's per-host limit. */
   memberConcurrency?: number;
   /** How often members of a paused journey look again whether it was resumed (default 5 s). */
@@ -106,7 +108,19 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
   if (increments.length > 0) await deps.stats.increment(journeyId, version, increments);
   await deps.dueSchedule.finish(batch);
   for (const plan of plans) result.byResult[plan.result]++;
+  await recordActivity(deps, members.length, increments);
   return result;
+}
+
+/** Best effort: the operators' rates must never fail a batch whose users were already moved on. */
+async function recordActivity(deps: DispatchDeps, dispatched: number, increments: readonly StatIncrement[]): Promise<void> {
+  if (!deps.activity) return;
+  const counts: ActivityCounts = { dispatched, sent: 0, failed: 0, skipped: 0 };
+  // Branch-level increments repeat their step's send: only step-level ones count here.
+  for (const { counter, branchId, by = 1 } of increments) {
+    if (branchId === undefined && (counter === 'sent' || counter === 'failed' || counter === 'skipped')) counts[counter] += by;
+  }
+  await deps.activity.record(counts, deps.now()).catch((err: unknown) => deps.logger.warn({ err }, 'could not record dispatch activity'));
 }
 
 async function scheduleNextItems(deps: DispatchDeps, batch: BatchRef, plans: MemberPlan[]): Promise<void> {

@@ -4,9 +4,11 @@ import {
   createDispatchQueue,
   createDueSchedule,
   createKeys,
+  createOpsActivity,
   createStats,
   createSubscriptions,
   type Keys,
+  type OpsFailure,
 } from '@journey/redis';
 import { createWebhookChannel, type WebhookChannelOptions } from '../channels/webhook.js';
 import type { WorkerDeps } from '../processors.js';
@@ -45,6 +47,10 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
   const dueSchedule = createDueSchedule(redis, keys);
   const dispatchQueue = createDispatchQueue(redis, keys);
   const channel = createWebhookChannel({ sends, now, ...options.webhook });
+  const activity = createOpsActivity(redis, keys);
+  // Failures go to the operators' list best effort: a Redis hiccup there must not fail a send or a batch.
+  const recordFailure = (failure: OpsFailure) =>
+    void activity.recordFailure(failure).catch((err: unknown) => logger.warn({ err }, 'could not record a failure for ops'));
   const scheduler = createScheduler({
     keys,
     dueSchedule,
@@ -68,12 +74,25 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
       users: createUsersRepository(mongo.db),
       states: createJourneyStatesRepository(mongo.db),
       catalog: createJourneyCatalog(createJourneysRepository(mongo.db, { now }), { now }),
-      deliveries: createWebhookDeliveries(channel, sends, now),
+      deliveries: createWebhookDeliveries(channel, sends, now, (message, result) =>
+        recordFailure({
+          at: now(),
+          source: 'send',
+          reason: `${result.reason ?? 'failed'} after ${result.attempts} attempt(s)`,
+          journeyId: message.journeyId,
+          stepId: message.stepId,
+          userId: message.userId,
+        }),
+      ),
+      activity,
       logger,
       now,
     },
   });
-  processor.on('failed', (job, error) => logger.warn({ jobId: job?.id, err: error }, 'dispatch batch failed; BullMQ retries it'));
+  processor.on('failed', (job, error) => {
+    logger.warn({ jobId: job?.id, err: error }, 'dispatch batch failed; BullMQ retries it');
+    recordFailure({ at: now(), source: 'dispatch', reason: error.message, ...(job?.id ? { jobId: job.id } : {}) });
+  });
   scheduler.start();
 
   return {

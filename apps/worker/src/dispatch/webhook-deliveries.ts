@@ -1,9 +1,17 @@
 import type { SendsRepository } from '@journey/mongo';
-import type { WebhookChannel } from '../channels/webhook.js';
+import type { WebhookChannel, WebhookMessage, WebhookSendResult } from '../channels/webhook.js';
 import type { Deliveries } from './deliveries.js';
 
+/** Told of every send that ended `failed` for good (the operators' recent failures). */
+export type OnSendFailed = (message: WebhookMessage, result: WebhookSendResult) => void;
+
 /** Dispatch's view of the webhook channel and the `sends` record. */
-export function createWebhookDeliveries(channel: WebhookChannel, sends: SendsRepository, now: () => number = Date.now): Deliveries {
+export function createWebhookDeliveries(
+  channel: WebhookChannel,
+  sends: SendsRepository,
+  now: () => number = Date.now,
+  onFailed?: OnSendFailed,
+): Deliveries {
   return {
     async recorded(messageId) {
       const send = await sends.get(messageId);
@@ -11,7 +19,9 @@ export function createWebhookDeliveries(channel: WebhookChannel, sends: SendsRep
       return send === null || send.status === 'pending' ? null : send.status;
     },
     async send(message) {
-      return (await channel.send(message)).status;
+      const result = await channel.send(message);
+      if (result.status === 'failed') onFailed?.(message, result);
+      return result.status;
     },
     async skip(message, reason) {
       const at = new Date(now());
