@@ -4,21 +4,34 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { createApiKeysRepository } from '@journey/mongo';
 import { createJourneysRepository } from '@journey/mongo';
 import { createJourneyStatesRepository, createUsersRepository } from '@journey/mongo';
-import { createDrainQueue, createEventsStream, createKeys, createStats, createSubscriptions } from '@journey/redis';
+import {
+  createDrainQueue,
+  createDueSchedule,
+  createEventsStream,
+  createKeys,
+  createOpsActivity,
+  createStats,
+  createSubscriptions,
+} from '@journey/redis';
+import { Queue } from 'bullmq';
 import type { AppDeps } from './deps.js';
 import { authPlugin } from './plugins/auth.js';
 import { registerContentTypes } from './plugins/content-types.js';
+import { registerDashboard } from './plugins/dashboard.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
+import { metricsPlugin } from './plugins/metrics.js';
 import { registerSwagger } from './plugins/swagger.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
 import { journeyRoutes } from './routes/journeys.js';
+import { opsRoutes } from './routes/ops.js';
 import { entryRoutes } from './routes/entries.js';
 import { eventRoutes } from './routes/events.js';
 import { statsRoutes } from './routes/stats.js';
 import { userRoutes } from './routes/users.js';
 import { createEntriesService } from './services/entries.js';
 import { createIngest } from './services/ingest.js';
+import { createOpsSnapshot } from './services/ops-snapshot.js';
 import { createUsersService } from './services/users.js';
 
 /** The Fastify instance every plugin of the API is registered on. */
@@ -44,24 +57,43 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Before any route, so every route (and its config) is seen by the auth hooks.
   await app.register(authPlugin, { apiKeys, adminApiKey: deps.config.ADMIN_API_KEY });
   await registerSwagger(app);
+  const keys = createKeys(deps.config.REDIS_PREFIX);
+  const events = createEventsStream(deps.redis, keys);
+  // The operators' view reads every queue of the engine; the drain queue also takes the API's appends below.
+  const drainQueue = createDrainQueue(deps.redis, keys);
+  const dispatchQueue = new Queue(keys.queues.dispatch, { connection: deps.redis });
+  const scheduleQueue = new Queue(keys.queues.schedule, { connection: deps.redis });
+  const queues = { drain: drainQueue.queue, dispatch: dispatchQueue, schedule: scheduleQueue };
+  for (const [name, queue] of Object.entries(queues)) {
+    // BullMQ re-emits the connection's errors on the queue, and an 'error' event nobody listens to crashes the
+    // process. Outages show in /health and in failed requests, so these are debug noise only.
+    queue.on('error', (err) => app.log.debug({ err }, `${name} queue connection error`));
+  }
+  app.addHook('onClose', async () => {
+    await Promise.all([drainQueue.close(), dispatchQueue.close(), scheduleQueue.close()]);
+  });
+  const snapshot = createOpsSnapshot({
+    keys,
+    queues,
+    dueSchedule: createDueSchedule(deps.redis, keys),
+    events,
+    activity: createOpsActivity(deps.redis, keys),
+  });
+  await app.register(metricsPlugin, { snapshot });
   await app.register(healthRoutes, { deps });
+  await app.register(opsRoutes, { snapshot });
+  await registerDashboard(app, Object.values(queues));
   await app.register(apiKeyRoutes, { apiKeys });
   const journeys = createJourneysRepository(deps.mongo.db);
   await journeys.ensureIndexes();
   await app.register(journeyRoutes, { journeys });
 
-  // Ingestion: everything that changes a user's journeys is appended to the user's event partition.
-  const keys = createKeys(deps.config.REDIS_PREFIX);
-  // The fail-fast command connection serves BullMQ's adds too: an add fails at once during an outage (and is
-  // only logged), instead of waiting in an offline queue while the request hangs.
-  const drainQueue = createDrainQueue(deps.redis, keys);
-  // BullMQ re-emits the connection's errors on the queue, and an 'error' event nobody listens to crashes the
-  // process. Outages show in /health and in failed requests, so these are debug noise only.
-  drainQueue.queue.on('error', (err) => app.log.debug({ err }, 'drain queue connection error'));
-  app.addHook('onClose', async () => drainQueue.close());
+  // Ingestion: everything that changes a user's journeys is appended to the user's event partition. The fail-fast
+  // command connection serves BullMQ's adds too: an add fails at once during an outage (and is only logged),
+  // instead of waiting in an offline queue while the request hangs.
   const ingest = createIngest({
     redis: deps.redis,
-    events: createEventsStream(deps.redis, keys),
+    events,
     drains: drainQueue,
     dedupWindowSeconds: deps.config.EVENT_DEDUP_WINDOW_SECONDS,
     logger: app.log,

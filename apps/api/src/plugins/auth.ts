@@ -10,6 +10,8 @@ declare module 'fastify' {
     public?: boolean;
     /** Scopes whose keys may call the route; an admin key may call every route. Without it, the route is admin-only. */
     scopes?: readonly ApiKeyScope[];
+    /** Pages for a browser (the queue dashboard): HTTP Basic is accepted too, and a 401 asks the browser for it. */
+    browserAuth?: boolean;
   }
   interface FastifyRequest {
     /** The key that authenticated this request; null on public routes. */
@@ -32,13 +34,26 @@ export interface AuthOptions {
 const ENV_ADMIN: AuthenticatedKey = { id: 'ADMIN_API_KEY', scope: 'admin' };
 // RFC 6750 token characters are a subset of this; anything longer than a key can be is not a key.
 const BEARER = /^Bearer +([\x21-\x7e]{1,512}) *$/i;
+const BASIC = /^Basic +([A-Za-z0-9+/=]{1,1024}) *$/i;
+
+/** The key a request presents: a bearer token, or (browser routes only) the password of HTTP Basic. */
+function presentedKey(header: string, allowBasic: boolean): string | undefined {
+  const bearer = BEARER.exec(header)?.[1];
+  if (bearer || !allowBasic) return bearer;
+  const basic = BASIC.exec(header)?.[1];
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const password = colon === -1 ? '' : decoded.slice(colon + 1);
+  return /^[\x21-\x7e]{1,512}$/.test(password) ? password : undefined;
+}
 
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
-function unauthorized(reply: FastifyReply, message: string): HttpError {
-  reply.header('www-authenticate', 'Bearer');
+function unauthorized(reply: FastifyReply, message: string, browser: boolean): HttpError {
+  reply.header('www-authenticate', browser ? 'Basic realm="Journey engine ops: any user name, an ops API key as password", charset="UTF-8"' : 'Bearer');
   return new HttpError(401, message);
 }
 
@@ -67,11 +82,11 @@ export const authPlugin = fp<AuthOptions>(
       // Unknown routes answer 404 whoever asks: the paths are published in /docs anyway.
       if (config.public || request.is404) return;
 
+      const browser = config.browserAuth === true;
       const header = request.headers.authorization;
-      if (!header) throw unauthorized(reply, 'Missing API key: send Authorization: Bearer <key>');
-      const match = BEARER.exec(header);
-      if (!match?.[1]) throw unauthorized(reply, 'Malformed Authorization header: expected Bearer <key>');
-      const presented = match[1];
+      if (!header) throw unauthorized(reply, 'Missing API key: send Authorization: Bearer <key>', browser);
+      const presented = presentedKey(header, browser);
+      if (!presented) throw unauthorized(reply, 'Malformed Authorization header: expected Bearer <key>', browser);
 
       let caller: AuthenticatedKey | null = null;
       if (adminDigest && timingSafeEqual(sha256(presented), adminDigest)) {
@@ -80,7 +95,7 @@ export const authPlugin = fp<AuthOptions>(
         const stored = await apiKeys.findActiveByKey(presented);
         if (stored) caller = { id: stored.id, scope: stored.scope };
       }
-      if (!caller) throw unauthorized(reply, 'Invalid or revoked API key');
+      if (!caller) throw unauthorized(reply, 'Invalid or revoked API key', browser);
 
       const allowed = config.scopes ?? ['admin'];
       if (caller.scope !== 'admin' && !allowed.includes(caller.scope)) {

@@ -37,7 +37,9 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ingest: Ingest }> = async (app
       const outcome = await ingest.append(events.map((event) => eventRecord(event, now)));
       if (!outcome.ok) throw serviceUnavailable(reply, NOT_STORED[outcome.stored]);
       const accepted = outcome.results.filter((result) => result.status === 'accepted').length;
-      return reply.code(202).send({ accepted, duplicates: outcome.results.length - accepted, rejected });
+      const duplicates = outcome.results.length - accepted;
+      app.countIngested({ accepted, duplicates, rejected: rejected.length });
+      return reply.code(202).send({ accepted, duplicates, rejected });
     },
   );
 };
