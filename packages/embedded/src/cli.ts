@@ -116,6 +116,7 @@ async function start(): Promise<void> {
       `  API      ${base}`,
       `  Docs     ${base}/docs`,
       `  Health   ${base}/health`,
+      `  Ops      ${base}/v1/ops/queues, ${base}/metrics, dashboard ${base}/ops/dashboard (any user, the key as password)`,
       `  MongoDB  ${services.mongo}`,
       `  Redis    ${services.redis}`,
       `  Admin key (Authorization: Bearer ...): ${env.ADMIN_API_KEY}`,
