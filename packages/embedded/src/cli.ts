@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { provideServices, type Services } from './services.js';
 import { consoleLog } from './service-log.js';
@@ -131,6 +131,22 @@ interface VitestJson {
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
+  testResults: Array<{
+    name: string;
+    message?: string;
+    assertionResults: Array<{ fullName: string; status: string; failureMessages: string[] }>;
+  }>;
+}
+
+/** One line per failed test (or failed file), so a CI log cut to its tail still names what failed. */
+function failureLines(report: VitestJson): string[] {
+  const firstLine = (text: string | undefined) => (text ?? '').split('\n', 1)[0]!.slice(0, 300);
+  return report.testResults.flatMap((file) => {
+    const where = relative(root, file.name);
+    const failedTests = file.assertionResults.filter((test) => test.status === 'failed');
+    if (failedTests.length === 0 && file.message) return [`  ${where}: ${firstLine(file.message)}`];
+    return failedTests.map((test) => `  ${where} > ${test.fullName}: ${firstLine(test.failureMessages[0])}`);
+  });
 }
 
 function resultFiles(): string[] {
@@ -156,14 +172,17 @@ async function test(): Promise<void> {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
+  const failures: string[] = [];
   for (const file of resultFiles()) {
     if (!existsSync(file)) continue;
     const report = JSON.parse(readFileSync(file, 'utf8')) as VitestJson;
     passed += report.numPassedTests;
     failed += report.numFailedTests;
     skipped += report.numPendingTests + report.numTodoTests;
+    failures.push(...failureLines(report));
   }
   console.log(`\n${banner}`);
+  if (failures.length > 0) console.log(`failed:\n${failures.join('\n')}`);
   console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(code !== 0 || failed > 0 || passed === 0 ? code || 1 : 0);
 }
