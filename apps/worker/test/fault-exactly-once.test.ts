@@ -20,7 +20,7 @@ import { WorkerFleet } from './fault-workers.js';
  *
  * Knobs (JOURNEY_TEST_* pass through turbo): JOURNEY_TEST_FAULT_SEED replays the dice (which requests fail, when and
  * whom to kill); JOURNEY_TEST_FAULT_USERS sizes the run (default 3,000 on MongoDB, 200 on the embedded FerretDB,
- * whose conditional updates scan their collection: see docs/embedded-mongodb.md); JOURNEY_TEST_FAULT_LOG_DIR keeps
+ * where queries not by `_id` scan their collection: see docs/embedded-mongodb.md); JOURNEY_TEST_FAULT_LOG_DIR keeps
  * every worker's log.
  */
 const SEED = Number(process.env.JOURNEY_TEST_FAULT_SEED ?? 20_261_122);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import type { ServiceLog } from './service-log.js';
 import { cacheDir } from './cache-dir.js';
-import { ensureFerretDb, FERRETDB_VERSION } from './ferretdb.js';
+import { ensureFerretDb, FERRETDB_BUILD } from './ferretdb.js';
 import { freePort, startDaemon, waitUntil } from './process.js';
 
 export interface EmbeddedMongo {
@@ -86,8 +86,8 @@ async function startFerretDb(options: { log: ServiceLog; dataDir: string }): Pro
     },
     { what: `FerretDB on port ${port}`, timeoutMs: 30_000, daemon, logFile },
   );
-  options.log.info(`embedded FerretDB ${FERRETDB_VERSION} started`, { port });
-  return { uri, server: `FerretDB ${FERRETDB_VERSION} on SQLite (reports MongoDB ${version})`, stop: () => daemon.stop() };
+  options.log.info(`embedded FerretDB ${FERRETDB_BUILD} started`, { port });
+  return { uri, server: `FerretDB ${FERRETDB_BUILD} (v1.24.0 with the patches of docs/embedded-mongodb.md) on SQLite, reporting MongoDB ${version}`, stop: () => daemon.stop() };
 }
 
 /**

@@ -144,10 +144,11 @@ const COLLECTION = 'journey_states';
 const ENTER_PARALLEL = 16;
 
 /**
- * Update statements per `bulkWrite` of `commitMany`. FerretDB v1 on SQLite (the embedded server) keeps a pooled
- * connection per update statement until the whole command returns, and its pool holds 100: an update command of 100
- * statements or more waits forever for a connection, and every other command on that database behind it. A batch
- * (up to 200 members) is therefore committed in slices; on MongoDB that costs a few round trips more, nothing else.
+ * Update statements per `bulkWrite` of `commitMany`. A stock FerretDB v1 on SQLite keeps a pooled connection per
+ * update statement until the whole command returns, and its pool holds 100: an update command of 100 statements or
+ * more waits forever for a connection, and every other command on that database behind it. The embedded build is
+ * patched (docs/embedded-mongodb.md), but MONGODB_URI may name a stock one, so a batch (up to 200 members) is still
+ * committed in slices; on MongoDB that costs a few round trips more, nothing else.
  */
 const COMMIT_SLICE = 50;
 
