@@ -65,8 +65,10 @@ describe('schedule triggers', () => {
     const jobId = await scheduleQueue.scheduleJourneyRun(journeyId, 1, at);
     const result = await eventually(
       async () => {
+        // `finishedOn` and `returnvalue` are written by the same script: a job read with the one holds the other.
+        // (Reading the state after the job raced with the completion and saw it completed with a stale result.)
         const job = await scheduleQueue.queue.getJob(jobId);
-        return (await job?.isCompleted()) ? (job!.returnvalue as ScheduleRunResult) : undefined;
+        return job?.finishedOn !== undefined && (await job.isCompleted()) ? (job.returnvalue as ScheduleRunResult) : undefined;
       },
       { what: 'the schedule run completed', timeoutMs: 30_000 },
     );
