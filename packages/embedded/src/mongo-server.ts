@@ -62,7 +62,9 @@ async function startFerretDb(options: { log: ServiceLog; dataDir: string }): Pro
     binary,
     [
       '--handler=sqlite',
-      `--sqlite-url=file:${join(dataDir, 'sqlite')}/`,
+      // WAL with synchronous=NORMAL: a commit survives the process's crash, not the machine's power loss (fine for
+      // a local server) and costs no fsync, which halves the time of every write (docs/embedded-mongodb.md).
+      `--sqlite-url=file:${join(dataDir, 'sqlite')}/?_pragma=synchronous(normal)`,
       `--state-dir=${dataDir}`,
       `--listen-addr=127.0.0.1:${port}`,
       '--debug-addr=-',
