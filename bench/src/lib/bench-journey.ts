@@ -1,0 +1,35 @@
+import { validateJourney, type JourneyDefinition } from '@journey/core';
+import { createJourneysRepository, type MongoStore } from '@journey/mongo';
+
+/** A published journey version, as the entry and dispatch code see it. */
+export interface PublishedJourney {
+  journeyId: string;
+  version: number;
+  definition: JourneyDefinition;
+}
+
+/** The benchmarks' journey: its first (and only) step is a webhook message to `url`, then the entry completes. */
+export function webhookJourneyInput(url: string): unknown {
+  return {
+    name: 'Benchmark',
+    entry: { trigger: { type: 'api' }, reentry: { mode: 'never' } },
+    start: 'hello',
+    steps: {
+      hello: { type: 'message', channel: 'webhook', messageType: 'bench', webhook: { url }, payload: { text: 'Hello {{user.firstName}}' }, next: null },
+    },
+    settings: { timezone: 'UTC' },
+  };
+}
+
+/** Validates (core validateJourney), creates and publishes the journey through the journeys repository. */
+export async function publishWebhookJourney(mongo: MongoStore, url: string): Promise<PublishedJourney> {
+  const validation = validateJourney(webhookJourneyInput(url));
+  if (!validation.ok) throw new Error(`benchmark journey invalid: ${JSON.stringify(validation.issues)}`);
+  const journeys = createJourneysRepository(mongo.db);
+  await journeys.ensureIndexes();
+  const created = await journeys.create(validation.journey);
+  if (!created.ok) throw new Error(`journey not created: ${JSON.stringify(created)}`);
+  const published = await journeys.publish(created.journey.id);
+  if (!published.ok) throw new Error(`journey not published: ${JSON.stringify(published)}`);
+  return { journeyId: created.journey.id, version: 1, definition: validation.journey };
+}

@@ -1,0 +1,66 @@
+import { createLogger, readEnv, type Config } from '@journey/config';
+import type { MongoStore } from '@journey/mongo';
+import { connectRedis, type Keys } from '@journey/redis';
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { startDispatch, type RunningDispatch } from '@journey/worker';
+
+/** The engine's configuration for a benchmark design: production defaults, its own prefix and database. */
+export function benchConfig(services: { redisUrl: string; mongoUri: string }, prefix: string, dbName: string): Config {
+  return {
+    ...readEnv({ LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, ADMIN_API_KEY: 'bench-admin-key-not-used-0000' }),
+    REDIS_URL: services.redisUrl,
+    MONGODB_URI: services.mongoUri,
+    MONGODB_DB: dbName,
+  };
+}
+
+export interface EngineDispatch {
+  /** Batch jobs BullMQ added to the dispatch queue since start (QueueEvents `added`). */
+  jobsAdded(): number;
+  /** Attempts of batch jobs that failed since start (QueueEvents `failed`; BullMQ retries them). */
+  jobsFailed(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * The real dispatch in this process, as apps/worker's startProcessors starts it (startDispatch: the scheduler that
+ * carves due sets into batches, and the BullMQ batch processor with WORKER_CONCURRENCY jobs at a time), with the
+ * configured tick, lock and webhook settings, on a blocking connection of its own.
+ */
+export async function startEngineDispatch(options: { config: Config; mongo: MongoStore; keys: Keys }): Promise<EngineDispatch> {
+  const { config, mongo, keys } = options;
+  const eventsRedis = await connectRedis(config.REDIS_URL, 'blocking');
+  const events = new QueueEvents(keys.queues.dispatch, { connection: eventsRedis });
+  let added = 0;
+  let failed = 0;
+  events.on('added', () => added++);
+  events.on('failed', () => failed++);
+  await events.waitUntilReady();
+  const redis: Redis = await connectRedis(config.REDIS_URL, 'blocking');
+  const running: RunningDispatch = await startDispatch(
+    { config, logger: createLogger({ name: 'bench-dispatch', level: 'silent' }), mongo, redis },
+    {
+      keys,
+      schedulerTickMs: config.SCHEDULER_TICK_MS,
+      staleBatchMs: config.STALE_BATCH_MS,
+      jobLockMs: config.JOB_LOCK_MS,
+      webhook: { attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS },
+    },
+  );
+  return {
+    jobsAdded: () => added,
+    jobsFailed: () => failed,
+    async close() {
+      await running.close();
+      await events.close();
+      eventsRedis.disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
+/** States of the journey whose entry completed (the dispatcher's commit landed). */
+export function completedStates(mongo: MongoStore, journeyId: string): Promise<number> {
+  return mongo.db.collection('journey_states').countDocuments({ journeyId, status: 'completed' });
+}

@@ -1,0 +1,88 @@
+import { createJourneyStatesRepository, type MongoStore } from '@journey/mongo';
+import { connectRedis, createBranchLock, type Keys } from '@journey/redis';
+import { stepToken } from '@journey/core';
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Agent, request } from 'undici';
+import type { PublishedJourney } from './bench-journey.js';
+import { benchUser } from './users.js';
+import { inChunks } from './progress.js';
+
+/** The lock TTL the engine's dispatcher uses for an entry's next step (7 days). */
+const LOCK_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+interface NaiveJob {
+  userId: string;
+  entryId: string;
+}
+
+/**
+ * The naive design: one BullMQ job per user, delayed to its due second. Its worker, for each user, takes the same
+ * branch lock, posts the same webhook body (undici, `connections` sockets), and writes that user's state with one
+ * MongoDB updateOne: the very conditional commit the engine's commitMany sends in bulk.
+ */
+export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mongo: MongoStore; keys: Keys; journey: PublishedJourney; sinkUrl: string; concurrency: number }) {
+  const { redis, mongo, keys, journey } = options;
+  const queueName = `{${keys.prefix}-naive}`;
+  const queue = new Queue<NaiveJob>(queueName, {
+    connection: redis,
+    defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: { count: 1_000 }, removeOnFail: { count: 5_000 } },
+  });
+  const states = createJourneyStatesRepository(mongo.db);
+  const collection = mongo.db.collection('journey_states');
+  const branchLock = createBranchLock(redis, keys);
+  const agent = new Agent({ connections: options.concurrency });
+  const stepId = journey.definition.start;
+  const ownToken = stepToken(0);
+  let worker: Worker<NaiveJob> | undefined;
+  let workerRedis: Redis | undefined;
+  let failures = 0;
+
+  return {
+    queue,
+    failures: () => failures,
+    /** One delayed job per user, added with addBulk in chunks of 1,000. */
+    async schedule(n: number, dueSecond: number): Promise<number> {
+      return inChunks('naive: adding one job per user', n, 1_000, async (first, end) => {
+        const delay = Math.max(0, dueSecond * 1000 - Date.now());
+        const jobs = [];
+        for (let index = first; index < end; index++) jobs.push({ name: 'user', data: benchUser(journey.journeyId, index), opts: { delay } });
+        await queue.addBulk(jobs);
+      });
+    },
+    async start(): Promise<void> {
+      workerRedis = await connectRedis(options.redisUrl, 'blocking');
+      worker = new Worker<NaiveJob>(
+        queueName,
+        async (job) => {
+          const { userId, entryId } = job.data;
+          const target = { journeyId: journey.journeyId, userId, entryId };
+          const lock = await branchLock.take(target, { expectedToken: '', ownToken }, LOCK_TTL_MS);
+          if (lock.status === 'lost') return;
+          const response = await request(options.sinkUrl, {
+            dispatcher: agent,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': `${journey.journeyId}.${userId}.${entryId}.${stepId}` },
+            body: JSON.stringify({ journeyId: journey.journeyId, version: journey.version, stepId, branchId: null, userId, entryId, payload: { text: 'Hello ' } }),
+          });
+          await response.body.dump();
+          if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`sink answered ${response.statusCode}`);
+          const now = new Date();
+          const commit = states.commitOperation({ journeyId: journey.journeyId, userId, entryId, expectedToken: ownToken, token: ownToken, stepId: null, status: 'completed', now });
+          if (!('updateOne' in commit)) throw new Error('commitOperation is no updateOne');
+          await collection.updateOne(commit.updateOne.filter as never, commit.updateOne.update as never);
+        },
+        { connection: workerRedis, concurrency: options.concurrency, autorun: true },
+      );
+      worker.on('failed', () => failures++);
+      await worker.waitUntilReady();
+    },
+    async close(): Promise<void> {
+      await worker?.close();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      await agent.close();
+      workerRedis?.disconnect();
+    },
+  };
+}
