@@ -18,7 +18,7 @@ interface SourcePatch {
 }
 
 /**
- * Three changes to v1.24.0. The first two, in its SQLite backend, find documents by `_id` through its index instead
+ * Four changes to v1.24.0. The first three, in its SQLite backend, find documents by `_id` through its index instead
  * of by decoding the whole collection (measured at 20,000 documents: updateOne by `_id` 50 ms -> 1.2 ms; updateOne by
  * `{ _id, token, status }` 510 ms -> 1.3 ms). Slow writes also held SQLite's write lock long enough for queued
  * writers to fail with SQLITE_BUSY.
@@ -26,7 +26,9 @@ interface SourcePatch {
  *    matches index expressions by their text, so no lookup used it. The lookup is spelled like the index.
  * 2. Only a filter of exactly one key, `{ _id: value }`, was pushed down. Any filter holding `_id: value` is now:
  *    the backend contract lets a pushdown apply a filter partially, and the handler filters every document again.
- * 3. An update command closed each statement's query (a pooled SQLite connection) only when the whole command ended,
+ * 3. `{ _id: { $in: [...] } }` (up to 1,000 string or ObjectID ids) is pushed down as `_id IN (...)`: batch reads by
+ *    key. (Measured with 20,000 documents: a find of 50 ids 414 ms -> 3.7 ms, median of 7.)
+ * 4. An update command closed each statement's query (a pooled SQLite connection) only when the whole command ended,
  *    so a few concurrent bulk writes of 50 held all 100 connections and waited on each other for ever. Each statement's
  *    query is now closed once its update is done (closing twice is harmless).
  */
@@ -44,6 +46,44 @@ const SOURCE_PATCHES: readonly SourcePatch[] = [
     occurrences: 2,
   },
   {
+    file: 'internal/backends/sqlite/collection.go',
+    from: [
+      '\t\tswitch v.(type) {',
+      '\t\tcase string, types.ObjectID:',
+      '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
+      '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
+      '\t\t}',
+    ].join('\n'),
+    to: [
+      '\t\tswitch v := v.(type) {',
+      '\t\tcase string, types.ObjectID:',
+      '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
+      '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
+      '\t\tcase *types.Document:',
+      '\t\t\tif in, err := v.Get("$in"); err == nil && v.Len() == 1 {',
+      '\t\t\t\tif ids, ok := in.(*types.Array); ok && ids.Len() > 0 && ids.Len() <= 1000 {',
+      '\t\t\t\t\tscalar := true',
+      '\t\t\t\t\tinArgs := make([]any, 0, ids.Len())',
+      '\t\t\t\t\tfor i := 0; i < ids.Len() && scalar; i++ {',
+      '\t\t\t\t\t\tid := must.NotFail(ids.Get(i))',
+      '\t\t\t\t\t\tswitch id.(type) {',
+      '\t\t\t\t\t\tcase string, types.ObjectID:',
+      '\t\t\t\t\t\t\tinArgs = append(inArgs, string(must.NotFail(sjson.MarshalSingleValue(id))))',
+      '\t\t\t\t\t\tdefault:',
+      '\t\t\t\t\t\t\tscalar = false',
+      '\t\t\t\t\t\t}',
+      '\t\t\t\t\t}',
+      '\t\t\t\t\tif scalar {',
+      '\t\t\t\t\t\twhereClause = fmt.Sprintf(` WHERE %s IN (?%s)`, metadata.IDColumn, strings.Repeat(", ?", len(inArgs)-1))',
+      '\t\t\t\t\t\targs = inArgs',
+      '\t\t\t\t\t}',
+      '\t\t\t\t}',
+      '\t\t\t}',
+      '\t\t}',
+    ].join('\n'),
+    occurrences: 1,
+  },
+  {
     file: 'internal/handler/msg_update.go',
     from: 'result, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n',
     to: 'result, err := common.UpdateDocument(ctx, c, "update", iter, &u)\n\t\tcloser.Close()\n',
@@ -51,7 +91,7 @@ const SOURCE_PATCHES: readonly SourcePatch[] = [
   },
 ];
 /** Part of the cache path: a binary built with other patches is never reused. */
-const PATCH_LEVEL = 'p3';
+const PATCH_LEVEL = 'p4';
 
 export const FERRETDB_BUILD = `${FERRETDB_VERSION}-${PATCH_LEVEL}`;
 
