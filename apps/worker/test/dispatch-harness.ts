@@ -60,7 +60,7 @@ export async function dispatchHarness(options: { start: number }) {
   const dispatchQueue = createDispatchQueue(redis, keys);
   const activity = createOpsActivity(redis, keys);
   const sink = await new WebhookSink().listen();
-  const channel = createWebhookChannel({ sends, now, sleep: async () => undefined, attemptTimeoutMs: 2_000 });
+  const channel = createWebhookChannel({ now, sleep: async () => undefined, attemptTimeoutMs: 2_000 });
   const deps = {
     dueSchedule,
     branchLock,

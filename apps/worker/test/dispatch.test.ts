@@ -1,4 +1,4 @@
-import { stepToken } from '@journey/core';
+import { messageId, stepToken } from '@journey/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatchHarness, exampleSendingTo } from './dispatch-harness.js';
 
@@ -148,5 +148,40 @@ describe('dispatch of the contract example journey', () => {
     ]);
     await h.settle();
     expect(h.bodies().map((b) => b.payload.text)).toEqual(['Hi Flo']);
+  });
+
+  it('does not post a message a crashed try recorded as sent before it could commit, and moves the user on', async () => {
+    harness = await dispatchHarness({ start: noon });
+    const h = harness;
+    const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
+    const entryId = await h.enter(journeyId, 'recorded', { firstName: 'Gus' });
+    // What a try that crashed after writing its slice's records and before the commit leaves: a `sent` record, the
+    // state still at the first step.
+    const id = messageId(journeyId, 'recorded', entryId, 'welcome');
+    const at = new Date(h.now());
+    await h.sends.recordMany([
+      { messageId: id, journeyId, version: 1, stepId: 'welcome', branchId: null, userId: 'recorded', entryId, messageType: 'onboarding', url: h.sink.url, status: 'sent', reason: null, attempts: [], createdAt: at, completedAt: at },
+    ]);
+
+    await h.settle();
+    expect(h.sink.requests).toHaveLength(0);
+    expect(await h.states.get(journeyId, 'recorded')).toMatchObject({ status: 'active', stepId: 'split', token: stepToken(2) });
+    // The crashed try counted nothing, and neither does this one: the send is not counted as a new one.
+    const { steps } = await h.stats.read(journeyId, 1);
+    expect(steps.welcome?.counters).toMatchObject({ entered: 1, sent: 0 });
+  });
+
+  it('records every send of a batch once, with its attempts, before the users move on', async () => {
+    harness = await dispatchHarness({ start: noon });
+    const h = harness;
+    const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
+    const users = Array.from({ length: 120 }, (_, index) => `batch${index}`);
+    const entries = await Promise.all(users.map((userId) => h.enter(journeyId, userId, { firstName: userId })));
+    await h.settle();
+
+    expect(h.sink.requests).toHaveLength(users.length);
+    const records = await Promise.all(users.map((userId, index) => h.sends.get(messageId(journeyId, userId, entries[index]!, 'welcome'))));
+    expect(records.filter((record) => record?.status !== 'sent')).toEqual([]);
+    expect(records.every((record) => record?.attempts.length === 1 && record.attempts[0]?.outcome === 'ok')).toBe(true);
   });
 });

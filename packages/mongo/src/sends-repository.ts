@@ -1,6 +1,7 @@
-import { MongoServerError, type Db } from 'mongodb';
+import { MongoBulkWriteError, type Db } from 'mongodb';
 import { z } from 'zod';
 
+// `pending` is no longer written (a try records its message once it ended) but reads back from older databases.
 export const SendStatusSchema = z.enum(['pending', 'sent', 'failed', 'skipped']);
 export type SendStatus = z.infer<typeof SendStatusSchema>;
 
@@ -66,7 +67,12 @@ export interface Send {
   completedAt: Date | null;
 }
 
-export interface BeginSend {
+/**
+ * How one message ended, recorded once dispatch is done with it: `sent` (delivered), `failed` (the channel gave up,
+ * `reason` says why) or `skipped` (not sent on purpose). No record means no try ended: a crash mid-send leaves none,
+ * and the next try posts again with the same Idempotency-Key.
+ */
+export interface SendRecord {
   messageId: string;
   journeyId: string;
   version: number;
@@ -76,33 +82,25 @@ export interface BeginSend {
   entryId: string;
   messageType: string;
   url: string;
-  now: Date;
+  status: Exclude<SendStatus, 'pending'>;
+  reason: SendReason | null;
+  attempts: SendAttempt[];
+  /** When this try began (the first attempt, or the decision to skip). */
+  createdAt: Date;
+  completedAt: Date;
 }
-
-/**
- * `created`: this call recorded the message, so it is the first try. Otherwise `send` is the record an earlier try
- * left: `sent` must not be sent again, `pending` is a try that crashed before it finished.
- */
-export interface BeginResult {
-  created: boolean;
-  send: Send;
-}
-
-export type SendCompletion =
-  | { status: 'sent'; now: Date; attempt?: SendAttempt }
-  | { status: 'failed' | 'skipped'; reason: SendReason; now: Date; attempt?: SendAttempt };
 
 export interface SendsRepository {
   ensureIndexes(): Promise<void>;
-  /** Records the message as pending, once: a second call finds the first one's record instead (a unique-key insert). */
-  begin(message: BeginSend): Promise<BeginResult>;
-  recordAttempt(messageId: string, attempt: SendAttempt): Promise<void>;
   /**
-   * Ends the record, with its last attempt in the same write. `sent` wins over anything (the message did go out);
-   * `failed` and `skipped` only end a pending record. False when the record was not changed.
+   * Records a batch's messages in one unordered insert (FerretDB writes it in one transaction, MongoDB in one
+   * command). A message already recorded by a racing try keeps its record, unless this one is `sent` and that one is
+   * not: `sent` wins, the message did go out. Returns the ids of the messages a racing try had recorded already.
    */
-  complete(messageId: string, completion: SendCompletion): Promise<boolean>;
+  recordMany(records: readonly SendRecord[]): Promise<string[]>;
   get(messageId: string): Promise<Send | null>;
+  /** The records of these messages that exist, in one query by key. */
+  getMany(messageIds: readonly string[]): Promise<Send[]>;
   /** The user's messages sent after `since` (by `completedAt`), oldest first: what a frequency cap counts. */
   recentSendsForUser(userId: string, since: Date): Promise<Send[]>;
 }
@@ -130,38 +128,38 @@ export function createSendsRepository(db: Db): SendsRepository {
       await sends.createIndex({ userId: 1, completedAt: 1 }, { name: 'userId_completedAt' });
     },
 
-    async begin(message) {
-      const { messageId, now, ...fields } = message;
-      const doc: SendDocument = { _id: messageId, ...fields, status: 'pending', reason: null, attempts: [], createdAt: now, completedAt: null };
+    async recordMany(records) {
+      if (records.length === 0) return [];
+      const docs: SendDocument[] = records.map(({ messageId, attempts, ...fields }) => ({ _id: messageId, ...fields, attempts: attempts.map(attemptDocument) }));
       try {
-        // A plain insert, not a conditional upsert: unique `_id` is what every server (FerretDB too) enforces atomically.
-        await sends.insertOne(doc);
-        return { created: true, send: toSend(doc) };
+        // Plain inserts, not conditional upserts: a unique `_id` is what every server (FerretDB too) enforces atomically.
+        await sends.insertMany(docs, { ordered: false });
+        return [];
       } catch (error) {
-        if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
-        const existing = await sends.findOne({ _id: messageId });
-        if (!existing) throw new Error(`send ${messageId} collided on insert but cannot be read back`, { cause: error });
-        return { created: false, send: toSend(existing) };
+        if (!(error instanceof MongoBulkWriteError)) throw error;
+        const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+        if (writeErrors.length === 0 || writeErrors.some((writeError) => writeError.code !== 11000)) throw error;
+        const taken = writeErrors.map((writeError) => docs[writeError.index]!);
+        await Promise.all(
+          taken
+            .filter((doc) => doc.status === 'sent')
+            .map((doc) =>
+              sends.updateOne({ _id: doc._id, status: { $ne: 'sent' } }, { $set: { status: 'sent', reason: null, attempts: doc.attempts, completedAt: doc.completedAt } }),
+            ),
+        );
+        return taken.map((doc) => doc._id);
       }
-    },
-
-    async recordAttempt(messageId, attempt) {
-      await sends.updateOne({ _id: messageId }, { $push: { attempts: attemptDocument(attempt) } });
-    },
-
-    async complete(messageId, completion) {
-      const reason = completion.status === 'sent' ? null : completion.reason;
-      const filter = completion.status === 'sent' ? { _id: messageId, status: { $ne: 'sent' as const } } : { _id: messageId, status: 'pending' as const };
-      const result = await sends.updateOne(filter, {
-        $set: { status: completion.status, reason, completedAt: completion.now },
-        ...(completion.attempt ? { $push: { attempts: attemptDocument(completion.attempt) } } : {}),
-      });
-      return result.modifiedCount === 1;
     },
 
     async get(messageId) {
       const doc = await sends.findOne({ _id: messageId });
       return doc ? toSend(doc) : null;
+    },
+
+    async getMany(messageIds) {
+      if (messageIds.length === 0) return [];
+      const docs = await sends.find({ _id: { $in: [...messageIds] } }).toArray();
+      return docs.map(toSend);
     },
 
     async recentSendsForUser(userId, since) {

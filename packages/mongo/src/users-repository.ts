@@ -39,6 +39,8 @@ export interface UsersRepository {
   /** Upserts the user and merges the attributes in one write; a `null` value removes that attribute. */
   mergeAttributes(userId: string, attributes: Record<string, JsonValue>, now: Date): Promise<User>;
   get(userId: string): Promise<User | null>;
+  /** The users of these ids that exist, in one query by key (a dispatch slice reads its users at once). */
+  getMany(userIds: readonly string[]): Promise<User[]>;
   /** The user, created with no attributes when unknown (an event may come before any attributes). */
   getOrCreate(userId: string, now: Date): Promise<User>;
   /**
@@ -103,6 +105,12 @@ export function createUsersRepository(db: Db): UsersRepository {
     async get(userId) {
       const doc = await users.findOne({ _id: userId });
       return doc ? toUser(doc) : null;
+    },
+
+    async getMany(userIds) {
+      if (userIds.length === 0) return [];
+      const docs = await users.find({ _id: { $in: [...userIds] } }).toArray();
+      return docs.map(toUser);
     },
 
     getOrCreate,

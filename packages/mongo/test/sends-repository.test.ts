@@ -1,6 +1,6 @@
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMongo, createSendsRepository, type BeginSend, type MongoStore, type SendsRepository } from '../src/index.js';
+import { connectMongo, createSendsRepository, type MongoStore, type SendRecord, type SendsRepository } from '../src/index.js';
 
 let store: MongoStore;
 let sends: SendsRepository;
@@ -18,7 +18,7 @@ const t0 = new Date('2026-11-22T10:00:00Z');
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
 
 let counter = 0;
-function message(over: Partial<BeginSend> = {}): BeginSend {
+function record(over: Partial<SendRecord> = {}): SendRecord {
   counter += 1;
   return {
     messageId: `m${counter}`,
@@ -30,103 +30,81 @@ function message(over: Partial<BeginSend> = {}): BeginSend {
     entryId: 'e1',
     messageType: 'onboarding',
     url: 'http://127.0.0.1:9999/hook',
-    now: t0,
+    status: 'sent',
+    reason: null,
+    attempts: [{ at: t0, durationMs: 4, outcome: 'ok', status: 200 }],
+    createdAt: t0,
+    completedAt: at(1),
     ...over,
   };
 }
 
 describe('sends repository', () => {
-  it('begins a message once; a second begin finds the first record', async () => {
-    const m = message();
-    const first = await sends.begin(m);
-    expect(first.created).toBe(true);
-    expect(first.send).toEqual({
-      messageId: m.messageId,
-      journeyId: 'j1',
-      version: 2,
-      stepId: 'welcome',
-      branchId: '1',
-      userId: 'u1',
-      entryId: 'e1',
-      messageType: 'onboarding',
-      url: 'http://127.0.0.1:9999/hook',
-      status: 'pending',
-      reason: null,
-      attempts: [],
-      createdAt: t0,
-      completedAt: null,
+  it('records a batch of messages in one insert and reads each back', async () => {
+    const sent = record({ branchId: null });
+    const failed = record({
+      status: 'failed',
+      reason: 'retries_exhausted',
+      attempts: [
+        { at: at(1), durationMs: 12, outcome: 'http_error', status: 503, error: 'busy' },
+        { at: at(2), durationMs: 200, outcome: 'timeout' },
+      ],
     });
-    const again = await sends.begin({ ...m, now: at(5) });
-    expect(again.created).toBe(false);
-    expect(again.send).toEqual(first.send);
-    expect(await sends.get(m.messageId)).toEqual(first.send);
-    expect(await sends.get('nope')).toBeNull();
-  });
+    const skipped = record({ status: 'skipped', reason: 'muted', attempts: [] });
+    expect(await sends.recordMany([sent, failed, skipped])).toEqual([]);
 
-  it('lets concurrent begins of one message create it exactly once', async () => {
-    const m = message();
-    const results = await Promise.all(Array.from({ length: 8 }, () => sends.begin(m)));
-    expect(results.filter((r) => r.created)).toHaveLength(1);
-    expect(await store.db.collection('sends').countDocuments({ _id: m.messageId } as never)).toBe(1);
-  });
-
-  it('records attempts in order and completes with the last one', async () => {
-    const m = message({ branchId: null });
-    await sends.begin(m);
-    await sends.recordAttempt(m.messageId, { at: at(1), durationMs: 12, outcome: 'http_error', status: 503, error: 'busy' });
-    await sends.recordAttempt(m.messageId, { at: at(2), durationMs: 200, outcome: 'timeout' });
-    expect(await sends.complete(m.messageId, { status: 'sent', now: at(3), attempt: { at: at(3), durationMs: 4, outcome: 'ok', status: 200 } })).toBe(true);
-    const send = await sends.get(m.messageId);
-    expect(send).toMatchObject({ status: 'sent', reason: null, completedAt: at(3), branchId: null });
-    expect(send?.attempts).toEqual([
+    expect(await sends.get(sent.messageId)).toEqual({ ...sent, attempts: [{ at: t0, durationMs: 4, outcome: 'ok', status: 200, error: undefined }] });
+    expect(await sends.get(failed.messageId)).toMatchObject({ status: 'failed', reason: 'retries_exhausted', completedAt: at(1) });
+    expect((await sends.get(failed.messageId))?.attempts).toEqual([
       { at: at(1), durationMs: 12, outcome: 'http_error', status: 503, error: 'busy' },
       { at: at(2), durationMs: 200, outcome: 'timeout', status: undefined, error: undefined },
-      { at: at(3), durationMs: 4, outcome: 'ok', status: 200, error: undefined },
     ]);
+    expect(await sends.get(skipped.messageId)).toMatchObject({ status: 'skipped', reason: 'muted', attempts: [] });
+    expect(await sends.get('nope')).toBeNull();
+    expect((await sends.getMany([skipped.messageId, 'nope', sent.messageId])).map((send) => send.messageId).sort()).toEqual([sent.messageId, skipped.messageId].sort());
+    expect(await sends.getMany([])).toEqual([]);
+    expect(await sends.recordMany([])).toEqual([]);
   });
 
-  it('keeps a failure reason, and never lets a failure overwrite a sent record', async () => {
-    const failed = message();
-    await sends.begin(failed);
-    expect(await sends.complete(failed.messageId, { status: 'failed', reason: 'http_4xx', now: at(1), attempt: { at: at(1), durationMs: 3, outcome: 'http_error', status: 400 } })).toBe(true);
-    expect(await sends.get(failed.messageId)).toMatchObject({ status: 'failed', reason: 'http_4xx', completedAt: at(1) });
+  it('keeps the record of a racing try, except that a delivery wins over a failure', async () => {
+    const first = record();
+    const failedFirst = record({ status: 'failed', reason: 'http_4xx' });
+    expect(await sends.recordMany([first, failedFirst])).toEqual([]);
 
-    const sent = message();
-    await sends.begin(sent);
-    expect(await sends.complete(sent.messageId, { status: 'sent', now: at(1) })).toBe(true);
-    expect(await sends.complete(sent.messageId, { status: 'failed', reason: 'retries_exhausted', now: at(2) })).toBe(false);
-    expect(await sends.complete(sent.messageId, { status: 'sent', now: at(3) })).toBe(false);
-    expect(await sends.get(sent.messageId)).toMatchObject({ status: 'sent', reason: null, completedAt: at(1) });
-
-    // A delivery that a racing try reported as failed still ends as sent: the message did go out.
-    expect(await sends.complete(failed.messageId, { status: 'sent', now: at(4) })).toBe(true);
-    expect(await sends.get(failed.messageId)).toMatchObject({ status: 'sent', reason: null, completedAt: at(4) });
+    const fresh = record();
+    const again = await sends.recordMany([
+      { ...first, status: 'failed', reason: 'retries_exhausted', completedAt: at(5) },
+      { ...failedFirst, status: 'sent', reason: null, completedAt: at(6) },
+      fresh,
+    ]);
+    expect(again.sort()).toEqual([first.messageId, failedFirst.messageId].sort());
+    expect(await sends.get(first.messageId)).toMatchObject({ status: 'sent', reason: null, completedAt: at(1) });
+    expect(await sends.get(failedFirst.messageId)).toMatchObject({ status: 'sent', reason: null, completedAt: at(6) });
+    expect(await sends.get(fresh.messageId)).toMatchObject({ status: 'sent' });
   });
 
-  it('records skipped messages with their reason', async () => {
-    const m = message();
-    await sends.begin(m);
-    expect(await sends.complete(m.messageId, { status: 'skipped', reason: 'muted', now: t0 })).toBe(true);
-    expect(await sends.get(m.messageId)).toMatchObject({ status: 'skipped', reason: 'muted', attempts: [] });
+  it('lets concurrent records of one message store it exactly once', async () => {
+    const m = record();
+    const results = await Promise.all(Array.from({ length: 8 }, () => sends.recordMany([m])));
+    expect(results.filter((existing) => existing.length === 0)).toHaveLength(1);
+    expect(results.flat()).toEqual(Array.from({ length: 7 }, () => m.messageId));
+    expect(await store.db.collection('sends').countDocuments({ _id: m.messageId } as never)).toBe(1);
   });
 
   it('lists the messages sent to a user after a time, oldest first', async () => {
     const userId = uniqueName('capped');
-    const complete = async (over: Partial<BeginSend>, completion: 'sent' | 'failed' | 'skipped' | null, when: Date) => {
-      const m = message({ userId, ...over });
-      await sends.begin(m);
-      if (completion === 'sent') await sends.complete(m.messageId, { status: 'sent', now: when });
-      else if (completion) await sends.complete(m.messageId, { status: completion, reason: 'http_4xx', now: when });
+    const recorded = async (over: Partial<SendRecord>, when: Date) => {
+      const m = record({ userId, completedAt: when, ...over });
+      await sends.recordMany([m]);
       return m.messageId;
     };
-    await complete({}, 'sent', at(-100)); // before the window
-    const edge = await complete({}, 'sent', at(0)); // exactly at `since`: not after it
-    const late = await complete({ journeyId: 'j2' }, 'sent', at(30));
-    const early = await complete({}, 'sent', at(10));
-    await complete({}, 'failed', at(20));
-    await complete({}, 'skipped', at(20));
-    await complete({}, null, at(20));
-    await complete({ userId: `${userId}-other` }, 'sent', at(20));
+    await recorded({}, at(-100)); // before the window
+    const edge = await recorded({}, at(0)); // exactly at `since`: not after it
+    const late = await recorded({ journeyId: 'j2' }, at(30));
+    const early = await recorded({}, at(10));
+    await recorded({ status: 'failed', reason: 'http_4xx' }, at(20));
+    await recorded({ status: 'skipped', reason: 'frequency_cap' }, at(20));
+    await recorded({ userId: `${userId}-other` }, at(20));
 
     const recent = await sends.recentSendsForUser(userId, t0);
     expect(recent.map((s) => s.messageId)).toEqual([early, late]);

@@ -63,6 +63,20 @@ describe('users repository', () => {
     expect(await users.page('p3', 2)).toEqual([]);
     await db.dropDatabase();
   });
+
+  it('reads many users by id at once, leaving out unknown ids', async () => {
+    const db = store.client.db(uniqueName('many'));
+    const users = createUsersRepository(db);
+    await users.mergeAttributes('m1', { plan: 'free' }, t0);
+    await users.getOrCreate('m2', t0);
+    const found = await users.getMany(['m2', 'nope', 'm1']);
+    expect(found.map((u) => [u.userId, u.attributes]).sort()).toEqual([
+      ['m1', { plan: 'free' }],
+      ['m2', {}],
+    ]);
+    expect(await users.getMany([])).toEqual([]);
+    await db.dropDatabase();
+  });
 });
 
 describe('journey states repository', () => {

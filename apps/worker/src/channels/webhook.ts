@@ -1,5 +1,5 @@
 import type { JsonObject } from '@journey/core';
-import type { SendAttempt, SendReason, SendsRepository } from '@journey/mongo';
+import type { SendAttempt, SendReason } from '@journey/mongo';
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { OriginLimiter } from './origin-limiter.js';
@@ -20,16 +20,12 @@ export interface WebhookMessage {
   payload: JsonObject;
 }
 
-export interface WebhookSendResult {
-  /**
-   * `sent`: this call delivered it. `already_sent`: an earlier try did, nothing was posted. `failed`: it will not be
-   * delivered (a 4xx, retries exhausted, or an earlier try that already ended it as failed or skipped).
-   */
-  status: 'sent' | 'failed' | 'already_sent';
-  /** HTTP attempts made by this call. */
-  attempts: number;
-  reason?: SendReason;
-}
+/** How a send ended; the caller records it (the channel writes nothing: a batch records its sends in one write). */
+export type WebhookSendResult = { attempts: SendAttempt[]; startedAt: Date } & (
+  | { status: 'sent' }
+  /** It will not be delivered: a 3xx or 4xx, retries exhausted, or a URL that is not http(s). */
+  | { status: 'failed'; reason: SendReason }
+);
 
 export interface WebhookChannel {
   send(message: WebhookMessage): Promise<WebhookSendResult>;
@@ -47,7 +43,6 @@ const WebhookSettingsSchema = z.object({
 });
 
 export type WebhookChannelOptions = z.input<typeof WebhookSettingsSchema> & {
-  sends: SendsRepository;
   /** Waits between attempts; tests pass one that advances their clock instead of waiting. */
   sleep?: (ms: number) => Promise<void>;
   /** Epoch ms: attempt times, durations and the `maxTotalMs` budget. */
@@ -56,7 +51,7 @@ export type WebhookChannelOptions = z.input<typeof WebhookSettingsSchema> & {
   random?: () => number;
 };
 
-/** Thrown by a send that was waiting to retry when the channel closed: its record stays pending, and a later dispatch sends it again. */
+/** Thrown by a send that was waiting to retry when the channel closed: nothing is recorded, and a later dispatch sends it again. */
 export class WebhookChannelClosedError extends Error {
   override readonly name = 'WebhookChannelClosedError';
   constructor(readonly messageId: string) {
@@ -77,11 +72,10 @@ type Verdict = { kind: 'sent' } | { kind: 'failed'; reason: SendReason } | { kin
  * so a batch job never has to remember half-sent messages, and a transient 5xx costs seconds rather than a
  * re-scheduled job. `maxTotalMs` keeps a long outage from holding the batch: a retry is made only if it can run to
  * its timeout within the budget (waiting for a free connection to a busy origin comes on top); after that the
- * message ends `failed` / `retries_exhausted` and its record keeps every attempt for operators.
+ * message ends `failed` / `retries_exhausted`, and the result carries every attempt for its record.
  */
 export function createWebhookChannel(options: WebhookChannelOptions): WebhookChannel {
   const settings = WebhookSettingsSchema.parse(options);
-  const { sends } = options;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
@@ -139,20 +133,9 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
   return {
     async send(message) {
       if (closed) throw new WebhookChannelClosedError(message.messageId);
-      const { payload, ...recorded } = message;
-      const begun = await sends.begin({ ...recorded, now: new Date(now()) });
-      if (!begun.created) {
-        // An earlier try ended it: never post a delivered message again, nor revive one that ended otherwise.
-        // A pending record is a try that crashed midway: post again, with the same key the receiver de-duplicates by.
-        if (begun.send.status === 'sent') return { status: 'already_sent', attempts: 0 };
-        if (begun.send.status !== 'pending') return { status: 'failed', attempts: 0, ...(begun.send.reason ? { reason: begun.send.reason } : {}) };
-      }
-
+      const startedAt = new Date(now());
       const target = parseHttpUrl(message.url);
-      if (!target) {
-        await sends.complete(message.messageId, { status: 'failed', reason: 'invalid_url', now: new Date(now()) });
-        return { status: 'failed', attempts: 0, reason: 'invalid_url' };
-      }
+      if (!target) return { status: 'failed', reason: 'invalid_url', attempts: [], startedAt };
       const body = JSON.stringify({
         messageId: message.messageId,
         journeyId: message.journeyId,
@@ -161,30 +144,19 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
         branchId: message.branchId,
         userId: message.userId,
         entryId: message.entryId,
-        payload,
+        payload: message.payload,
       });
       const deadline = now() + settings.maxTotalMs;
+      const attempts: SendAttempt[] = [];
 
-      for (let attempts = 1; ; attempts++) {
+      for (;;) {
         const { attempt, verdict } = await attemptOnce(target, body, message.messageId);
-        let ending: { status: 'sent' } | { status: 'failed'; reason: SendReason } | undefined;
-        let delay = 0;
-        if (verdict.kind === 'sent') ending = { status: 'sent' };
-        else if (verdict.kind === 'failed') ending = { status: 'failed', reason: verdict.reason };
-        else {
-          delay = verdict.retryAfterMs !== undefined ? Math.min(verdict.retryAfterMs, settings.maxDelayMs) : backoffMs(attempts);
-          const outOfTime = now() + delay + settings.attemptTimeoutMs > deadline;
-          if (attempts >= settings.maxAttempts || outOfTime) ending = { status: 'failed', reason: 'retries_exhausted' };
-        }
-
-        if (ending) {
-          const completed = await sends.complete(message.messageId, { ...ending, now: new Date(now()), attempt });
-          if (ending.status === 'sent' || completed) return { ...ending, attempts };
-          // Not completed: a racing try (a re-delivered job) ended the record first. If it delivered, so be it.
-          const current = await sends.get(message.messageId);
-          return current?.status === 'sent' ? { status: 'already_sent', attempts } : { ...ending, attempts };
-        }
-        await sends.recordAttempt(message.messageId, attempt);
+        attempts.push(attempt);
+        if (verdict.kind === 'sent') return { status: 'sent', attempts, startedAt };
+        if (verdict.kind === 'failed') return { status: 'failed', reason: verdict.reason, attempts, startedAt };
+        const delay = verdict.retryAfterMs !== undefined ? Math.min(verdict.retryAfterMs, settings.maxDelayMs) : backoffMs(attempts.length);
+        const outOfTime = now() + delay + settings.attemptTimeoutMs > deadline;
+        if (attempts.length >= settings.maxAttempts || outOfTime) return { status: 'failed', reason: 'retries_exhausted', attempts, startedAt };
         await sleep(delay);
         if (closed) throw new WebhookChannelClosedError(message.messageId);
       }

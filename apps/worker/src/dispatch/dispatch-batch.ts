@@ -9,18 +9,19 @@ import {
   type NextItem,
   type WalkResult,
 } from '@journey/core';
-import type { JourneyStatesRepository, StepCommit, UsersRepository } from '@journey/mongo';
+import type { JourneyStatesRepository, SendRecord, StepCommit, UsersRepository } from '@journey/mongo';
 import type { ActivityCounts, BatchRef, BranchLock, DueMember, DueSchedule, OpsActivity, StatIncrement, Stats, Subscriptions } from '@journey/redis';
 import type { Deliveries, OutgoingMessage } from './deliveries.js';
 import type { JourneyCatalog } from './journey-catalog.js';
+import { createBatchLoaders, type BatchLoaders } from './batch-loaders.js';
 
 export interface DispatchDeps {
   dueSchedule: DueSchedule;
   branchLock: BranchLock;
   stats: Stats;
   subscriptions: Subscriptions;
-  users: Pick<UsersRepository, 'get'>;
-  states: Pick<JourneyStatesRepository, 'get' | 'exit' | 'commitMany'>;
+  users: Pick<UsersRepository, 'getMany'>;
+  states: Pick<JourneyStatesRepository, 'listForJourney' | 'exit' | 'commitMany'>;
   catalog: JourneyCatalog;
   deliveries: Deliveries;
   logger: Logger;
@@ -91,10 +92,11 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
   }
 
   const plans: MemberPlan[] = [];
+  const loaders = createBatchLoaders(deps, journeyId);
   const concurrency = deps.memberConcurrency ?? 50;
   for (let start = 0; start < members.length; start += concurrency) {
     const slice = members.slice(start, start + concurrency);
-    plans.push(...(await Promise.all(slice.map((member) => dispatchMember(deps, batch, definition, member)))));
+    plans.push(...(await Promise.all(slice.map((member) => dispatchMember(deps, batch, definition, member, loaders)))));
   }
 
   // Commit first, schedule after: a next item must never run before its predecessor's commit landed. It would read
@@ -145,7 +147,13 @@ async function scheduleNextItems(deps: DispatchDeps, batch: BatchRef, plans: Mem
   );
 }
 
-async function dispatchMember(deps: DispatchDeps, batch: BatchRef, definition: JourneyDefinition, member: DueMember): Promise<MemberPlan> {
+async function dispatchMember(
+  deps: DispatchDeps,
+  batch: BatchRef,
+  definition: JourneyDefinition,
+  member: DueMember,
+  loaders: BatchLoaders,
+): Promise<MemberPlan> {
   const { journeyId, version, stepId } = batch.branch;
   const target = { journeyId, userId: member.userId, entryId: member.entryId };
   const idle: MemberPlan = { member, result: 'lost', next: null, commit: null, increments: [] };
@@ -153,7 +161,7 @@ async function dispatchMember(deps: DispatchDeps, batch: BatchRef, definition: J
   const lock = await deps.branchLock.take(target, { expectedToken: member.expectedToken, ownToken: member.ownToken }, LOCK_MARGIN_MS);
   if (lock.status === 'lost') return idle;
 
-  const [state, user] = await Promise.all([deps.states.get(journeyId, member.userId), deps.users.get(member.userId)]);
+  const [state, user] = await Promise.all([loaders.state.load(member.userId), loaders.user.load(member.userId)]);
   if (!state || state.entryId !== member.entryId || state.status !== 'active') return { ...idle, result: 'ended' };
 
   const now = deps.now();
@@ -203,22 +211,13 @@ async function dispatchMember(deps: DispatchDeps, batch: BatchRef, definition: J
         url: send.url,
         payload: send.payload,
       };
-      const recorded = await deps.deliveries.recorded(message.messageId);
-      if (recorded === null) {
+      if ((await loaders.recorded.load(message.messageId)) === null) {
         const skip = await skipReason(deps, definition, message, now);
-        if (skip) {
-          await deps.deliveries.skip(message, skip);
-          increments.push({ stepId: send.stepId, counter: 'skipped' });
-        } else {
-          const sent = await deps.deliveries.send(message);
-          if (sent === 'sent') {
-            // The message step counts every send; the branch this walk took on the way counts it too, at the step
-            // that took it (`branches` are the branches taken AT a step: the message step takes none).
-            increments.push({ stepId: send.stepId, counter: 'sent' });
-            if (lastDecision) increments.push({ stepId: lastDecision.stepId, branchId: lastDecision.branchId, counter: 'sent' });
-          }
-          if (sent === 'failed') increments.push({ stepId: send.stepId, counter: 'failed' });
-        }
+        const record = skip ? deps.deliveries.skip(message, skip) : await deps.deliveries.send(message);
+        // Written before the commit: once the state moved on, a retry no longer walks this step, and a send recorded
+        // after that could be lost. A racing try that recorded it first also counted it.
+        const { recordedBefore } = await loaders.record.load(record);
+        if (!recordedBefore) increments.push(...sendIncrements(record, lastDecision));
       }
       if (outcome.then) {
         await deps.branchLock.extend(target, member.ownToken, LOCK_MARGIN_MS);
@@ -227,14 +226,14 @@ async function dispatchMember(deps: DispatchDeps, batch: BatchRef, definition: J
       return { member, result: 'done', next: null, increments, commit: { ...base, token: member.ownToken, stepId: null, status: 'completed', awaiting: null } };
     }
     case 'defer':
-      return { member, result: 'deferred', next: outcome.retry, increments, commit: null };
+      return { ...idle, result: 'deferred', next: outcome.retry, increments };
     case 'wait':
       await deps.branchLock.extend(target, member.ownToken, Math.max(0, outcome.then.dueAt - now) + LOCK_MARGIN_MS);
-      return { member, result: 'done', next: outcome.then, increments, commit: { ...base, token: outcome.then.ownToken, stepId: outcome.then.stepId, status: 'active', awaiting: null } };
+      return { ...idle, result: 'done', next: outcome.then, increments, commit: { ...base, token: outcome.then.ownToken, stepId: outcome.then.stepId, status: 'active', awaiting: null } };
     case 'await':
       await deps.branchLock.extend(target, member.ownToken, Math.max(0, outcome.deadline - now) + LOCK_MARGIN_MS);
       return {
-        member,
+        ...idle,
         result: 'done',
         next: outcome.timeout,
         increments,
@@ -248,10 +247,22 @@ async function dispatchMember(deps: DispatchDeps, batch: BatchRef, definition: J
       };
     case 'exit':
       increments.push({ stepId: outcome.stepId, counter: 'exited' });
-      return { member, result: 'done', next: null, increments, commit: { ...base, token: member.ownToken, stepId: null, status: 'exited', awaiting: null } };
+      return { ...idle, result: 'done', increments, commit: { ...base, token: member.ownToken, stepId: null, status: 'exited', awaiting: null } };
     case 'end':
-      return { member, result: 'done', next: null, increments, commit: { ...base, token: member.ownToken, stepId: null, status: 'completed', awaiting: null } };
+      return { ...idle, result: 'done', increments, commit: { ...base, token: member.ownToken, stepId: null, status: 'completed', awaiting: null } };
   }
+}
+
+/**
+ * What a message's record counts: the message step counts every send (and skip, and failure); the branch this walk
+ * took on the way counts a send too, at the step that took it (`branches` are the branches taken AT a step: the
+ * message step takes none).
+ */
+function sendIncrements(record: SendRecord, lastDecision: { stepId: string; branchId: string } | undefined): StatIncrement[] {
+  if (record.status !== 'sent') return [{ stepId: record.stepId, counter: record.status }];
+  const increments: StatIncrement[] = [{ stepId: record.stepId, counter: 'sent' }];
+  if (lastDecision) increments.push({ stepId: lastDecision.stepId, branchId: lastDecision.branchId, counter: 'sent' });
+  return increments;
 }
 
 /** Muted message types and the frequency cap skip a send; the journey continues either way. */

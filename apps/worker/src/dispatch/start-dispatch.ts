@@ -46,7 +46,7 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
   await sends.ensureIndexes();
   const dueSchedule = createDueSchedule(redis, keys);
   const dispatchQueue = createDispatchQueue(redis, keys);
-  const channel = createWebhookChannel({ sends, now, ...options.webhook });
+  const channel = createWebhookChannel({ now, ...options.webhook });
   const activity = createOpsActivity(redis, keys);
   // Failures go to the operators' list best effort: a Redis hiccup there must not fail a send or a batch.
   const recordFailure = (failure: OpsFailure) =>
@@ -78,7 +78,7 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
         recordFailure({
           at: now(),
           source: 'send',
-          reason: `${result.reason ?? 'failed'} after ${result.attempts} attempt(s)`,
+          reason: `${result.reason} after ${result.attempts.length} attempt(s)`,
           journeyId: message.journeyId,
           stepId: message.stepId,
           userId: message.userId,
