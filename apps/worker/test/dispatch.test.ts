@@ -32,6 +32,8 @@ describe('dispatch of the contract example journey', () => {
     const waiting = await h.states.get(journeyId, 'ada');
     expect(waiting).toMatchObject({ stepId: 'act', awaiting: { stepId: 'act', token: stepToken(2) } });
     expect(h.sink.requests).toHaveLength(1);
+    // A live entry keeps its lock: the racing paths of the wait take it over from this token.
+    expect(await h.branchLock.current({ journeyId, userId: 'ada', entryId })).toBe(stepToken(2));
 
     // No purchase within the window: the timeout path runs the experiment.
     h.advance(60 * 60 * 1000);
@@ -57,7 +59,8 @@ describe('dispatch of the contract example journey', () => {
     h.advance(5_000);
     await h.settle();
     expect(h.bodies().map((b) => b.payload.text)).toEqual(['Hi Bo', 'VIP']);
-    expect(await h.states.get(journeyId, 'pro-user')).toMatchObject({ status: 'completed', stepId: null });
+    const completed = await h.states.get(journeyId, 'pro-user');
+    expect(completed).toMatchObject({ status: 'completed', stepId: null });
     // A send after a branch counts on the message step as a whole, and on the branch at the split that took it.
     const stats = await h.stats.read(journeyId, 1);
     expect(stats.steps['vipMsg']).toMatchObject({ counters: { sent: 1 }, branches: {} });
@@ -66,6 +69,16 @@ describe('dispatch of the contract example journey', () => {
     // the two sends, not doubled by the branch's count.
     const window = await h.activity.window({ nowMs: h.now() + 60_000, seconds: 120 });
     expect(window.totals).toEqual({ dispatched: 3, sent: 2, failed: 0, skipped: 0 });
+
+    // An ended entry's lock is released once its end is committed; a late duplicate of its first item finds the end.
+    expect(await h.branchLock.current({ journeyId, userId: 'pro-user', entryId: completed!.entryId })).toBeNull();
+    await h.dueSchedule.schedule({ journeyId, version: 1, stepId: 'welcome' }, Math.floor(h.now() / 1000), [
+      { userId: 'pro-user', entryId: completed!.entryId, expectedToken: '', ownToken: stepToken(0) },
+    ]);
+    await h.settle();
+    expect(h.sink.requests).toHaveLength(2);
+    expect(await h.branchLock.current({ journeyId, userId: 'pro-user', entryId: completed!.entryId })).toBeNull();
+    expect((await h.stats.read(journeyId, 1)).steps['welcome']?.counters).toMatchObject({ entered: 1, sent: 1 });
   });
 
   it('lets exactly one of a purchase and the timeout take the action paths step when both are due together', async () => {

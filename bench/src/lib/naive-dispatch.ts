@@ -19,7 +19,8 @@ interface NaiveJob {
 /**
  * The naive design: one BullMQ job per user, delayed to its due second. Its worker, for each user, takes the same
  * branch lock, posts the same webhook body (undici, `connections` sockets), and writes that user's state with one
- * MongoDB updateOne: the very conditional commit the engine's commitMany sends in bulk.
+ * MongoDB updateOne: the very conditional commit the engine's commitMany sends in bulk; then releases the lock, as the
+ * engine does for an ended entry.
  */
 export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mongo: MongoStore; keys: Keys; journey: PublishedJourney; sinkUrl: string; concurrency: number }) {
   const { redis, mongo, keys, journey } = options;
@@ -71,6 +72,8 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
           const commit = states.commitOperation({ journeyId: journey.journeyId, userId, entryId, expectedToken: ownToken, token: ownToken, stepId: null, status: 'completed', now });
           if (!('updateOne' in commit)) throw new Error('commitOperation is no updateOne');
           await collection.updateOne(commit.updateOne.filter as never, commit.updateOne.update as never);
+          // As the engine does once an entry's end is committed: Redis keeps locks of live entries only.
+          await branchLock.release(target, ownToken);
         },
         { connection: workerRedis, concurrency: options.concurrency, autorun: true },
       );

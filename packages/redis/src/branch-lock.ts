@@ -8,8 +8,10 @@ import { runScript } from './scripts.js';
  * The branch lock of one user entry (journey, user, entry): its value is the token of the branch that
  * owns the entry now. A step takes it with compare-and-set from the token it expects to its own token;
  * racing branches expect the same token, so exactly one wins. Ownership is checked inside Lua only.
- * There is no release: the next step takes the lock over from our token. The TTL must outlast the
- * longest wait of the journey, or a waiting user finds the key gone and is reported `lost`.
+ * While the entry goes on there is no release: the next step takes the lock over from our token, and the TTL
+ * must outlast the longest wait of the journey, or a waiting user finds the key gone and is reported `lost`.
+ * Once the entry ended (its final state committed) the lock is released, so Redis holds locks of live entries
+ * only; a late duplicate of a step then finds the key gone (`lost`), or, for a first step, the ended state.
  */
 
 export const LOCK_OUTCOMES = { LOST: 0, ACQUIRED: 1, RESUME: 2 } as const;
@@ -39,6 +41,11 @@ export interface BranchLock {
    * outlast the steps still scheduled; once it lapses, steps that expect a token find the key gone and lose too.
    */
   seal(target: BranchLockTarget, token: string, ttlMs: number): Promise<void>;
+  /**
+   * Deletes the lock if `ownToken` holds it (compare-and-delete); returns whether it did. Only for an entry whose
+   * final state is committed: from then on its state, not the lock, turns away a late duplicate of a step.
+   */
+  release(target: BranchLockTarget, ownToken: string): Promise<boolean>;
   /** The current token, or null. */
   current(target: BranchLockTarget): Promise<string | null>;
 }
@@ -74,6 +81,13 @@ export function createBranchLock(redis: Redis, keys: Keys): BranchLock {
       ttl(ttlMs);
       const reply = await redis.set(keyOf(target), sealToken, 'PX', ttlMs);
       if (reply !== 'OK') throw new UnexpectedReplyError({ script: 'SET', reply });
+    },
+
+    async release(target, ownToken) {
+      token('own token', ownToken);
+      const reply = await runScript(redis, 'releaseBranchLock', [keyOf(target)], [ownToken]);
+      if (reply !== 0 && reply !== 1) throw new UnexpectedReplyError({ script: 'releaseBranchLock', reply });
+      return reply === 1;
     },
 
     async current(target) {

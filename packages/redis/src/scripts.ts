@@ -22,6 +22,7 @@ export const SCRIPT_FILES = {
   finishBatch: 'finishBatch-2.lua',
   takeBranchLock: 'takeBranchLock-1.lua',
   extendBranchLock: 'extendBranchLock-1.lua',
+  releaseBranchLock: 'releaseBranchLock-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

@@ -80,6 +80,28 @@ describe('branch lock', () => {
     await expect(createBranchLock(redis, freshKeys()).extend(target, 's1', DAY)).rejects.toThrow(LockNotHeldError);
   });
 
+  it('only the holder releases it; a released lock turns away a later step, not a first one', async () => {
+    const keys = freshKeys();
+    const lock = createBranchLock(redis, keys);
+    await lock.take(target, { expectedToken: '', ownToken: 's1' }, DAY);
+    await lock.take(target, { expectedToken: 's1', ownToken: 's2' }, DAY);
+    expect(await lock.release(target, 's1')).toBe(false);
+    expect(await lock.current(target)).toBe('s2');
+
+    expect(await lock.release(target, 's2')).toBe(true);
+    expect(await lock.current(target)).toBeNull();
+    expect(await lock.release(target, 's2')).toBe(false);
+    expect(await lock.take(target, { expectedToken: 's2', ownToken: 's3' }, DAY)).toEqual({ status: 'lost', current: null });
+    // A first step finds the key absent and takes it: dispatch then finds the entry's committed end state.
+    expect(await lock.take(target, { expectedToken: '', ownToken: 's1' }, DAY)).toEqual({ status: 'acquired' });
+
+    const sealed = { ...target, entryId: 'e2' };
+    await lock.seal(sealed, 'x', DAY);
+    expect(await lock.release(sealed, 's1')).toBe(false);
+    expect(await lock.current(sealed)).toBe('x');
+    await expect(lock.release(target, '')).rejects.toThrow(InvalidInputError);
+  });
+
   it('a resume re-arms the TTL', async () => {
     const keys = freshKeys();
     const lock = createBranchLock(redis, keys);
@@ -123,6 +145,7 @@ describe('branch lock', () => {
       await expect(runScript(redis, 'takeBranchLock', [key], args)).rejects.toThrow(BadScriptArgumentsError);
     }
     await expect(runScript(redis, 'extendBranchLock', [key], ['', '1000'])).rejects.toThrow(BadScriptArgumentsError);
+    await expect(runScript(redis, 'releaseBranchLock', [key], [''])).rejects.toThrow(BadScriptArgumentsError);
     expect(await redis.exists(key)).toBe(0);
   });
 });

@@ -34,6 +34,7 @@ describe('keys', () => {
       finishBatch: [keys.batch(batch), keys.batches(batch.shard)],
       takeBranchLock: [keys.branchLock('j', 'u', 'e')],
       extendBranchLock: [keys.branchLock('j', 'u', 'e')],
+      releaseBranchLock: [keys.branchLock('j', 'u', 'e')],
     };
     for (const [script, group] of Object.entries(groups)) {
       expect(new Set(group.map(hashTagOf)).size, script).toBe(1);

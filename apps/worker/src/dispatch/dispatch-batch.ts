@@ -105,7 +105,7 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
   // retry resumes each member (the lock still holds its token), commits the same state again and schedules then.
   const commits = plans.flatMap((plan) => (plan.commit ? [plan.commit] : []));
   await deps.states.commitMany(commits);
-  await scheduleNextItems(deps, batch, plans);
+  await Promise.all([scheduleNextItems(deps, batch, plans), releaseEndedLocks(deps, batch, plans)]);
   const increments = plans.flatMap((plan) => plan.increments);
   if (increments.length > 0) await deps.stats.increment(journeyId, version, increments);
   await deps.dueSchedule.finish(batch);
@@ -123,6 +123,20 @@ async function recordActivity(deps: DispatchDeps, dispatched: number, increments
     if (branchId === undefined && (counter === 'sent' || counter === 'failed' || counter === 'skipped')) counts[counter] += by;
   }
   await deps.activity.record(counts, deps.now()).catch((err: unknown) => deps.logger.warn({ err }, 'could not record dispatch activity'));
+}
+
+/**
+ * Entries that ended here (their end state committed just now) need their lock no more: a late duplicate of a step
+ * finds the key gone, or, for a first step, the ended state. Releasing keeps Redis at the locks of live entries,
+ * instead of every entry of the last LOCK_MARGIN_MS.
+ */
+async function releaseEndedLocks(deps: DispatchDeps, batch: BatchRef, plans: MemberPlan[]): Promise<void> {
+  const { journeyId } = batch.branch;
+  await Promise.all(
+    plans
+      .filter((plan) => plan.result === 'ended' || (plan.commit !== null && plan.commit.status !== 'active'))
+      .map(({ member }) => deps.branchLock.release({ journeyId, userId: member.userId, entryId: member.entryId }, member.ownToken)),
+  );
 }
 
 async function scheduleNextItems(deps: DispatchDeps, batch: BatchRef, plans: MemberPlan[]): Promise<void> {
