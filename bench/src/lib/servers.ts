@@ -29,3 +29,14 @@ export async function printServerVersions(mongo: MongoStore, redis: Redis): Prom
   console.log(`MongoDB server: ${versions.mongo}\nRedis server:   ${versions.redis}`);
   return versions;
 }
+
+/** How to watch a run in the operators' view: an API process on the run's servers and key prefix. */
+export function printLiveView(services: Pick<Services, 'redisUrl' | 'mongoUri'>, prefix: string): void {
+  // Only embedded servers' URLs are printed: a given one may carry credentials.
+  const shown = (url: string, name: string) => (url.includes('@') ? `<your ${name}>` : url);
+  console.log(
+    `watch it live: REDIS_URL=${shown(services.redisUrl, 'REDIS_URL')} REDIS_PREFIX=${prefix} MONGODB_URI=${shown(services.mongoUri, 'MONGODB_URI')} MONGODB_DB=opsview ` +
+      'ADMIN_API_KEY=<key> PORT=3999 node --conditions=@journey/source --import tsx ../apps/api/src/main.ts (from bench/), ' +
+      'then GET /v1/ops/queues, /metrics or /ops/dashboard',
+  );
+}

@@ -16,7 +16,7 @@ import { connectMeteredMongo, type MongoWrites } from '../lib/mongo-meter.js';
 import { createNaiveDesign } from '../lib/naive-dispatch.js';
 import { waitWithProgress } from '../lib/progress.js';
 import { createRedisMeter, type RedisPhase } from '../lib/redis-meter.js';
-import { benchServers, deletePrefix, printServerVersions } from '../lib/servers.js';
+import { benchServers, deletePrefix, printLiveView, printServerVersions } from '../lib/servers.js';
 import { startSink, type Sink } from '../lib/sink.js';
 import { printTable, verdict } from '../lib/table.js';
 import { enterStates, scheduleFirstSteps } from '../lib/users.js';
@@ -110,6 +110,7 @@ async function runDesign(
   const naive = design === 'naive';
   try {
     if (design === 'batched') await printServerVersions(mongo, redis);
+    printLiveView(services, prefix);
     const journey = await publishWebhookJourney(mongo, sink.url);
     const states = createJourneyStatesRepository(mongo.db);
     await states.ensureIndexes();

@@ -15,7 +15,7 @@ import { benchConfig, completedStates, startEngineDispatch } from '../lib/engine
 import { machineLine } from '../lib/machine.js';
 import { deliverPlain } from '../lib/plain-client.js';
 import { waitWithProgress } from '../lib/progress.js';
-import { benchServers, deletePrefix, printServerVersions } from '../lib/servers.js';
+import { benchServers, deletePrefix, printLiveView, printServerVersions } from '../lib/servers.js';
 import { startSink } from '../lib/sink.js';
 import { printTable, verdict } from '../lib/table.js';
 import { enterStates, scheduleFirstSteps } from '../lib/users.js';
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   const redis = await connectRedis(services.redisUrl, 'blocking');
   try {
     await printServerVersions(mongo, redis);
+    printLiveView(services, prefix);
     const journey = await publishWebhookJourney(mongo, sink.url);
     const states = createJourneyStatesRepository(mongo.db);
     await states.ensureIndexes();
