@@ -85,7 +85,7 @@ export { stepReferences } from './journey/graph.js';
 export type { StepReference } from './journey/graph.js';
 export { validateJourney } from './journey/validate.js';
 export type { JourneyValidation } from './journey/validate.js';
-export { formatPath, journeyErrorMap, toValidationIssues } from './journey/issues.js';
+export { formatPath, journeyErrorMap, parseReportingIssues, toValidationIssues } from './journey/issues.js';
 export type { ValidationIssue } from './journey/issues.js';
 export { exampleJourney } from './journey/example.js';
 

@@ -227,21 +227,52 @@ function publishedEntry(journey: Journey, version: JourneyVersion): JourneyVersi
 
 // ---- storability --------------------------------------------------------------------------------
 
+/** A node of an iterative walk: its path is kept as parent links and spelled out only for a problem. */
+interface WalkedNode {
+  value: object;
+  key: string;
+  parent: WalkedNode | null;
+  depth: number;
+}
+
+function pathOf(node: WalkedNode, key?: string): string {
+  const keys = key === undefined ? [] : [key];
+  for (let current: WalkedNode | null = node; current?.parent; current = current.parent) keys.push(current.key);
+  return keys.reverse().join('.');
+}
+
+function tooDeepIssue(node: WalkedNode): ValidationIssue {
+  return { path: pathOf(node), message: `is nested too deeply: at most ${MAX_DEFINITION_DEPTH} levels of objects and arrays` };
+}
+
 /**
- * Where `value` nests deeper than `MAX_DEFINITION_DEPTH` objects and arrays, or null. Iterative, so it is safe
- * on any parsed JSON: check it before anything recursive (validation, the BSON encoder) sees the input.
+ * Walks `value`'s objects and arrays depth first, calling `visit` with each one's keys; returns the first node
+ * deeper than `MAX_DEFINITION_DEPTH`, or null. Iterative, so it is safe on any parsed JSON, and it allocates
+ * nothing per primitive: it runs on every ingested event.
  */
-export function definitionDepthIssue(value: unknown): ValidationIssue | null {
-  const pending: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
+function walkObjects(value: unknown, visit?: (node: WalkedNode, keys: string[]) => void): WalkedNode | null {
+  if (value === null || typeof value !== 'object') return null;
+  const pending: WalkedNode[] = [{ value, key: '', parent: null, depth: 0 }];
   while (pending.length > 0) {
-    const { value: current, path } = pending.pop()!;
-    if (current === null || typeof current !== 'object') continue;
-    if (path.length >= MAX_DEFINITION_DEPTH) {
-      return { path: path.join('.'), message: `is nested too deeply: at most ${MAX_DEFINITION_DEPTH} levels of objects and arrays` };
+    const node = pending.pop()!;
+    if (node.depth >= MAX_DEFINITION_DEPTH) return node;
+    const keys = Object.keys(node.value);
+    visit?.(node, keys);
+    for (const key of keys) {
+      const child: unknown = (node.value as Record<string, unknown>)[key];
+      if (child !== null && typeof child === 'object') pending.push({ value: child, key, parent: node, depth: node.depth + 1 });
     }
-    for (const [key, child] of Object.entries(current)) pending.push({ value: child, path: [...path, key] });
   }
   return null;
+}
+
+/**
+ * Where `value` nests deeper than `MAX_DEFINITION_DEPTH` objects and arrays, or null. Check it before anything
+ * recursive (validation, the BSON encoder) sees the input.
+ */
+export function definitionDepthIssue(value: unknown): ValidationIssue | null {
+  const tooDeep = walkObjects(value);
+  return tooDeep ? tooDeepIssue(tooDeep) : null;
 }
 
 /**
@@ -250,20 +281,16 @@ export function definitionDepthIssue(value: unknown): ValidationIssue | null {
  * validation issues at dotted paths so they reach the client as a 400, never as a failed write.
  */
 export function unstorableFields(value: unknown): ValidationIssue[] {
-  const tooDeep = definitionDepthIssue(value);
-  if (tooDeep) return [tooDeep];
   const issues: ValidationIssue[] = [];
-  const pending: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
-  while (pending.length > 0) {
-    const { value: current, path } = pending.pop()!;
-    if (current === null || typeof current !== 'object') continue;
-    for (const [key, child] of Object.entries(current)) {
-      if (!Array.isArray(current) && (key.startsWith('$') || key.includes('.') || key.includes('\u0000'))) {
-        issues.push({ path: [...path, key].join('.'), message: `field name ${JSON.stringify(key)} cannot be stored: it must not start with "$" or contain "." or NUL` });
+  const tooDeep = walkObjects(value, (node, keys) => {
+    if (Array.isArray(node.value)) return;
+    for (const key of keys) {
+      if (key.startsWith('$') || key.includes('.') || key.includes('\u0000')) {
+        issues.push({ path: pathOf(node, key), message: `field name ${JSON.stringify(key)} cannot be stored: it must not start with "$" or contain "." or NUL` });
       }
-      pending.push({ value: child, path: [...path, key] });
     }
-  }
+  });
+  if (tooDeep) return [tooDeepIssue(tooDeep)];
   return issues.reverse();
 }
 

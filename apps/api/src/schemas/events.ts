@@ -1,4 +1,4 @@
-import { EventIdSchema, journeyErrorMap, toValidationIssues, UserEventInputSchema, type UserEventInput, type ValidationIssue } from '@journey/core';
+import { EventIdSchema, parseReportingIssues, UserEventInputSchema, type UserEventInput, type ValidationIssue } from '@journey/core';
 import { definitionDepthIssue, unstorableFields } from '@journey/mongo';
 import { z } from 'zod';
 import { HttpError } from '../plugins/error-handler.js';
@@ -67,13 +67,13 @@ function eventIssues(input: unknown): { event: UserEventInput } | { issues: Vali
   // Iterative, so it runs before anything recursive (the schema, the BSON encoder) looks at the properties.
   const tooDeep = definitionDepthIssue(input);
   if (tooDeep) return { issues: [tooDeep] };
-  const parsed = UserEventInputSchema.safeParse(input, { error: journeyErrorMap });
-  if (!parsed.success) return { issues: toValidationIssues(parsed.error.issues, input) };
+  const parsed = parseReportingIssues(UserEventInputSchema, input);
+  if (!parsed.ok) return { issues: parsed.issues };
   // The worker keeps the triggering event's properties with the user's journey state: names MongoDB cannot
   // store would fail that write on every retry and hold up the user's partition.
-  const unstorable = unstorableFields(parsed.data.properties ?? {}).map((issue) => ({ ...issue, path: `properties.${issue.path}` }));
+  const unstorable = unstorableFields(parsed.value.properties ?? {}).map((issue) => ({ ...issue, path: `properties.${issue.path}` }));
   if (unstorable.length > 0) return { issues: unstorable };
-  return { event: parsed.data };
+  return { event: parsed.value };
 }
 
 function describeIssues(issues: readonly ValidationIssue[]): string {
@@ -98,11 +98,11 @@ export function checkEventsBody(body: unknown): { value: EventsRequest } | { err
     return { value: { events: [checked.event], rejected: [] } };
   }
 
-  const envelope = BatchEnvelopeSchema.safeParse(body, { error: journeyErrorMap });
-  if (!envelope.success) return invalid('Invalid batch of events', toValidationIssues(envelope.error.issues, body));
+  const envelope = parseReportingIssues(BatchEnvelopeSchema, body);
+  if (!envelope.ok) return invalid('Invalid batch of events', envelope.issues);
   const events: UserEventInput[] = [];
   const rejected: RejectedEvent[] = [];
-  envelope.data.events.forEach((item, index) => {
+  envelope.value.events.forEach((item, index) => {
     const checked = eventIssues(item);
     if ('event' in checked) {
       events.push(checked.event);

@@ -1,4 +1,4 @@
-import { journeyErrorMap, toValidationIssues, type ValidationIssue } from './issues.js';
+import { parseReportingIssues, type ValidationIssue } from './issues.js';
 import { JourneyDefinitionSchema, type JourneyDefinition } from './schema.js';
 
 export type JourneyValidation = { ok: true; journey: JourneyDefinition } | { ok: false; issues: ValidationIssue[] };
@@ -9,7 +9,6 @@ export type JourneyValidation = { ok: true; journey: JourneyDefinition } | { ok:
  * defaults filled in. Never throws.
  */
 export function validateJourney(input: unknown): JourneyValidation {
-  const result = JourneyDefinitionSchema.safeParse(input, { error: journeyErrorMap });
-  if (result.success) return { ok: true, journey: result.data };
-  return { ok: false, issues: toValidationIssues(result.error.issues, input) };
+  const result = parseReportingIssues(JourneyDefinitionSchema, input);
+  return result.ok ? { ok: true, journey: result.value } : { ok: false, issues: result.issues };
 }
