@@ -1,4 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
+import DataLoader from 'dataloader';
 import { z } from 'zod';
 import type { Keys } from './keys.js';
 
@@ -12,11 +13,20 @@ export interface DrainQueue {
    * Asks for the partitions to be drained. Per partition at most one drain runs and one more waits:
    * BullMQ's `keepLastIfActive` de-duplication never runs two drains of a partition in parallel (so one
    * user's records are applied in order) and never drops a request made while a drain is running
-   * (that drain may have read the stream before the new record arrived).
+   * (that drain may have read the stream before the new record arrived). Requests made within
+   * `COALESCE_MS` of each other share one job add per partition; each resolves once its adds are made.
    */
   requestDrain(partitions: Iterable<number>): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * How long a request waits for others to share its adds. A batch of 100 events touches most partitions, and a job
+ * add costs the API more CPU than the events' own append (profiled): concurrent requests should pay for it once.
+ * Safe because every add of a batch is made after every request in it was appended: nothing rides on an add that
+ * was already sent, which a drain could have acted on before the request's records arrived.
+ */
+const COALESCE_MS = 1;
 
 export function createDrainQueue(connection: ConnectionOptions, keys: Keys): DrainQueue {
   const queue = new Queue<DrainJob>(keys.queues.drain, {
@@ -28,16 +38,26 @@ export function createDrainQueue(connection: ConnectionOptions, keys: Keys): Dra
       removeOnFail: { count: 1_000 },
     },
   });
+  const addJob = (partition: number) =>
+    queue.add('drain', { partition }, { deduplication: { id: keys.drainJobId(partition), keepLastIfActive: true } });
+  const requests = new DataLoader<number, true>(
+    async (partitions) => {
+      const added = new Map([...new Set(partitions)].map((partition) => [partition, addJob(partition).then((): true => true, (error: unknown) => toError(error))]));
+      return Promise.all(partitions.map((partition) => added.get(partition)!));
+    },
+    { cache: false, batchScheduleFn: (callback) => setTimeout(callback, COALESCE_MS) },
+  );
   return {
     queue,
     async requestDrain(partitions) {
-      const unique = [...new Set(partitions)];
-      await Promise.all(
-        unique.map((partition) =>
-          queue.add('drain', { partition }, { deduplication: { id: keys.drainJobId(partition), keepLastIfActive: true } }),
-        ),
-      );
+      const results = await requests.loadMany([...new Set(partitions)]);
+      const failed = results.find((result): result is Error => result instanceof Error);
+      if (failed) throw failed;
     },
     close: () => queue.close(),
   };
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,6 +1,6 @@
 import { testServers } from '@journey/embedded/testing';
 import { Worker } from 'bullmq';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { connectRedis } from '../src/connection.js';
 import { createDrainQueue, DrainJobSchema } from '../src/drain-queue.js';
 import { freshKeys } from './helpers.js';
@@ -19,6 +19,29 @@ describe('drain queue', () => {
     await drains.requestDrain([1, 2, 3]);
     const waiting = await drains.queue.getWaiting();
     expect(waiting.map((job) => DrainJobSchema.parse(job.data).partition).sort()).toEqual([1, 2, 3]);
+  });
+
+  it('makes one job add per partition for requests made together, and each request waits for its adds', async () => {
+    const keys = freshKeys({ eventPartitions: 4 });
+    const drains = createDrainQueue(await connectRedis(testServers().redisUrl, 'blocking'), keys);
+    closers.push(() => drains.queue.obliterate({ force: true }), () => drains.close());
+    // Counts the real adds (they still run).
+    const add = vi.spyOn(drains.queue, 'add');
+    await Promise.all(Array.from({ length: 10 }, (_, request) => drains.requestDrain([request % 4, (request + 1) % 4])));
+    expect(add).toHaveBeenCalledTimes(4);
+    const waiting = await drains.queue.getWaiting();
+    expect(waiting.map((job) => DrainJobSchema.parse(job.data).partition).sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  it('rejects a request whose add failed', async () => {
+    const keys = freshKeys({ eventPartitions: 2 });
+    const connection = await connectRedis(testServers().redisUrl, 'blocking');
+    const drains = createDrainQueue(connection, keys);
+    closers.push(() => drains.close());
+    // The queue reports the closed connection too; it is the point here, not noise for the test output.
+    drains.queue.on('error', () => undefined);
+    connection.disconnect();
+    await expect(drains.requestDrain([0, 1])).rejects.toThrow(/closed/i);
   });
 
   it('never runs two drains of a partition at once, and keeps a request made while one runs', async () => {
