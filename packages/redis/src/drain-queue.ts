@@ -50,7 +50,8 @@ export function createDrainQueue(connection: ConnectionOptions, keys: Keys): Dra
   return {
     queue,
     async requestDrain(partitions) {
-      const results = await requests.loadMany([...new Set(partitions)]);
+      // Repeated partitions are fine: the batch makes one add per distinct partition.
+      const results = await requests.loadMany([...partitions]);
       const failed = results.find((result): result is Error => result instanceof Error);
       if (failed) throw failed;
     },
