@@ -115,6 +115,9 @@ describe('users over HTTP', () => {
       expect(await states.enter({ ...base, journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb', entryId: 'entry-b', stepId: 'wait' })).toBe('entered');
       expect(await states.enter({ ...base, journeyId: 'jrn_aaaaaaaaaaaaaaaaaaaa', version: 3, entryId: 'entry-a', stepId: 'welcome' })).toBe('entered');
       expect(await states.exit('jrn_aaaaaaaaaaaaaaaaaaaa', userId, 'entry-a', ended)).toBe(true);
+      const welcomed = { status: 'sent' as const, reason: null, attempts: 1, completedAt: entered };
+      const commit = { journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb', userId, entryId: 'entry-b', expectedToken: '0', token: '1', stepId: 'wait', status: 'active' as const };
+      expect(await states.commitMany([{ ...commit, message: { stepId: 'welcome', outcome: welcomed }, now: entered }])).toBe(1);
       await createSubscriptions(deps.redis, createKeys(deps.config.REDIS_PREFIX)).mute(userId, ['promo', 'digest']);
 
       const response = await call(app, 'GET', userUrl(userId));
@@ -136,6 +139,7 @@ describe('users over HTTP', () => {
             lastEnteredAt: entered.toISOString(),
             entries: 1,
             endedAt: ended.toISOString(),
+            messages: {},
           },
           {
             journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb',
@@ -147,6 +151,7 @@ describe('users over HTTP', () => {
             lastEnteredAt: entered.toISOString(),
             entries: 1,
             endedAt: null,
+            messages: { welcome: { status: 'sent', reason: null, attempts: 1, completedAt: entered.toISOString() } },
           },
         ],
       });

@@ -1,25 +1,10 @@
-import type { JourneyState, SendRecord, User } from '@journey/mongo';
+import type { JourneyState, StepCommit, User } from '@journey/mongo';
 import { describe, expect, it } from 'vitest';
 import { createBatchLoaders } from '../src/dispatch/batch-loaders.js';
 
 const at = new Date('2026-12-04T12:00:00Z');
 const user = (userId: string): User => ({ userId, attributes: {}, lastRecord: null, createdAt: at, updatedAt: at });
-const record = (messageId: string): SendRecord => ({
-  messageId,
-  journeyId: 'j',
-  version: 1,
-  stepId: 's',
-  branchId: null,
-  userId: 'u',
-  entryId: 'e',
-  messageType: 't',
-  url: 'http://x/',
-  status: 'sent',
-  reason: null,
-  attempts: [],
-  createdAt: at,
-  completedAt: at,
-});
+const commit = (userId: string): StepCommit => ({ journeyId: 'j1', userId, entryId: 'e', expectedToken: '0', token: '1', stepId: null, status: 'completed', now: at });
 
 /** Stores that answer from memory and log every call, to see how loads were grouped. */
 function fakeDeps() {
@@ -33,26 +18,16 @@ function fakeDeps() {
           return userIds.filter((id) => id !== 'gone').map((userId) => ({ userId, journeyId }) as JourneyState);
         },
         exit: async () => false,
-        commitMany: async () => 0,
+        commitEach: async (commits: StepCommit[]) => {
+          calls.push(`commit ${commits.map((c) => c.userId).join(',')}`);
+          return commits.map((c) => c.userId !== 'raced');
+        },
       },
       users: {
         getMany: async (userIds: readonly string[]) => {
           calls.push(`users ${userIds.join(',')}`);
           return userIds.filter((id) => id !== 'gone').map(user);
         },
-      },
-      deliveries: {
-        recordedMany: async (messageIds: readonly string[]) => {
-          calls.push(`recorded ${messageIds.join(',')}`);
-          return new Map([['m-failed', 'failed' as const]]);
-        },
-        record: async (records: readonly SendRecord[]) => {
-          calls.push(`record ${records.map((r) => r.messageId).join(',')}`);
-          return ['m-raced'];
-        },
-        send: async () => record('never'),
-        skip: () => record('never'),
-        sentSince: async () => [],
       },
     },
   };
@@ -62,24 +37,21 @@ describe('batch loaders', () => {
   it('reads what concurrent members ask for in one query per store, in the order asked, null for what is missing', async () => {
     const { deps, calls } = fakeDeps();
     const loaders = createBatchLoaders(deps, 'j1');
-    const [states, users, recorded] = await Promise.all([
+    const [states, users] = await Promise.all([
       Promise.all(['a', 'gone', 'b'].map((id) => loaders.state.load(id))),
       Promise.all(['a', 'gone'].map((id) => loaders.user.load(id))),
-      Promise.all(['m1', 'm-failed'].map((id) => loaders.recorded.load(id))),
     ]);
     expect(states.map((state) => state?.userId ?? null)).toEqual(['a', null, 'b']);
     expect(users.map((found) => found?.userId ?? null)).toEqual(['a', null]);
-    expect(recorded).toEqual([null, 'failed']);
-    expect(calls.sort()).toEqual(['recorded m1,m-failed', 'states j1 a,gone,b', 'users a,gone']);
+    expect(calls.sort()).toEqual(['states j1 a,gone,b', 'users a,gone']);
   });
 
-  it('writes records that end together in one write and tells each whether a racing try recorded it first', async () => {
+  it('commits members that finish together in one write and tells each whether its commit landed', async () => {
     const { deps, calls } = fakeDeps();
     const loaders = createBatchLoaders(deps, 'j1');
-    const results = await Promise.all(['m1', 'm-raced'].map((id) => loaders.record.load(record(id))));
-    expect(results).toEqual([{ recordedBefore: false }, { recordedBefore: true }]);
-    await loaders.record.load(record('m2'));
-    expect(calls).toEqual(['record m1,m-raced', 'record m2']);
+    expect(await Promise.all(['a', 'raced'].map((id) => loaders.commit.load(commit(id))))).toEqual([true, false]);
+    expect(await loaders.commit.load(commit('b'))).toBe(true);
+    expect(calls).toEqual(['commit a,raced', 'commit b']);
   });
 
   it('reads again on every load: nothing is cached between a member and the next', async () => {

@@ -21,15 +21,15 @@ function twoMessages(url: string): JourneyDefinitionInput {
   } as JourneyDefinitionInput;
 }
 
-/** `deps` whose batch commit first calls `before` (which may wait). */
+/** `deps` whose commits first call `before` (which may wait). */
 function commitAfter(deps: DispatchDeps, before: () => Promise<unknown>): DispatchDeps {
   return {
     ...deps,
     states: {
       ...deps.states,
-      commitMany: async (commits: StepCommit[]) => {
+      commitEach: async (commits: StepCommit[]) => {
         await before();
-        return deps.states.commitMany(commits);
+        return deps.states.commitEach(commits);
       },
     },
   };

@@ -1,11 +1,10 @@
 import { createLogger } from '@journey/config';
-import { exampleJourney, stepToken, type JourneyDefinitionInput } from '@journey/core';
+import { exampleJourney, FREQUENCY_CAP_LOOKBACK_MS, stepToken, type JourneyDefinitionInput } from '@journey/core';
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import {
   connectMongo,
   createJourneyStatesRepository,
   createJourneysRepository,
-  createSendsRepository,
   createUsersRepository,
   type MongoStore,
 } from '@journey/mongo';
@@ -16,6 +15,7 @@ import {
   createDueSchedule,
   createKeys,
   createOpsActivity,
+  createSendHistory,
   createStats,
   createSubscriptions,
 } from '@journey/redis';
@@ -51,14 +51,14 @@ export async function dispatchHarness(options: { start: number }) {
   const journeys = createJourneysRepository(mongo.db, { now });
   const users = createUsersRepository(mongo.db);
   const states = createJourneyStatesRepository(mongo.db);
-  const sends = createSendsRepository(mongo.db);
-  await Promise.all([journeys.ensureIndexes(), states.ensureIndexes(), sends.ensureIndexes()]);
+  await Promise.all([journeys.ensureIndexes(), states.ensureIndexes()]);
   const dueSchedule = createDueSchedule(redis, keys);
   const branchLock = createBranchLock(redis, keys);
   const stats = createStats(redis, keys);
   const subscriptions = createSubscriptions(redis, keys);
   const dispatchQueue = createDispatchQueue(redis, keys);
   const activity = createOpsActivity(redis, keys);
+  const sendHistory = createSendHistory(redis, keys, { keepMs: FREQUENCY_CAP_LOOKBACK_MS });
   const sink = await new WebhookSink().listen();
   const channel = createWebhookChannel({ now, sleep: async () => undefined, attemptTimeoutMs: 2_000 });
   const deps = {
@@ -69,7 +69,7 @@ export async function dispatchHarness(options: { start: number }) {
     users,
     states,
     catalog: createJourneyCatalog(journeys, { statusTtlMs: 0 }),
-    deliveries: createWebhookDeliveries(channel, sends, now),
+    deliveries: createWebhookDeliveries(channel, sendHistory, now),
     activity,
     logger,
     now,
@@ -83,7 +83,7 @@ export async function dispatchHarness(options: { start: number }) {
     journeys,
     users,
     states,
-    sends,
+    sendHistory,
     stats,
     subscriptions,
     dueSchedule,

@@ -1,4 +1,4 @@
-import { messageId, stepToken } from '@journey/core';
+import { messageId, stepToken, type JourneyDefinitionInput } from '@journey/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatchHarness, exampleSendingTo } from './dispatch-harness.js';
 
@@ -161,30 +161,51 @@ describe('dispatch of the contract example journey', () => {
     ]);
     await h.settle();
     expect(h.bodies().map((b) => b.payload.text)).toEqual(['Hi Flo']);
+    // The retry found the message in the state: not sent, not counted again.
+    expect((await h.stats.read(journeyId, 1)).steps.welcome?.counters.sent).toBe(1);
   });
 
-  it('does not post a message a crashed try recorded as sent before it could commit, and moves the user on', async () => {
+  it('keeps how the message ended in the state, written by the same commit that moves the user on', async () => {
     harness = await dispatchHarness({ start: noon });
     const h = harness;
     const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
-    const entryId = await h.enter(journeyId, 'recorded', { firstName: 'Gus' });
-    // What a try that crashed after writing its slice's records and before the commit leaves: a `sent` record, the
-    // state still at the first step.
-    const id = messageId(journeyId, 'recorded', entryId, 'welcome');
-    const at = new Date(h.now());
-    await h.sends.recordMany([
-      { messageId: id, journeyId, version: 1, stepId: 'welcome', branchId: null, userId: 'recorded', entryId, messageType: 'onboarding', url: h.sink.url, status: 'sent', reason: null, attempts: [], createdAt: at, completedAt: at },
-    ]);
-
+    await h.enter(journeyId, 'kept', { firstName: 'Gus' });
     await h.settle();
-    expect(h.sink.requests).toHaveLength(0);
-    expect(await h.states.get(journeyId, 'recorded')).toMatchObject({ status: 'active', stepId: 'split', token: stepToken(2) });
-    // The crashed try counted nothing, and neither does this one: the send is not counted as a new one.
+    expect(await h.states.get(journeyId, 'kept')).toMatchObject({
+      status: 'active',
+      stepId: 'split',
+      token: stepToken(2),
+      messages: { welcome: { status: 'sent', reason: null, attempts: 1, completedAt: new Date(noon) } },
+    });
     const { steps } = await h.stats.read(journeyId, 1);
-    expect(steps.welcome?.counters).toMatchObject({ entered: 1, sent: 0 });
+    expect(steps.welcome?.counters).toMatchObject({ entered: 1, sent: 1 });
   });
 
-  it('records every send of a batch once, with its attempts, before the users move on', async () => {
+  it('caps the messages of a user across journeys by the sends of the trailing window', async () => {
+    harness = await dispatchHarness({ start: noon });
+    const h = harness;
+    const capped = (journey: JourneyDefinitionInput) => {
+      journey.settings = { ...journey.settings, frequencyCap: { messages: 1, per: 'PT1H' } };
+    };
+    const first = await h.publish(exampleSendingTo(`${h.sink.url}/hook`, capped));
+    const second = await h.publish(exampleSendingTo(`${h.sink.url}/hook`, capped));
+    await h.enter(first, 'busy', { firstName: 'Ida' });
+    await h.settle();
+    await h.enter(second, 'busy', { firstName: 'Ida' });
+    await h.settle();
+    expect(h.bodies().map((body) => body.messageId)).toHaveLength(1);
+    expect(await h.states.get(second, 'busy')).toMatchObject({ stepId: 'split', messages: { welcome: { status: 'skipped', reason: 'frequency_cap', attempts: 0 } } });
+    expect((await h.stats.read(second, 1)).steps.welcome?.counters).toMatchObject({ sent: 0, skipped: 1 });
+
+    // An hour later the first send no longer counts.
+    h.advance(60 * 60 * 1000);
+    const third = await h.publish(exampleSendingTo(`${h.sink.url}/hook`, capped));
+    await h.enter(third, 'busy', { firstName: 'Ida' });
+    await h.settle();
+    expect(h.bodies().filter((body) => body.stepId === 'welcome')).toHaveLength(2);
+  });
+
+  it('keeps every send of a batch in the state of its user, with its attempts, before the users move on', async () => {
     harness = await dispatchHarness({ start: noon });
     const h = harness;
     const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
@@ -193,8 +214,10 @@ describe('dispatch of the contract example journey', () => {
     await h.settle();
 
     expect(h.sink.requests).toHaveLength(users.length);
-    const records = await Promise.all(users.map((userId, index) => h.sends.get(messageId(journeyId, userId, entries[index]!, 'welcome'))));
-    expect(records.filter((record) => record?.status !== 'sent')).toEqual([]);
-    expect(records.every((record) => record?.attempts.length === 1 && record.attempts[0]?.outcome === 'ok')).toBe(true);
+    expect(new Set(h.bodies().map((body) => body.messageId))).toEqual(new Set(users.map((userId, index) => messageId(journeyId, userId, entries[index]!, 'welcome'))));
+    const states = await h.states.listForJourney(journeyId, users);
+    expect(states).toHaveLength(users.length);
+    expect(states.filter((state) => state.messages.welcome?.status !== 'sent' || state.messages.welcome.attempts !== 1)).toEqual([]);
+    expect((await h.stats.read(journeyId, 1)).steps.welcome?.counters.sent).toBe(users.length);
   });
 });

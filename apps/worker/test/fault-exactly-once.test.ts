@@ -1,6 +1,6 @@
-import { validateJourney, type IngestRecord } from '@journey/core';
+import { messageId, validateJourney, type IngestRecord } from '@journey/core';
 import { testServers, uniqueName } from '@journey/embedded/testing';
-import { connectMongo, createJourneysRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
+import { connectMongo, createJourneyStatesRepository, createJourneysRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
 import { connectRedis, createDrainQueue, createDueSchedule, createEventsStream, createKeys, type DrainQueue, type Keys } from '@journey/redis';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -14,9 +14,9 @@ import { WorkerFleet } from './fault-workers.js';
  * events and dispatch batches, the receiver answers 500 or hangs now and then, and still every user entered gets
  * exactly one delivered message per message step of its branch and none of the other branch, as seen by a receiver
  * that de-duplicates by Idempotency-Key (the webhook contract). Raw redeliveries of an already delivered key are
- * the contract's at-least-once: a worker killed after the receiver's 2xx and before the send was recorded sends
- * again with the same key; so does a retried batch whose record of a delivered send failed to write, and a
- * duplicate of a next step that a crash left behind, racing its twin. They are counted and printed, not forbidden.
+ * the contract's at-least-once: a worker killed after the receiver's 2xx and before the step's commit sends again
+ * with the same key; so does a retried batch whose commit of a delivered send failed to write, and a duplicate of a
+ * next step that a crash left behind, racing its twin. They are counted and printed, not forbidden.
  *
  * Knobs (JOURNEY_TEST_* pass through turbo): JOURNEY_TEST_FAULT_SEED replays the dice (which requests fail, when and
  * whom to kill); JOURNEY_TEST_FAULT_USERS sizes the run (default 3,000 on MongoDB, 200 on the embedded FerretDB,
@@ -228,7 +228,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
       for (const call of sink.calls) if (call.verdict === 'ok' && !firstOk.has(call.key)) firstOk.set(call.key, call.at);
       const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
       const afterKill = report.redeliveries.filter((call) => kills.some((kill) => kill.at >= firstOk.get(call.key)! && kill.at <= call.at)).length;
-      // Redeliveries with no kill since the first 2xx: the send's record failed to write after the 2xx (its batch was
+      // Redeliveries with no kill since the first 2xx: the step's commit failed to write after the 2xx (its batch was
       // retried), or a duplicate item that an earlier crash left behind raced its twin.
       const withoutKill = report.redeliveries.filter((call) => !kills.some((kill) => kill.at >= firstOk.get(call.key)! && kill.at <= call.at));
       for (const call of withoutKill.slice(0, 5)) {
@@ -237,13 +237,13 @@ describe('exactly-once delivery while worker processes are killed', () => {
       }
       const stuck = settled ? [] : await states.find({ journeyId, status: { $ne: 'completed' } }).limit(5).toArray();
 
-      const sends = mongo.db.collection('sends');
-      const [sentRecords, unsentRecords, completedStates] = await Promise.all([
-        sends.countDocuments({ journeyId, status: 'sent' }),
-        sends.countDocuments({ journeyId, status: { $ne: 'sent' } }),
-        states.countDocuments({ journeyId, status: 'completed' }),
-      ]);
-      const sentIds = new Set((await sends.find({ journeyId, status: 'sent' }, { projection: { _id: 1 } }).toArray()).map((doc) => String(doc._id)));
+      // The engine's record of its messages: each state keeps how its entry's message steps ended.
+      const finalStates = await createJourneyStatesRepository(mongo.db).listForJourney(journeyId, Array.from({ length: userCount }, (_, index) => userId(index)));
+      const completedStates = finalStates.filter((state) => state.status === 'completed').length;
+      const kept = finalStates.flatMap((state) => Object.entries(state.messages).map(([stepId, outcome]) => ({ id: messageId(journeyId, state.userId, state.entryId, stepId), outcome })));
+      const sentIds = new Set(kept.filter(({ outcome }) => outcome.status === 'sent').map(({ id }) => id));
+      const sentRecords = sentIds.size;
+      const unsentRecords = kept.length - sentRecords;
       const deliveredKeys = new Set(sink.calls.filter((call) => call.verdict === 'ok').map((call) => call.key));
       const deliveredUnrecorded = [...deliveredKeys].filter((key) => !sentIds.has(key)).length;
 
@@ -255,7 +255,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
           `[fault] sink: ${report.requests} requests, ${report.okRaw} answered 2xx, ${report.errors} answered 500, ${report.hangs} hung past the ${ATTEMPT_TIMEOUT_MS} ms attempt timeout`,
           `[fault] delivered (distinct Idempotency-Keys): welcome ${keysPerStep('welcome')}, msgA ${keysPerStep('msgA')}, msgB ${keysPerStep('msgB')}; raw 2xx: welcome ${rawPerStep('welcome')}, msgA ${rawPerStep('msgA')}, msgB ${rawPerStep('msgB')}`,
           `[fault] raw redeliveries of an already-2xx key: ${report.redeliveries.length} (${afterKill} with a kill between the first 2xx and the redelivery, ${report.redeliveries.length - afterKill} without)`,
-          `[fault] users with exactly their messages: ${complete}/${userCount}; states completed ${completedStates}; sends recorded sent ${sentRecords}, otherwise ${unsentRecords}`,
+          `[fault] users with exactly their messages: ${complete}/${userCount}; states completed ${completedStates}; messages kept sent ${sentRecords}, otherwise ${unsentRecords}`,
           `[fault] worker warnings/errors: ${[...activeFleet.problems].map(([what, count]) => `${count}x ${what}`).join('; ') || 'none'}`,
           `[fault] time: attributes ${seconds(setupMs)}, chaos ${seconds(chaosEndedAt - runStart)}, settled ${settled ? seconds(settledAt - runStart) : 'NOT'}, stop ${stopped.clean} clean / ${stopped.forced} forced, total ${seconds(Date.now() - startedAt)}`,
         ].join('\n'),

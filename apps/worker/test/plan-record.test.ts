@@ -28,6 +28,7 @@ function state(over: Partial<JourneyState> = {}): JourneyState {
     token: '0',
     trigger: null,
     awaiting: null,
+    messages: {},
     actionEvent: null,
     firstEnteredAt: new Date(T0),
     lastEnteredAt: new Date(T0),

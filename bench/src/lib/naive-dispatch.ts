@@ -1,6 +1,6 @@
 import { createJourneyStatesRepository, type MongoStore } from '@journey/mongo';
-import { connectRedis, createBranchLock, type Keys } from '@journey/redis';
-import { stepToken } from '@journey/core';
+import { connectRedis, createBranchLock, createSendHistory, type Keys } from '@journey/redis';
+import { FREQUENCY_CAP_LOOKBACK_MS, messageId, stepToken } from '@journey/core';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
@@ -18,9 +18,9 @@ interface NaiveJob {
 
 /**
  * The naive design: one BullMQ job per user, delayed to its due second. Its worker, for each user, takes the same
- * branch lock, posts the same webhook body (undici, `connections` sockets), and writes that user's state with one
- * MongoDB updateOne: the very conditional commit the engine's commitMany sends in bulk; then releases the lock, as the
- * engine does for an ended entry.
+ * branch lock, posts the same webhook body (undici, `connections` sockets), notes the send in the user's send
+ * history, and writes that user's state and message with one MongoDB updateOne: the very conditional commit the
+ * engine sends in bulk; then releases the lock, as the engine does for an ended entry.
  */
 export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mongo: MongoStore; keys: Keys; journey: PublishedJourney; sinkUrl: string; concurrency: number }) {
   const { redis, mongo, keys, journey } = options;
@@ -32,6 +32,7 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
   const states = createJourneyStatesRepository(mongo.db);
   const collection = mongo.db.collection('journey_states');
   const branchLock = createBranchLock(redis, keys);
+  const history = createSendHistory(redis, keys, { keepMs: FREQUENCY_CAP_LOOKBACK_MS });
   const agent = new Agent({ connections: options.concurrency });
   const stepId = journey.definition.start;
   const ownToken = stepToken(0);
@@ -60,16 +61,19 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
           const target = { journeyId: journey.journeyId, userId, entryId };
           const lock = await branchLock.take(target, { expectedToken: '', ownToken }, LOCK_TTL_MS);
           if (lock.status === 'lost') return;
+          const id = messageId(journey.journeyId, userId, entryId, stepId);
           const response = await request(options.sinkUrl, {
             dispatcher: agent,
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'idempotency-key': `${journey.journeyId}.${userId}.${entryId}.${stepId}` },
-            body: JSON.stringify({ journeyId: journey.journeyId, version: journey.version, stepId, branchId: null, userId, entryId, payload: { text: 'Hello ' } }),
+            headers: { 'content-type': 'application/json', 'idempotency-key': id },
+            body: JSON.stringify({ messageId: id, journeyId: journey.journeyId, version: journey.version, stepId, branchId: null, userId, entryId, payload: { text: 'Hello ' } }),
           });
           await response.body.dump();
           if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`sink answered ${response.statusCode}`);
           const now = new Date();
-          const commit = states.commitOperation({ journeyId: journey.journeyId, userId, entryId, expectedToken: ownToken, token: ownToken, stepId: null, status: 'completed', now });
+          await history.note(userId, id, now.getTime());
+          const message = { stepId, outcome: { status: 'sent' as const, reason: null, attempts: 1, completedAt: now } };
+          const commit = states.commitOperation({ journeyId: journey.journeyId, userId, entryId, expectedToken: ownToken, token: ownToken, stepId: null, status: 'completed', message, now });
           if (!('updateOne' in commit)) throw new Error('commitOperation is no updateOne');
           await collection.updateOne(commit.updateOne.filter as never, commit.updateOne.update as never);
           // As the engine does once an entry's end is committed: Redis keeps locks of live entries only.

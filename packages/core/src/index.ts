@@ -119,7 +119,7 @@ export type {
 export { actionPathTaken, actionPathsTimedOut, matchActionPath } from './engine/action-paths.js';
 export type { JourneyEvent } from './engine/action-paths.js';
 export { messageId } from './engine/message-id.js';
-export { frequencyCapWindowStart, isFrequencyCapped } from './engine/frequency-cap.js';
+export { FREQUENCY_CAP_LOOKBACK_MS, frequencyCapWindowStart, isFrequencyCapped } from './engine/frequency-cap.js';
 export { allowedSendTime } from './engine/send-time.js';
 export { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent } from './engine/entry.js';
 

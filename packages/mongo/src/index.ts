@@ -19,6 +19,8 @@ export {
   createJourneyStatesRepository,
   journeyStateId,
   JourneyStateStatusSchema,
+  MessageStatusSchema,
+  SendReasonSchema,
   type ActionEvent,
   type ActionEventClaim,
   type AwaitingStep,
@@ -27,6 +29,9 @@ export {
   type JourneyState,
   type JourneyStateStatus,
   type JourneyStatesRepository,
+  type MessageOutcome,
+  type MessageStatus,
+  type SendReason,
   type StepCommit,
 } from './journey-states-repository.js';
 export {
@@ -53,16 +58,3 @@ export {
   type ListJourneysQuery,
   type WriteOptions,
 } from './journeys-repository.js';
-export {
-  createSendsRepository,
-  SendAttemptOutcomeSchema,
-  SendReasonSchema,
-  SendStatusSchema,
-  type Send,
-  type SendAttempt,
-  type SendAttemptOutcome,
-  type SendRecord,
-  type SendReason,
-  type SendsRepository,
-  type SendStatus,
-} from './sends-repository.js';

@@ -1,4 +1,4 @@
-import { JsonObjectSchema, type JsonObject } from '@journey/core';
+import { ID_PATTERN, JsonObjectSchema, type JsonObject } from '@journey/core';
 import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { z } from 'zod';
 
@@ -16,6 +16,28 @@ export type AwaitingStep = z.infer<typeof AwaitingStepSchema>;
 const ActionEventSchema = z.object({ token: z.string(), recordId: z.string(), name: z.string(), properties: JsonObjectSchema });
 export type ActionEvent = z.infer<typeof ActionEventSchema>;
 
+/** Why a message was not sent: `skipped` ones by the dispatcher's checks, `failed` ones by the channel. */
+export const SendReasonSchema = z.enum(['muted', 'frequency_cap', 'http_3xx', 'http_4xx', 'retries_exhausted', 'invalid_url']);
+export type SendReason = z.infer<typeof SendReasonSchema>;
+
+export const MessageStatusSchema = z.enum(['sent', 'failed', 'skipped']);
+export type MessageStatus = z.infer<typeof MessageStatusSchema>;
+
+/**
+ * How a message step of the entry ended: `sent` (delivered), `failed` (the channel gave up; `reason` says why) or
+ * `skipped` (not sent on purpose). Written by the step's own commit, so the state and its messages move together: a
+ * retry that finds the state moved on finds the message too, and one that finds neither sends again (with the same
+ * Idempotency-Key). A step reached again within the entry finds its message and does not send twice.
+ */
+const MessageOutcomeSchema = z.object({
+  status: MessageStatusSchema,
+  reason: SendReasonSchema.nullish().transform((value) => value ?? null),
+  /** HTTP tries it took (0 for a skip). */
+  attempts: z.number().int().nonnegative(),
+  completedAt: z.date(),
+});
+export type MessageOutcome = z.infer<typeof MessageOutcomeSchema>;
+
 const JourneyStateDocumentSchema = z.object({
   _id: z.string(),
   journeyId: z.string(),
@@ -32,6 +54,8 @@ const JourneyStateDocumentSchema = z.object({
   // Absent reads as null: states written before these fields existed, and FerretDB dropping nulls.
   awaiting: AwaitingStepSchema.nullish().transform((value) => value ?? null),
   actionEvent: ActionEventSchema.nullish().transform((value) => value ?? null),
+  /** The messages of this entry, by message step id (absent: none yet, or a state written before they were kept). */
+  messages: z.record(z.string(), MessageOutcomeSchema).nullish().transform((value) => value ?? {}),
   firstEnteredAt: z.date(),
   lastEnteredAt: z.date(),
   entries: z.number().int().positive(),
@@ -53,6 +77,8 @@ export interface JourneyState {
   awaiting: AwaitingStep | null;
   /** The event that picked the last `action_paths` path of this entry, or null. */
   actionEvent: ActionEvent | null;
+  /** How this entry's message steps ended, by step id. */
+  messages: Record<string, MessageOutcome>;
   firstEnteredAt: Date;
   lastEnteredAt: Date;
   entries: number;
@@ -91,6 +117,8 @@ export interface StepCommit {
    * `await`); absent or null clears it, since the entry has moved on from any earlier wait.
    */
   awaiting?: AwaitingStep | null;
+  /** The message the step ended with, kept in the entry's `messages` by the same write. */
+  message?: { stepId: string; outcome: MessageOutcome };
   now: Date;
 }
 
@@ -136,6 +164,12 @@ export interface JourneyStatesRepository {
   commitOperation(commit: StepCommit): AnyBulkWriteOperation<JourneyStateDocument>;
   /** Applies commit operations of a batch in unordered bulkWrites (of at most 50 each); returns how many states changed. */
   commitMany(commits: StepCommit[]): Promise<number>;
+  /**
+   * `commitMany`, telling which commits landed (in input order). When fewer states changed than were committed (a
+   * racing try moved one on first, or the entry ended), the batch's states are read once to tell which: a state that
+   * holds the commit's token, status and time (`now`) got it.
+   */
+  commitEach(commits: StepCommit[]): Promise<boolean[]>;
 }
 
 const COLLECTION = 'journey_states';
@@ -152,6 +186,12 @@ const ENTER_PARALLEL = 16;
  */
 const COMMIT_SLICE = 50;
 
+/** Step ids become a field name under `messages`: the journey schema's id pattern holds no `.` and no `$`. */
+function messageKey(stepId: string): string {
+  if (!ID_PATTERN.test(stepId)) throw new Error(`step id ${JSON.stringify(stepId)} cannot name a message field`);
+  return stepId;
+}
+
 export function journeyStateId(journeyId: string, userId: string): string {
   return `${journeyId}:${userId}`;
 }
@@ -166,21 +206,30 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
 
   function commitOperation(commit: StepCommit): AnyBulkWriteOperation<JourneyStateDocument> {
     const ended = commit.status !== 'active';
+    const $set: Record<string, unknown> = {
+      token: commit.token,
+      stepId: commit.stepId,
+      status: commit.status,
+      awaiting: commit.awaiting ?? null,
+      updatedAt: commit.now,
+      endedAt: ended ? commit.now : null,
+    };
+    if (commit.message) $set[`messages.${messageKey(commit.message.stepId)}`] = MessageOutcomeSchema.parse(commit.message.outcome);
     return {
       updateOne: {
         filter: { _id: journeyStateId(commit.journeyId, commit.userId), entryId: commit.entryId, token: commit.expectedToken, status: 'active' },
-        update: {
-          $set: {
-            token: commit.token,
-            stepId: commit.stepId,
-            status: commit.status,
-            awaiting: commit.awaiting ?? null,
-            updatedAt: commit.now,
-            endedAt: ended ? commit.now : null,
-          },
-        },
+        update: { $set },
       },
     };
+  }
+
+  async function commitSlices(commits: StepCommit[]): Promise<number> {
+    let modified = 0;
+    for (let first = 0; first < commits.length; first += COMMIT_SLICE) {
+      const result = await states.bulkWrite(commits.slice(first, first + COMMIT_SLICE).map(commitOperation), { ordered: false });
+      modified += result.modifiedCount;
+    }
+    return modified;
   }
 
   const repository: JourneyStatesRepository = {
@@ -224,6 +273,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
               trigger: input.trigger,
               awaiting: null,
               actionEvent: null,
+              messages: {},
               lastEnteredAt: input.now,
               updatedAt: input.now,
               endedAt: null,
@@ -266,13 +316,17 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
 
     commitOperation,
 
-    async commitMany(commits) {
-      let modified = 0;
-      for (let first = 0; first < commits.length; first += COMMIT_SLICE) {
-        const result = await states.bulkWrite(commits.slice(first, first + COMMIT_SLICE).map(commitOperation), { ordered: false });
-        modified += result.modifiedCount;
-      }
-      return modified;
+    commitMany: commitSlices,
+
+    async commitEach(commits) {
+      const modified = await commitSlices(commits);
+      if (modified === commits.length) return commits.map(() => true);
+      // A bulk write says how many changed, not which: a state holding this commit's token, status and time got it.
+      const byId = new Map((await states.find({ _id: { $in: commits.map((commit) => journeyStateId(commit.journeyId, commit.userId)) } }).toArray()).map((doc) => [doc._id, doc]));
+      return commits.map((commit) => {
+        const doc = byId.get(journeyStateId(commit.journeyId, commit.userId));
+        return doc !== undefined && doc.entryId === commit.entryId && doc.token === commit.token && doc.status === commit.status && doc.updatedAt.getTime() === commit.now.getTime();
+      });
     },
 
     async enterMany(inputs) {
@@ -294,6 +348,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
             trigger: input.trigger,
             awaiting: null,
             actionEvent: null,
+            messages: {},
             firstEnteredAt: input.now,
             lastEnteredAt: input.now,
             entries: 1,

@@ -77,6 +77,7 @@ describe('journey states: entering many users', () => {
       trigger: null,
       awaiting: null,
       actionEvent: null,
+      messages: {},
       firstEnteredAt: later,
       lastEnteredAt: later,
       entries: 1,

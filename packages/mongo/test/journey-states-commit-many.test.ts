@@ -39,4 +39,35 @@ describe('journey states: committing a whole batch', () => {
     expect(read.every((state) => state.token === '1' && state.stepId === 'next')).toBe(true);
     expect(await states.commitMany([])).toBe(0);
   });
+
+  it('keeps the message a step ended with by the same write, tells which commits landed, and forgets it at re-entry', async () => {
+    const states = createJourneyStatesRepository(store.db);
+    const userIds = ['kept-1', 'kept-2', 'kept-3'];
+    await states.enterMany(userIds.map((userId) => ({ journeyId: 'j2', userId, version: 1, entryId: 'e1', stepId: 'welcome', token: '0', trigger: null, now: t0 })));
+    const sent = { status: 'sent' as const, reason: null, attempts: 2, completedAt: t0 };
+    const commit = (userId: string, expectedToken: string): StepCommit => ({
+      journeyId: 'j2',
+      userId,
+      entryId: 'e1',
+      expectedToken,
+      token: '1',
+      stepId: null,
+      status: 'completed',
+      message: { stepId: 'welcome', outcome: sent },
+      now: t0,
+    });
+    // kept-2 was moved on by a racing try (another token) before this batch's commit.
+    await states.commitMany([{ ...commit('kept-2', '0'), token: 'raced', status: 'active', stepId: 'next', message: { stepId: 'welcome', outcome: { ...sent, attempts: 1 } } }]);
+
+    expect(await states.commitEach(userIds.map((userId) => commit(userId, '0')))).toEqual([true, false, true]);
+    // Replayed later from the old token (a retried try): it changes nothing, and is told so.
+    expect(await states.commitEach([{ ...commit('kept-1', '0'), now: new Date(t0.getTime() + 1) }])).toEqual([false]);
+    expect(await states.get('j2', 'kept-1')).toMatchObject({ status: 'completed', token: '1', messages: { welcome: sent } });
+    expect((await states.get('j2', 'kept-2'))?.messages).toEqual({ welcome: { ...sent, attempts: 1 } });
+    expect(await states.commitEach([])).toEqual([]);
+
+    const later = new Date(t0.getTime() + 60_000);
+    expect(await states.enter({ journeyId: 'j2', userId: 'kept-1', version: 1, entryId: 'e2', stepId: 'welcome', token: '0', trigger: null, now: later })).toBe('entered');
+    expect((await states.get('j2', 'kept-1'))?.messages).toEqual({});
+  });
 });

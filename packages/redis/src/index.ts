@@ -37,3 +37,5 @@ export { createDispatchQueue, DispatchJobSchema, type DispatchJob, type Dispatch
 export { createScheduleQueue, ScheduleRunJobSchema, type ScheduleQueue, type ScheduleQueueOptions, type ScheduleRunJob } from './schedule-queue.js';
 export { ACTIVITY_COUNTERS, createOpsActivity, FAILURES_KEPT, OpsFailureSchema } from './ops-activity.js';
 export type { ActivityCounter, ActivityCounts, ActivityWindow, OpsActivity, OpsFailure } from './ops-activity.js';
+export { createSendHistory } from './send-history.js';
+export type { SendHistory } from './send-history.js';

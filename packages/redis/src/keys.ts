@@ -14,6 +14,7 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   {p:due:S}:waiting                    counter of members in shard S's due sets (not yet carved), for ops
  *   p:lock:<journey>:<userId>:<entryId>  branch lock (single key)
  *   p:subs:<userId>                      muted message types (single key)
+ *   p:sent:<userId>                      the user's recent sends, scored by when (sorted set), for frequency caps
  *   p:stats:<journey>:<version>          counters hash (single key)
  *   p:ops:activity:<second>              dispatch activity of one second (hash, expires), for ops rates
  *   p:ops:failures                       recent failures (capped list of JSON), for ops
@@ -86,6 +87,8 @@ export interface Keys {
 
   branchLock(journeyId: string, userId: string, entryId: string): string;
   subscriptions(userId: string): string;
+  /** The user's recent sends (sorted set: one member per message, scored by epoch ms), for frequency caps. */
+  sendHistory(userId: string): string;
   stats(journeyId: string, version: number): string;
   /** Dispatch activity of one epoch second (hash of counters). */
   opsActivity(second: number): string;
@@ -179,6 +182,7 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
       return `${prefix}:lock:${keyId('journeyId', journeyId)}:${userIdPart(userId)}:${entryId}`;
     },
     subscriptions: (userId) => `${prefix}:subs:${userIdPart(userId)}`,
+    sendHistory: (userId) => `${prefix}:sent:${userIdPart(userId)}`,
     stats: (journeyId, journeyVersion) => `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}`,
     opsActivity: (activitySecond) => `${prefix}:ops:activity:${second(activitySecond)}`,
     opsFailures: () => `${prefix}:ops:failures`,

@@ -23,6 +23,7 @@ export const SCRIPT_FILES = {
   takeBranchLock: 'takeBranchLock-1.lua',
   extendBranchLock: 'extendBranchLock-1.lua',
   releaseBranchLock: 'releaseBranchLock-1.lua',
+  recordSend: 'recordSend-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

@@ -23,6 +23,7 @@ describe('keys', () => {
     expect(keys.opsFailures()).toBe('jrn:ops:failures');
     expect(keys.branchLock('j_1', 'user:1', 'e-1')).toBe('jrn:lock:j_1:user:1:e-1');
     expect(keys.subscriptions('user-1')).toBe('jrn:subs:user-1');
+    expect(keys.sendHistory('user-1')).toBe('jrn:sent:user-1');
     expect(keys.stats('j_1', 3)).toBe('jrn:stats:j_1:3');
   });
 
@@ -35,6 +36,7 @@ describe('keys', () => {
       takeBranchLock: [keys.branchLock('j', 'u', 'e')],
       extendBranchLock: [keys.branchLock('j', 'u', 'e')],
       releaseBranchLock: [keys.branchLock('j', 'u', 'e')],
+      recordSend: [keys.sendHistory('u')],
     };
     for (const [script, group] of Object.entries(groups)) {
       expect(new Set(group.map(hashTagOf)).size, script).toBe(1);

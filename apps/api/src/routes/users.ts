@@ -30,6 +30,7 @@ function journeyStateBody(state: JourneyState): UserProfileBody['journeys'][numb
     lastEnteredAt: state.lastEnteredAt.toISOString(),
     entries: state.entries,
     endedAt: state.endedAt?.toISOString() ?? null,
+    messages: Object.fromEntries(Object.entries(state.messages).map(([stepId, message]) => [stepId, { ...message, completedAt: message.completedAt.toISOString() }])),
   };
 }
 

@@ -1,5 +1,5 @@
 import { JsonValueSchema, MessageStepSchema, UserIdSchema } from '@journey/core';
-import { AttributeNameSchema, JourneyStateStatusSchema, unstorableFields } from '@journey/mongo';
+import { AttributeNameSchema, JourneyStateStatusSchema, MessageStatusSchema, SendReasonSchema, unstorableFields } from '@journey/mongo';
 import { z } from 'zod';
 
 const CREATED = '2026-11-20T08:00:00.000Z';
@@ -50,6 +50,15 @@ export const UserSchema = z
   });
 export type UserBody = z.infer<typeof UserSchema>;
 
+const EntryMessageSchema = z
+  .object({
+    status: MessageStatusSchema.describe('sent: delivered; failed: the channel gave up; skipped: not sent on purpose'),
+    reason: SendReasonSchema.nullable().describe('Why it was not sent (failed or skipped); null when sent'),
+    attempts: z.number().int().nonnegative().describe('HTTP tries it took; 0 for a skip'),
+    completedAt: IsoTimeSchema.describe('When it ended'),
+  })
+  .meta({ id: 'EntryMessage' });
+
 const UserJourneyStateSchema = z
   .object({
     journeyId: z.string(),
@@ -61,6 +70,7 @@ const UserJourneyStateSchema = z
     lastEnteredAt: IsoTimeSchema.describe('When the current (or last) entry began'),
     entries: z.number().int().positive().describe('How many times the user entered'),
     endedAt: IsoTimeSchema.nullable().describe('When the current entry ended; null while active'),
+    messages: z.record(z.string(), EntryMessageSchema).describe('How each message step of the current (or last) entry ended, by step id'),
   })
   .meta({ id: 'UserJourneyState' });
 
@@ -87,6 +97,7 @@ export const UserProfileSchema = UserSchema.extend({
           lastEnteredAt: CREATED,
           entries: 1,
           endedAt: null,
+          messages: { welcome: { status: 'sent', reason: null, attempts: 1, completedAt: CREATED } },
         },
       ],
     },

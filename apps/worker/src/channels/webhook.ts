@@ -1,5 +1,5 @@
 import type { JsonObject } from '@journey/core';
-import type { SendAttempt, SendReason } from '@journey/mongo';
+import type { SendReason } from '@journey/mongo';
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { OriginLimiter } from './origin-limiter.js';
@@ -14,13 +14,24 @@ export interface WebhookMessage {
   branchId: string | null;
   userId: string;
   entryId: string;
-  /** Recorded with the send (mutes and frequency caps count by it); not part of the posted body. */
+  /** What a user may mute (by type); not part of the posted body. */
   messageType: string;
   url: string;
   payload: JsonObject;
 }
 
-/** How a send ended; the caller records it (the channel writes nothing: a batch records its sends in one write). */
+/** One HTTP try of a message. */
+export interface SendAttempt {
+  at: Date;
+  durationMs: number;
+  outcome: 'ok' | 'http_error' | 'timeout' | 'network_error';
+  /** The HTTP status, when a response came. */
+  status?: number;
+  /** What went wrong: the network error, or the start of an error response's body. */
+  error?: string;
+}
+
+/** How a send ended; the caller records it (the channel writes nothing: the step's commit keeps the outcome). */
 export type WebhookSendResult = { attempts: SendAttempt[]; startedAt: Date } & (
   | { status: 'sent' }
   /** It will not be delivered: a 3xx or 4xx, retries exhausted, or a URL that is not http(s). */

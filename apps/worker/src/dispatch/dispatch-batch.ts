@@ -9,7 +9,7 @@ import {
   type NextItem,
   type WalkResult,
 } from '@journey/core';
-import type { JourneyStatesRepository, SendRecord, StepCommit, UsersRepository } from '@journey/mongo';
+import type { JourneyStatesRepository, MessageOutcome, StepCommit, UsersRepository } from '@journey/mongo';
 import type { ActivityCounts, BatchRef, BranchLock, DueMember, DueSchedule, OpsActivity, StatIncrement, Stats, Subscriptions } from '@journey/redis';
 import type { Deliveries, OutgoingMessage } from './deliveries.js';
 import type { JourneyCatalog } from './journey-catalog.js';
@@ -21,7 +21,7 @@ export interface DispatchDeps {
   stats: Stats;
   subscriptions: Subscriptions;
   users: Pick<UsersRepository, 'getMany'>;
-  states: Pick<JourneyStatesRepository, 'listForJourney' | 'exit' | 'commitMany'>;
+  states: Pick<JourneyStatesRepository, 'listForJourney' | 'exit' | 'commitEach'>;
   catalog: JourneyCatalog;
   deliveries: Deliveries;
   logger: Logger;
@@ -53,13 +53,16 @@ interface MemberPlan {
   next: NextItem | null;
   commit: StepCommit | null;
   increments: StatIncrement[];
+  /** Counted only if the commit lands: the message it keeps (a racing try that committed first counted its own). */
+  messageIncrements: StatIncrement[];
 }
 
 /**
  * Dispatches one carved batch: per member, take the branch lock, walk the entry to its next stop, send if it
- * must; then, for the whole batch, commit every member's new state in one bulk write and schedule the next
- * items. Safe to run again after a crash at any point: the lock turns a finished member into `lost` (or a
- * `resume` that finds its message already sent), scheduling is a set add, and commits are conditional.
+ * must, and commit the member's new state with the message it ended with (one write per member, coalesced into
+ * bulk writes); then schedule the batch's next items. Safe to run again after a crash at any point: the lock turns
+ * a finished member into `lost` (or a `resume` that finds its message in the state), scheduling is a set add, and
+ * commits are conditional.
  */
 export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promise<BatchResult> {
   const { journeyId, version } = batch.branch;
@@ -99,12 +102,11 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
     plans.push(...(await Promise.all(slice.map((member) => dispatchMember(deps, batch, definition, member, loaders)))));
   }
 
-  // Commit first, schedule after: a next item must never run before its predecessor's commit landed. It would read
-  // the older state, and its own commit (conditional on the token it read) would then miss: a last step's `completed`
-  // or an `await`'s wait lost, while its message went out. A crash between the two leaves the batch unfinished; its
-  // retry resumes each member (the lock still holds its token), commits the same state again and schedules then.
-  const commits = plans.flatMap((plan) => (plan.commit ? [plan.commit] : []));
-  await deps.states.commitMany(commits);
+  // Every member's commit has landed (each member waits for its own): only now are next items scheduled. A next item
+  // must never run before its predecessor's commit landed. It would read the older state, and its own commit
+  // (conditional on the token it read) would then miss: a last step's `completed` or an `await`'s wait lost, while
+  // its message went out. A crash before this leaves the batch unfinished; its retry resumes each member (the lock
+  // still holds its token), commits the same state again and schedules then.
   await Promise.all([scheduleNextItems(deps, batch, plans), releaseEndedLocks(deps, batch, plans)]);
   const increments = plans.flatMap((plan) => plan.increments);
   if (increments.length > 0) await deps.stats.increment(journeyId, version, increments);
@@ -168,9 +170,23 @@ async function dispatchMember(
   member: DueMember,
   loaders: BatchLoaders,
 ): Promise<MemberPlan> {
+  const plan = await walkMember(deps, batch, definition, member, loaders);
+  if (!plan.commit) return plan;
+  const landed = await loaders.commit.load(plan.commit);
+  return landed && plan.messageIncrements.length > 0 ? { ...plan, increments: [...plan.increments, ...plan.messageIncrements] } : plan;
+}
+
+/** Takes the member's lock, walks its entry and sends what it must; what is left to commit and schedule is the plan. */
+async function walkMember(
+  deps: DispatchDeps,
+  batch: BatchRef,
+  definition: JourneyDefinition,
+  member: DueMember,
+  loaders: BatchLoaders,
+): Promise<MemberPlan> {
   const { journeyId, version, stepId } = batch.branch;
   const target = { journeyId, userId: member.userId, entryId: member.entryId };
-  const idle: MemberPlan = { member, result: 'lost', next: null, commit: null, increments: [] };
+  const idle: MemberPlan = { member, result: 'lost', next: null, commit: null, increments: [], messageIncrements: [] };
 
   const lock = await deps.branchLock.take(target, { expectedToken: member.expectedToken, ownToken: member.ownToken }, LOCK_MARGIN_MS);
   if (lock.status === 'lost') return idle;
@@ -225,19 +241,24 @@ async function dispatchMember(
         url: send.url,
         payload: send.payload,
       };
-      if ((await loaders.recorded.load(message.messageId)) === null) {
+      // An earlier try of this step that committed, or an earlier visit of it in this entry, ended the message:
+      // honoured, not decided again (it must not be sent twice, nor counted twice).
+      let ended: { stepId: string; outcome: MessageOutcome } | undefined;
+      const messageIncrements: StatIncrement[] = [];
+      if (state.messages[send.stepId] === undefined) {
         const skip = await skipReason(deps, definition, message, now);
-        const record = skip ? deps.deliveries.skip(message, skip) : await deps.deliveries.send(message);
-        // Written before the commit: once the state moved on, a retry no longer walks this step, and a send recorded
-        // after that could be lost. A racing try that recorded it first also counted it.
-        const { recordedBefore } = await loaders.record.load(record);
-        if (!recordedBefore) increments.push(...sendIncrements(record, lastDecision));
+        const messageOutcome = skip ? deps.deliveries.skip(message, skip) : await deps.deliveries.send(message);
+        ended = { stepId: send.stepId, outcome: messageOutcome };
+        messageIncrements.push(...sendIncrements(send.stepId, messageOutcome, lastDecision));
       }
+      const kept = ended ? { message: ended } : {};
       if (outcome.then) {
         await deps.branchLock.extend(target, member.ownToken, LOCK_MARGIN_MS);
-        return { member, result: 'done', next: outcome.then, increments, commit: { ...base, token: outcome.then.ownToken, stepId: outcome.then.stepId, status: 'active', awaiting: null } };
+        const commit: StepCommit = { ...base, token: outcome.then.ownToken, stepId: outcome.then.stepId, status: 'active', awaiting: null, ...kept };
+        return { member, result: 'done', next: outcome.then, increments, messageIncrements, commit };
       }
-      return { member, result: 'done', next: null, increments, commit: { ...base, token: member.ownToken, stepId: null, status: 'completed', awaiting: null } };
+      const commit: StepCommit = { ...base, token: member.ownToken, stepId: null, status: 'completed', awaiting: null, ...kept };
+      return { member, result: 'done', next: null, increments, messageIncrements, commit };
     }
     case 'defer':
       return { ...idle, result: 'deferred', next: outcome.retry, increments };
@@ -268,13 +289,13 @@ async function dispatchMember(
 }
 
 /**
- * What a message's record counts: the message step counts every send (and skip, and failure); the branch this walk
+ * What a message's outcome counts: the message step counts every send (and skip, and failure); the branch this walk
  * took on the way counts a send too, at the step that took it (`branches` are the branches taken AT a step: the
  * message step takes none).
  */
-function sendIncrements(record: SendRecord, lastDecision: { stepId: string; branchId: string } | undefined): StatIncrement[] {
-  if (record.status !== 'sent') return [{ stepId: record.stepId, counter: record.status }];
-  const increments: StatIncrement[] = [{ stepId: record.stepId, counter: 'sent' }];
+function sendIncrements(stepId: string, outcome: MessageOutcome, lastDecision: { stepId: string; branchId: string } | undefined): StatIncrement[] {
+  if (outcome.status !== 'sent') return [{ stepId, counter: outcome.status }];
+  const increments: StatIncrement[] = [{ stepId, counter: 'sent' }];
   if (lastDecision) increments.push({ stepId: lastDecision.stepId, branchId: lastDecision.branchId, counter: 'sent' });
   return increments;
 }

@@ -1,16 +1,18 @@
-import { createJourneysRepository, createJourneyStatesRepository, createSendsRepository, createUsersRepository } from '@journey/mongo';
+import { FREQUENCY_CAP_LOOKBACK_MS } from '@journey/core';
+import { createJourneysRepository, createJourneyStatesRepository, createUsersRepository } from '@journey/mongo';
 import {
   createBranchLock,
   createDispatchQueue,
   createDueSchedule,
   createKeys,
   createOpsActivity,
+  createSendHistory,
   createStats,
   createSubscriptions,
   type Keys,
   type OpsFailure,
 } from '@journey/redis';
-import { createWebhookChannel, type WebhookChannelOptions } from '../channels/webhook.js';
+import { createWebhookChannel, type WebhookChannelOptions, type WebhookSendResult } from '../channels/webhook.js';
 import type { WorkerDeps } from '../processors.js';
 import { startBatchProcessor } from './batch-processor.js';
 import { createJourneyCatalog } from './journey-catalog.js';
@@ -25,7 +27,7 @@ export interface DispatchOptions {
   staleBatchMs?: number;
   /** BullMQ job lock and stalled-check interval of the batch processor (default BullMQ's 30 s). */
   jobLockMs?: number;
-  webhook?: Omit<WebhookChannelOptions, 'sends'>;
+  webhook?: WebhookChannelOptions;
 }
 
 export interface RunningDispatch {
@@ -42,8 +44,6 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
   const keys = options.keys ?? createKeys(config.REDIS_PREFIX);
   const now = options.now ?? Date.now;
 
-  const sends = createSendsRepository(mongo.db);
-  await sends.ensureIndexes();
   const dueSchedule = createDueSchedule(redis, keys);
   const dispatchQueue = createDispatchQueue(redis, keys);
   const channel = createWebhookChannel({ now, ...options.webhook });
@@ -74,11 +74,11 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
       users: createUsersRepository(mongo.db),
       states: createJourneyStatesRepository(mongo.db),
       catalog: createJourneyCatalog(createJourneysRepository(mongo.db, { now }), { now }),
-      deliveries: createWebhookDeliveries(channel, sends, now, (message, result) =>
+      deliveries: createWebhookDeliveries(channel, createSendHistory(redis, keys, { keepMs: FREQUENCY_CAP_LOOKBACK_MS }), now, (message, result) =>
         recordFailure({
           at: now(),
           source: 'send',
-          reason: `${result.reason} after ${result.attempts.length} attempt(s)`,
+          reason: failedSendReason(result),
           journeyId: message.journeyId,
           stepId: message.stepId,
           userId: message.userId,
@@ -104,4 +104,11 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
       await dispatchQueue.close();
     },
   };
+}
+
+/** The operators' line for a failed send: why, after how many tries, and what the last one saw. */
+function failedSendReason(result: Extract<WebhookSendResult, { status: 'failed' }>): string {
+  const last = result.attempts.at(-1);
+  const seen = last ? [last.status === undefined ? undefined : `HTTP ${last.status}`, last.error].filter(Boolean).join(' ') : '';
+  return `${result.reason} after ${result.attempts.length} attempt(s)${seen ? `: ${seen}` : ''}`;
 }

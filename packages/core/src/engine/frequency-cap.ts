@@ -2,9 +2,15 @@ import type { FrequencyCap } from '../journey/schema.js';
 import type { EpochMs } from '../time/epoch.js';
 import { subtractIsoDuration } from '../time/duration.js';
 
+/**
+ * How far back a cap counts at most: the engine remembers a user's sends this long (a month, as journey engines
+ * commonly allow), so that memory stays bounded by recent sends.
+ */
+export const FREQUENCY_CAP_LOOKBACK_MS = 31 * 24 * 60 * 60 * 1000;
+
 /** The start of the trailing window that counts against the cap: sends after it, up to now, count. */
 export function frequencyCapWindowStart(cap: FrequencyCap, now: EpochMs): EpochMs {
-  return subtractIsoDuration(now, cap.per);
+  return Math.max(subtractIsoDuration(now, cap.per), now - FREQUENCY_CAP_LOOKBACK_MS);
 }
 
 /**

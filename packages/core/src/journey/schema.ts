@@ -258,7 +258,8 @@ export const FrequencyCapSchema = z
   })
   .meta({
     id: 'FrequencyCap',
-    description: 'At most `messages` sends to one user within any trailing `per` window.',
+    description:
+      'At most `messages` sends to one user, by any journey, within any trailing `per` window. The engine remembers sends for 31 days: a longer `per` counts the last 31 days.',
     examples: [{ messages: 3, per: 'P1D' }],
   });
 export type FrequencyCap = z.infer<typeof FrequencyCapSchema>;

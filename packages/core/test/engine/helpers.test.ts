@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { actionPathTaken, actionPathsTimedOut, matchActionPath } from '../../src/engine/action-paths.js';
 import { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent } from '../../src/engine/entry.js';
-import { frequencyCapWindowStart, isFrequencyCapped } from '../../src/engine/frequency-cap.js';
+import { FREQUENCY_CAP_LOOKBACK_MS, frequencyCapWindowStart, isFrequencyCapped } from '../../src/engine/frequency-cap.js';
 import { messageId } from '../../src/engine/message-id.js';
 import type { ActionPathsStep } from '../../src/journey/schema.js';
 import { validExample } from './journey.js';
@@ -87,6 +87,12 @@ describe('isFrequencyCapped', () => {
 
   it('exposes the window start', () => {
     expect(frequencyCapWindowStart({ messages: 1, per: 'PT1H' }, now)).toBe(now - HOUR);
+  });
+
+  it('counts back at most the 31 days the engine remembers sends', () => {
+    expect(frequencyCapWindowStart({ messages: 1, per: 'P31D' }, now)).toBe(now - FREQUENCY_CAP_LOOKBACK_MS);
+    expect(frequencyCapWindowStart({ messages: 1, per: 'P1Y' }, now)).toBe(now - FREQUENCY_CAP_LOOKBACK_MS);
+    expect(isFrequencyCapped([now - 40 * DAY], { messages: 1, per: 'P1Y' }, now)).toBe(false);
   });
 });
 

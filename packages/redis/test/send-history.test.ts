@@ -1,0 +1,53 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../src/errors.js';
+import { createSendHistory } from '../src/send-history.js';
+import { closeAll, connect, freshKeys } from './helpers.js';
+
+let redis: Redis;
+beforeAll(async () => {
+  redis = await connect();
+});
+afterAll(closeAll);
+
+const t0 = Date.parse('2026-12-04T12:00:00Z');
+const minute = 60_000;
+
+describe('send history', () => {
+  it('counts each message once, per user, after the given time', async () => {
+    const history = createSendHistory(redis, freshKeys(), { keepMs: 60 * minute });
+    expect(await history.note('u1', 'j1.u1.e1.welcome', t0)).toBe(true);
+    expect(await history.note('u1', 'j1.u1.e1.welcome', t0 + minute)).toBe(false);
+    expect(await history.note('u1', 'j2.u1.e7.promo', t0 + 2 * minute)).toBe(true);
+    expect(await history.note('u2', 'j1.u2.e1.welcome', t0)).toBe(true);
+
+    // The retried send kept its first time.
+    expect(await history.sentSince('u1', t0 - 1)).toEqual([t0, t0 + 2 * minute]);
+    // A send exactly at `since` is outside the window, as frequencyCapWindowStart means it.
+    expect(await history.sentSince('u1', t0)).toEqual([t0 + 2 * minute]);
+    expect(await history.sentSince('u2', t0 - 1)).toEqual([t0]);
+    expect(await history.sentSince('nobody', 0)).toEqual([]);
+  });
+
+  it('forgets sends older than it keeps and expires with the newest', async () => {
+    const keys = freshKeys();
+    const history = createSendHistory(redis, keys, { keepMs: 10 * minute });
+    await history.note('u1', 'old', t0);
+    await history.note('u1', 'new', t0 + 11 * minute);
+    expect(await history.sentSince('u1', 0)).toEqual([t0 + 11 * minute]);
+    const ttl = await redis.pttl(keys.sendHistory('u1'));
+    expect(ttl).toBeGreaterThan(9 * minute);
+    expect(ttl).toBeLessThanOrEqual(10 * minute);
+  });
+
+  it('refuses what it could not store', async () => {
+    const keys = freshKeys();
+    const history = createSendHistory(redis, keys, { keepMs: 60 * minute });
+    await expect(history.note('u1', '', t0)).rejects.toThrow(InvalidInputError);
+    await expect(history.note('u1', 'm1', -1)).rejects.toThrow(InvalidInputError);
+    await expect(history.note('u|1', 'm1', t0)).rejects.toThrow(InvalidInputError);
+    await expect(history.sentSince('u1', 1.5)).rejects.toThrow(InvalidInputError);
+    expect(() => createSendHistory(redis, keys, { keepMs: 0 })).toThrow(InvalidInputError);
+    expect(await redis.exists(keys.sendHistory('u1'))).toBe(0);
+  });
+});
