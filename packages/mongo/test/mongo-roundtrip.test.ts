@@ -18,6 +18,30 @@ describe('MongoDB round trip', () => {
     await store.close();
   });
 
+  // The embedded FerretDB writes a command's single-document updates together when it ends (docs/embedded-mongodb.md):
+  // a statement must still see what the statements before it wrote, and a conditional one must still miss.
+  it('applies the statements of one update command in order, each seeing what the ones before it wrote', async () => {
+    const docs = store.db.collection<{ _id: string; n: number; by?: string }>('bulk_order');
+    await docs.insertMany([{ _id: 'a', n: 0 }, { _id: 'b', n: 0 }, { _id: 'c', n: 0 }]);
+    const result = await docs.bulkWrite(
+      [
+        { updateOne: { filter: { _id: 'a', n: 0 }, update: { $set: { n: 1 } } } },
+        { updateOne: { filter: { _id: 'b', n: 0 }, update: { $set: { n: 1 } } } },
+        { updateOne: { filter: { _id: 'a', n: 1 }, update: { $set: { n: 2 } } } },
+        { updateOne: { filter: { _id: 'c', n: 5 }, update: { $set: { n: 9 } } } },
+        { updateMany: { filter: { n: 1 }, update: { $set: { by: 'many' } } } },
+        { updateOne: { filter: { _id: 'b', by: 'many' }, update: { $inc: { n: 10 } } } },
+      ],
+      { ordered: true },
+    );
+    expect(result.matchedCount).toBe(5);
+    expect(await docs.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 'a', n: 2 },
+      { _id: 'b', n: 11, by: 'many' },
+      { _id: 'c', n: 0 },
+    ]);
+  });
+
   it('answers ping', async () => {
     expect(await pingMongo(store.db)).toBeGreaterThanOrEqual(0);
   });
