@@ -2,8 +2,22 @@ import { IANAZone } from 'luxon';
 
 export const DEFAULT_JOURNEY_ZONE = 'UTC';
 
+/**
+ * Zones judged so far. Luxon builds an Intl.DateTimeFormat to judge a zone, which costs more than the rest of a
+ * user's step; a deployment sees few distinct zones. Bounded, since the names come from user attributes.
+ */
+const judged = new Map<string, boolean>();
+const JUDGED_MAX = 1_000;
+
 export function isValidZone(zone: unknown): zone is string {
-  return typeof zone === 'string' && zone.length > 0 && IANAZone.isValidZone(zone);
+  if (typeof zone !== 'string' || zone.length === 0) return false;
+  let valid = judged.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (judged.size >= JUDGED_MAX) judged.clear();
+    judged.set(zone, valid);
+  }
+  return valid;
 }
 
 /**

@@ -66,6 +66,13 @@ describe('zones', () => {
     expect(isValidZone(3)).toBe(false);
   });
 
+  it('judges a zone the same way again, however many other names it judged in between', () => {
+    for (let index = 0; index < 2_500; index++) expect(isValidZone(`Nowhere/Place${index}`)).toBe(false);
+    expect(isValidZone('Europe/Berlin')).toBe(true);
+    expect(isValidZone('Mars/Olympus')).toBe(false);
+    expect(isValidZone('Europe/Berlin')).toBe(true);
+  });
+
   it.each<[unknown, string, string]>([
     ['Asia/Tokyo', 'Europe/Berlin', 'Asia/Tokyo'],
     ['Mars/Olympus', 'Europe/Berlin', 'Europe/Berlin'],
