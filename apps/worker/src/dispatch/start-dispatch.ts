@@ -44,10 +44,14 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
   const keys = options.keys ?? createKeys(config.REDIS_PREFIX);
   const now = options.now ?? Date.now;
 
-  const dueSchedule = createDueSchedule(redis, keys);
+  // The members of a batch ask Redis the same things at the same moment (lock, mutes, send history): on a connection
+  // of their own with auto-pipelining, what they ask within one tick is one write and one read, not one per member.
+  const commands = redis.duplicate({ enableAutoPipelining: true, connectionName: 'journey-dispatch' });
+  commands.on('error', () => undefined);
+  const dueSchedule = createDueSchedule(commands, keys);
   const dispatchQueue = createDispatchQueue(redis, keys);
   const channel = createWebhookChannel({ now, ...options.webhook });
-  const activity = createOpsActivity(redis, keys);
+  const activity = createOpsActivity(commands, keys);
   // Failures go to the operators' list best effort: a Redis hiccup there must not fail a send or a batch.
   const recordFailure = (failure: OpsFailure) =>
     void activity.recordFailure(failure).catch((err: unknown) => logger.warn({ err }, 'could not record a failure for ops'));
@@ -68,13 +72,13 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
     ...(options.jobLockMs === undefined ? {} : { lockMs: options.jobLockMs }),
     deps: {
       dueSchedule,
-      branchLock: createBranchLock(redis, keys),
-      stats: createStats(redis, keys),
-      subscriptions: createSubscriptions(redis, keys),
+      branchLock: createBranchLock(commands, keys),
+      stats: createStats(commands, keys),
+      subscriptions: createSubscriptions(commands, keys),
       users: createUsersRepository(mongo.db),
       states: createJourneyStatesRepository(mongo.db),
       catalog: createJourneyCatalog(createJourneysRepository(mongo.db, { now }), { now }),
-      deliveries: createWebhookDeliveries(channel, createSendHistory(redis, keys, { keepMs: FREQUENCY_CAP_LOOKBACK_MS }), now, (message, result) =>
+      deliveries: createWebhookDeliveries(channel, createSendHistory(commands, keys, { keepMs: FREQUENCY_CAP_LOOKBACK_MS }), now, (message, result) =>
         recordFailure({
           at: now(),
           source: 'send',
@@ -102,6 +106,7 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
       await processor.close();
       await channel.close();
       await dispatchQueue.close();
+      commands.disconnect();
     },
   };
 }
