@@ -1,4 +1,4 @@
-import { createJourneyStatesRepository, type MongoStore } from '@journey/mongo';
+import { createJourneyStatesRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
 import { connectRedis, createBranchLock, createSendHistory, type Keys } from '@journey/redis';
 import { FREQUENCY_CAP_LOOKBACK_MS, messageId, stepToken } from '@journey/core';
 import { Queue, Worker } from 'bullmq';
@@ -17,8 +17,10 @@ interface NaiveJob {
 }
 
 /**
- * The naive design: one BullMQ job per user, delayed to its due second. Its worker, for each user, takes the same
- * branch lock, posts the same webhook body (undici, `connections` sockets), notes the send in the user's send
+ * The naive design: one BullMQ job per user, delayed to its due second. Its worker does for each user what the
+ * engine's dispatcher does for a member, one user at a time: takes the same branch lock, reads the user's state and
+ * attributes (one findOne each: the engine reads them per batch, to check the entry and its messages and to render
+ * the payload), posts the same webhook body (undici, `connections` sockets), notes the send in the user's send
  * history, and writes that user's state and message with one MongoDB updateOne: the very conditional commit the
  * engine sends in bulk; then releases the lock, as the engine does for an ended entry.
  */
@@ -30,6 +32,7 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
     defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: { count: 1_000 }, removeOnFail: { count: 5_000 } },
   });
   const states = createJourneyStatesRepository(mongo.db);
+  const users = createUsersRepository(mongo.db);
   const collection = mongo.db.collection('journey_states');
   const branchLock = createBranchLock(redis, keys);
   const history = createSendHistory(redis, keys, { keepMs: FREQUENCY_CAP_LOOKBACK_MS });
@@ -61,12 +64,14 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
           const target = { journeyId: journey.journeyId, userId, entryId };
           const lock = await branchLock.take(target, { expectedToken: '', ownToken }, LOCK_TTL_MS);
           if (lock.status === 'lost') return;
+          const [state, user] = await Promise.all([states.get(journey.journeyId, userId), users.get(userId)]);
+          if (!state || state.entryId !== entryId || state.status !== 'active' || state.messages[stepId]) return;
           const id = messageId(journey.journeyId, userId, entryId, stepId);
           const response = await request(options.sinkUrl, {
             dispatcher: agent,
             method: 'POST',
             headers: { 'content-type': 'application/json', 'idempotency-key': id },
-            body: JSON.stringify({ messageId: id, journeyId: journey.journeyId, version: journey.version, stepId, branchId: null, userId, entryId, payload: { text: 'Hello ' } }),
+            body: JSON.stringify({ messageId: id, journeyId: journey.journeyId, version: journey.version, stepId, branchId: null, userId, entryId, payload: { text: `Hello ${String(user?.attributes['firstName'] ?? '')}` } }),
           });
           await response.body.dump();
           if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`sink answered ${response.statusCode}`);
