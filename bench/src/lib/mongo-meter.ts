@@ -7,6 +7,8 @@ export interface MongoWrites {
   /** Single-document write statements inside them (each element of `documents` / `updates` / `deletes`; findAndModify is one). */
   statements: number;
   byCommand: Record<string, number>;
+  /** Documents the update commands changed (`nModified` of their replies): commits that landed, counted as they land. */
+  modified: number;
   /** Time the server took for each command name (all commands, reads too), summed over commands in flight: where MongoDB time goes. */
   msByCommand: Record<string, number>;
 }
@@ -24,7 +26,7 @@ export async function connectMeteredMongo(uri: string, dbName: string): Promise<
     retryWrites: true,
     retryReads: true,
   });
-  let counts: MongoWrites = { commands: 0, statements: 0, byCommand: {}, msByCommand: {} };
+  let counts: MongoWrites = { commands: 0, statements: 0, byCommand: {}, modified: 0, msByCommand: {} };
   client.on('commandStarted', (event: CommandStartedEvent) => {
     const name = event.commandName;
     const command = event.command as Record<string, unknown>;
@@ -40,6 +42,7 @@ export async function connectMeteredMongo(uri: string, dbName: string): Promise<
   });
   client.on('commandSucceeded', (event: CommandSucceededEvent) => {
     counts.msByCommand[event.commandName] = (counts.msByCommand[event.commandName] ?? 0) + event.duration;
+    if (event.commandName === 'update') counts.modified += Number((event.reply as { nModified?: unknown }).nModified ?? 0);
   });
   await client.connect();
   return {
@@ -48,7 +51,7 @@ export async function connectMeteredMongo(uri: string, dbName: string): Promise<
     close: () => client.close(),
     writes: () => ({ ...counts, byCommand: { ...counts.byCommand }, msByCommand: { ...counts.msByCommand } }),
     reset() {
-      counts = { commands: 0, statements: 0, byCommand: {}, msByCommand: {} };
+      counts = { commands: 0, statements: 0, byCommand: {}, modified: 0, msByCommand: {} };
     },
   };
 }
