@@ -117,7 +117,7 @@ describe('users over HTTP', () => {
       expect(await states.exit('jrn_aaaaaaaaaaaaaaaaaaaa', userId, 'entry-a', ended)).toBe(true);
       const welcomed = { status: 'sent' as const, reason: null, attempts: 1, completedAt: entered };
       const commit = { journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb', userId, entryId: 'entry-b', expectedToken: '0', token: '1', stepId: 'wait', status: 'active' as const };
-      expect(await states.commitMany([{ ...commit, message: { stepId: 'welcome', outcome: welcomed }, now: entered }])).toBe(1);
+      expect(await states.commitEach([{ ...commit, message: { stepId: 'welcome', outcome: welcomed }, now: entered }])).toEqual([true]);
       await createSubscriptions(deps.redis, createKeys(deps.config.REDIS_PREFIX)).mute(userId, ['promo', 'digest']);
 
       const response = await call(app, 'GET', userUrl(userId));

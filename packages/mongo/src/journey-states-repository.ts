@@ -162,12 +162,10 @@ export interface JourneyStatesRepository {
   claimActionEvent(claim: ActionEventClaim): Promise<boolean>;
   /** The single write that commits a user's step (for `bulkWrite` per batch), conditional on entry and token. */
   commitOperation(commit: StepCommit): AnyBulkWriteOperation<JourneyStateDocument>;
-  /** Applies commit operations of a batch in unordered bulkWrites (of at most 50 each); returns how many states changed. */
-  commitMany(commits: StepCommit[]): Promise<number>;
   /**
-   * `commitMany`, telling which commits landed (in input order). When fewer states changed than were committed (a
-   * racing try moved one on first, or the entry ended), the batch's states are read once to tell which: a state that
-   * holds the commit's token, status and time (`now`) got it.
+   * Applies a batch's commit operations in unordered bulkWrites (of at most 50 each) and tells which landed (in input
+   * order). When fewer states changed than were committed (a racing try moved one on first, or the entry ended), the
+   * batch's states are read once to tell which: a state that holds the commit's token, status and time (`now`) got it.
    */
   commitEach(commits: StepCommit[]): Promise<boolean[]>;
 }
@@ -178,7 +176,7 @@ const COLLECTION = 'journey_states';
 const ENTER_PARALLEL = 16;
 
 /**
- * Update statements per `bulkWrite` of `commitMany`. A stock FerretDB v1 on SQLite keeps a pooled connection per
+ * Update statements per `bulkWrite` of `commitEach`. A stock FerretDB v1 on SQLite keeps a pooled connection per
  * update statement until the whole command returns, and its pool holds 100: an update command of 100 statements or
  * more waits forever for a connection, and every other command on that database behind it. The embedded build is
  * patched (docs/embedded-mongodb.md), but MONGODB_URI may name a stock one, so a batch (up to 200 members) is still
@@ -221,15 +219,6 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
         update: { $set },
       },
     };
-  }
-
-  async function commitSlices(commits: StepCommit[]): Promise<number> {
-    let modified = 0;
-    for (let first = 0; first < commits.length; first += COMMIT_SLICE) {
-      const result = await states.bulkWrite(commits.slice(first, first + COMMIT_SLICE).map(commitOperation), { ordered: false });
-      modified += result.modifiedCount;
-    }
-    return modified;
   }
 
   const repository: JourneyStatesRepository = {
@@ -316,10 +305,12 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
 
     commitOperation,
 
-    commitMany: commitSlices,
-
     async commitEach(commits) {
-      const modified = await commitSlices(commits);
+      let modified = 0;
+      for (let first = 0; first < commits.length; first += COMMIT_SLICE) {
+        const result = await states.bulkWrite(commits.slice(first, first + COMMIT_SLICE).map(commitOperation), { ordered: false });
+        modified += result.modifiedCount;
+      }
       if (modified === commits.length) return commits.map(() => true);
       // A bulk write says how many changed, not which: a state holding this commit's token, status and time got it.
       const byId = new Map((await states.find({ _id: { $in: commits.map((commit) => journeyStateId(commit.journeyId, commit.userId)) } }).toArray()).map((doc) => [doc._id, doc]));

@@ -31,13 +31,13 @@ describe('journey states: committing a whole batch', () => {
       now: t0,
     });
 
-    expect(await states.commitMany(userIds.map((userId) => commit(userId, '0', '1')))).toBe(120);
-    // Again from the old token: a retried batch changes nothing.
-    expect(await states.commitMany(userIds.map((userId) => commit(userId, '0', '1')))).toBe(0);
+    expect(await states.commitEach(userIds.map((userId) => commit(userId, '0', '1')))).toEqual(userIds.map(() => true));
+    // Again from the old token, later: a retried batch changes nothing.
+    const retried = new Date(t0.getTime() + 1);
+    expect(await states.commitEach(userIds.map((userId) => ({ ...commit(userId, '0', '1'), now: retried })))).toEqual(userIds.map(() => false));
     const read = await states.listForJourney('j1', userIds);
     expect(read).toHaveLength(120);
     expect(read.every((state) => state.token === '1' && state.stepId === 'next')).toBe(true);
-    expect(await states.commitMany([])).toBe(0);
   });
 
   it('keeps the message a step ended with by the same write, tells which commits landed, and forgets it at re-entry', async () => {
@@ -57,7 +57,7 @@ describe('journey states: committing a whole batch', () => {
       now: t0,
     });
     // kept-2 was moved on by a racing try (another token) before this batch's commit.
-    await states.commitMany([{ ...commit('kept-2', '0'), token: 'raced', status: 'active', stepId: 'next', message: { stepId: 'welcome', outcome: { ...sent, attempts: 1 } } }]);
+    await states.commitEach([{ ...commit('kept-2', '0'), token: 'raced', status: 'active', stepId: 'next', message: { stepId: 'welcome', outcome: { ...sent, attempts: 1 } } }]);
 
     expect(await states.commitEach(userIds.map((userId) => commit(userId, '0')))).toEqual([true, false, true]);
     // Replayed later from the old token (a retried try): it changes nothing, and is told so.
