@@ -42,6 +42,26 @@ describe('MongoDB round trip', () => {
     ]);
   });
 
+  it('applies a command whose statements each target another document: conditions, missing documents and upserts', async () => {
+    const docs = store.db.collection<{ _id: string; n: number }>('bulk_distinct');
+    await docs.insertMany([{ _id: 'x', n: 0 }, { _id: 'y', n: 0 }]);
+    const result = await docs.bulkWrite(
+      [
+        { updateOne: { filter: { _id: 'x', n: 0 }, update: { $set: { n: 1 } } } },
+        { updateOne: { filter: { _id: 'y', n: 5 }, update: { $set: { n: 9 } } } },
+        { updateOne: { filter: { _id: 'z' }, update: { $set: { n: 9 } } } },
+        { updateOne: { filter: { _id: 'w' }, update: { $set: { n: 7 } }, upsert: true } },
+      ],
+      { ordered: false },
+    );
+    expect({ matched: result.matchedCount, modified: result.modifiedCount, upserted: result.upsertedCount }).toEqual({ matched: 1, modified: 1, upserted: 1 });
+    expect(await docs.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 'w', n: 7 },
+      { _id: 'x', n: 1 },
+      { _id: 'y', n: 0 },
+    ]);
+  });
+
   it('answers ping', async () => {
     expect(await pingMongo(store.db)).toBeGreaterThanOrEqual(0);
   });
