@@ -1,5 +1,5 @@
 import { createLogger } from '@journey/config';
-import { exampleJourney, FREQUENCY_CAP_LOOKBACK_MS, stepToken, type JourneyDefinitionInput } from '@journey/core';
+import { exampleJourney, stepToken, type JourneyDefinitionInput } from '@journey/core';
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import {
   connectMongo,
@@ -58,7 +58,7 @@ export async function dispatchHarness(options: { start: number }) {
   const subscriptions = createSubscriptions(redis, keys);
   const dispatchQueue = createDispatchQueue(redis, keys);
   const activity = createOpsActivity(redis, keys);
-  const sendHistory = createSendHistory(redis, keys, { keepMs: FREQUENCY_CAP_LOOKBACK_MS });
+  const sendHistory = createSendHistory(redis, keys);
   const sink = await new WebhookSink().listen();
   const channel = createWebhookChannel({ now, sleep: async () => undefined, attemptTimeoutMs: 2_000 });
   const deps = {

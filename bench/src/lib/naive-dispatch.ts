@@ -1,6 +1,6 @@
 import { createJourneyStatesRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
 import { connectRedis, createBranchLock, createSendHistory, type Keys } from '@journey/redis';
-import { FREQUENCY_CAP_LOOKBACK_MS, messageId, stepToken } from '@journey/core';
+import { messageId, stepToken } from '@journey/core';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
@@ -21,8 +21,8 @@ interface NaiveJob {
  * engine's dispatcher does for a member, one user at a time: takes the same branch lock, reads the user's state and
  * attributes (one findOne each: the engine reads them per batch, to check the entry and its messages and to render
  * the payload), posts the same webhook body (undici, `connections` sockets), notes the send in the user's send
- * history, and writes that user's state and message with one MongoDB updateOne: the very conditional commit the
- * engine sends in bulk; then releases the lock, as the engine does for an ended entry.
+ * history, and writes that user's state and message with one MongoDB update of one statement: the very conditional
+ * commit the engine sends in bulk; then releases the lock, as the engine does for an ended entry.
  */
 export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mongo: MongoStore; keys: Keys; journey: PublishedJourney; sinkUrl: string; concurrency: number }) {
   const { redis, mongo, keys, journey } = options;
@@ -33,9 +33,8 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
   });
   const states = createJourneyStatesRepository(mongo.db);
   const users = createUsersRepository(mongo.db);
-  const collection = mongo.db.collection('journey_states');
   const branchLock = createBranchLock(redis, keys);
-  const history = createSendHistory(redis, keys, { keepMs: FREQUENCY_CAP_LOOKBACK_MS });
+  const history = createSendHistory(redis, keys);
   const agent = new Agent({ connections: options.concurrency });
   const stepId = journey.definition.start;
   const ownToken = stepToken(0);
@@ -78,9 +77,8 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
           const now = new Date();
           await history.note(userId, id, now.getTime());
           const message = { stepId, outcome: { status: 'sent' as const, reason: null, attempts: 1, completedAt: now } };
-          const commit = states.commitOperation({ journeyId: journey.journeyId, userId, entryId, expectedToken: ownToken, token: ownToken, stepId: null, status: 'completed', message, now });
-          if (!('updateOne' in commit)) throw new Error('commitOperation is no updateOne');
-          await collection.updateOne(commit.updateOne.filter as never, commit.updateOne.update as never);
+          // One user's commit alone: one `update` command of one statement.
+          await states.commitEach([{ journeyId: journey.journeyId, userId, entryId, expectedToken: ownToken, token: ownToken, stepId: null, status: 'completed', message, now }]);
           // As the engine does once an entry's end is committed: Redis keeps locks of live entries only.
           await branchLock.release(target, ownToken);
         },

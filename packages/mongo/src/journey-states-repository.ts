@@ -160,8 +160,6 @@ export interface JourneyStatesRepository {
    * Not atomic on FerretDB; callers are serialised per user (one drain per partition).
    */
   claimActionEvent(claim: ActionEventClaim): Promise<boolean>;
-  /** The single write that commits a user's step (for `bulkWrite` per batch), conditional on entry and token. */
-  commitOperation(commit: StepCommit): AnyBulkWriteOperation<JourneyStateDocument>;
   /**
    * Applies a batch's commit operations in unordered bulkWrites (of at most 50 each) and tells which landed (in input
    * order). When fewer states changed than were committed (a racing try moved one on first, or the entry ended), the
@@ -202,6 +200,7 @@ function toState(stored: unknown): JourneyState {
 export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
   const states = db.collection<JourneyStateDocument>(COLLECTION);
 
+  /** The single write that commits a user's step (and the message it ended with), conditional on entry and token. */
   function commitOperation(commit: StepCommit): AnyBulkWriteOperation<JourneyStateDocument> {
     const ended = commit.status !== 'active';
     const $set: Record<string, unknown> = {
@@ -302,8 +301,6 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       const stored = current ? toState(current) : null;
       return stored?.entryId === claim.entryId && stored.actionEvent?.token === claim.awaitingToken && stored.actionEvent.recordId === claim.recordId;
     },
-
-    commitOperation,
 
     async commitEach(commits) {
       let modified = 0;

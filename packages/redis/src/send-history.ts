@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { FREQUENCY_CAP_LOOKBACK_MS } from '@journey/core';
 import type { Redis } from 'ioredis';
 import { InvalidInputError, UnexpectedReplyError } from './errors.js';
 import type { Keys } from './keys.js';
@@ -30,8 +31,8 @@ function epochMs(name: string, value: number): number {
   return value;
 }
 
-/** `keepMs`: how far back frequency caps count (core's FREQUENCY_CAP_LOOKBACK_MS). */
-export function createSendHistory(redis: Redis, keys: Keys, { keepMs }: { keepMs: number }): SendHistory {
+/** `keepMs` defaults to how far back a frequency cap counts (core's FREQUENCY_CAP_LOOKBACK_MS); tests shorten it. */
+export function createSendHistory(redis: Redis, keys: Keys, { keepMs = FREQUENCY_CAP_LOOKBACK_MS }: { keepMs?: number } = {}): SendHistory {
   if (!Number.isSafeInteger(keepMs) || keepMs < 1) throw new InvalidInputError('keepMs must be a positive integer', { keepMs });
 
   return {

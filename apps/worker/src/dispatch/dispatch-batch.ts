@@ -243,15 +243,14 @@ async function walkMember(
       };
       // An earlier try of this step that committed, or an earlier visit of it in this entry, ended the message:
       // honoured, not decided again (it must not be sent twice, nor counted twice).
-      let ended: { stepId: string; outcome: MessageOutcome } | undefined;
-      const messageIncrements: StatIncrement[] = [];
+      let kept: Pick<StepCommit, 'message'> = {};
+      let messageIncrements: StatIncrement[] = [];
       if (state.messages[send.stepId] === undefined) {
         const skip = await skipReason(deps, definition, message, now);
         const messageOutcome = skip ? deps.deliveries.skip(message, skip) : await deps.deliveries.send(message);
-        ended = { stepId: send.stepId, outcome: messageOutcome };
-        messageIncrements.push(...sendIncrements(send.stepId, messageOutcome, lastDecision));
+        kept = { message: { stepId: send.stepId, outcome: messageOutcome } };
+        messageIncrements = sendIncrements(send.stepId, messageOutcome, lastDecision);
       }
-      const kept = ended ? { message: ended } : {};
       if (outcome.then) {
         await deps.branchLock.extend(target, member.ownToken, LOCK_MARGIN_MS);
         const commit: StepCommit = { ...base, token: outcome.then.ownToken, stepId: outcome.then.stepId, status: 'active', awaiting: null, ...kept };

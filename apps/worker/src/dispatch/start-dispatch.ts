@@ -1,4 +1,3 @@
-import { FREQUENCY_CAP_LOOKBACK_MS } from '@journey/core';
 import { createJourneysRepository, createJourneyStatesRepository, createUsersRepository } from '@journey/mongo';
 import {
   createBranchLock,
@@ -78,7 +77,7 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
       users: createUsersRepository(mongo.db),
       states: createJourneyStatesRepository(mongo.db),
       catalog: createJourneyCatalog(createJourneysRepository(mongo.db, { now }), { now }),
-      deliveries: createWebhookDeliveries(channel, createSendHistory(commands, keys, { keepMs: FREQUENCY_CAP_LOOKBACK_MS }), now, (message, result) =>
+      deliveries: createWebhookDeliveries(channel, createSendHistory(commands, keys), now, (message, result) =>
         recordFailure({
           at: now(),
           source: 'send',
