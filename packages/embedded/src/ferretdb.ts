@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ServiceLog } from './service-log.js';
 import { cacheDir } from './cache-dir.js';
 import { run, which } from './process.js';
@@ -18,7 +19,7 @@ interface SourcePatch {
 }
 
 /**
- * Five changes to v1.24.0. The first three, in its SQLite backend, find documents by `_id` through its index instead
+ * Six changes to v1.24.0. The first three, in its SQLite backend, find documents by `_id` through its index instead
  * of by decoding the whole collection (measured at 20,000 documents: updateOne by `_id` 50 ms -> 1.2 ms; updateOne by
  * `{ _id, token, status }` 510 ms -> 1.3 ms). Slow writes also held SQLite's write lock long enough for queued
  * writers to fail with SQLITE_BUSY.
@@ -37,6 +38,11 @@ interface SourcePatch {
  *    statement. A statement that might read what an earlier one wrote (the same `_id`, no scalar `_id`, or `multi`)
  *    first writes what is pending, so every statement still reads what the ones before it wrote. When every statement
  *    of a command targets a different document by a scalar `_id`, their documents are also read in one query.
+ *    (ferretdb/update_batching.go)
+ * 6. update, findAndModify and delete read, check and write back with no lock across the three, so two conditional
+ *    writes to one document could both land (and an `$inc` be lost). They now lock the documents they name by a scalar
+ *    `_id`, or else their collection, for that span: MongoDB's single-document atomicity, on which the engine's
+ *    conditional commits rely. (ferretdb/write_locks.go)
  */
 const SOURCE_PATCHES: readonly SourcePatch[] = [
   {
@@ -97,138 +103,8 @@ const SOURCE_PATCHES: readonly SourcePatch[] = [
   },
   {
     file: 'internal/handler/msg_update.go',
-    from: 'import (\n\t"context"\n\t"fmt"\n',
-    to: 'import (\n\t"context"\n\t"errors"\n\t"fmt"\n',
-    occurrences: 1,
-  },
-  {
-    file: 'internal/handler/msg_update.go',
     from: 'func (h *Handler) updateDocument(ctx context.Context, params *common.UpdateParams) (int32, int32, *types.Array, error) {\n',
     to: [
-      '// deferredUpdates holds the documents of an update command\'s single-document statements, to write them in one',
-      '// transaction, and the documents such a command\'s statements target, read in one query.',
-      'type deferredUpdates struct {',
-      '\tbackends.Collection',
-      '\tdocs    []*types.Document',
-      '\tids     map[string]struct{}',
-      '\tfetched map[string]*types.Document',
-      '}',
-      '',
-      '// UpdateAll keeps the documents for flush.',
-      'func (d *deferredUpdates) UpdateAll(ctx context.Context, params *backends.UpdateAllParams) (*backends.UpdateAllResult, error) {',
-      '\td.docs = append(d.docs, params.Docs...)',
-      '\treturn &backends.UpdateAllResult{Updated: int32(len(params.Docs))}, nil',
-      '}',
-      '',
-      '// flush writes the kept documents in one UpdateAll (one transaction).',
-      'func (d *deferredUpdates) flush(ctx context.Context) error {',
-      '\tdocs := d.docs',
-      '\td.docs = nil',
-      '\td.ids = map[string]struct{}{}',
-      '\tif len(docs) == 0 {',
-      '\t\treturn nil',
-      '\t}',
-      '\t_, err := d.Collection.UpdateAll(ctx, &backends.UpdateAllParams{Docs: docs})',
-      '\treturn err',
-      '}',
-      '',
-      '// idKey names a scalar _id value (string or ObjectID).',
-      'func idKey(v any) (string, bool) {',
-      '\tswitch v := v.(type) {',
-      '\tcase string:',
-      '\t\treturn "s" + v, true',
-      '\tcase types.ObjectID:',
-      '\t\treturn fmt.Sprintf("o%x", v[:]), true',
-      '\tdefault:',
-      '\t\treturn "", false',
-      '\t}',
-      '}',
-      '',
-      '// scalarID returns the _id a single-document statement targets, when its filter holds a scalar one.',
-      'func scalarID(u *common.Update) (string, any, bool) {',
-      '\tif u.Multi || u.Filter == nil {',
-      '\t\treturn "", nil, false',
-      '\t}',
-      '\tv, err := u.Filter.Get("_id")',
-      '\tif err != nil {',
-      '\t\treturn "", nil, false',
-      '\t}',
-      '\tkey, ok := idKey(v)',
-      '\treturn key, v, ok',
-      '}',
-      '',
-      '// deferrable tells whether the statement targets one document by a scalar _id that no earlier kept statement targets.',
-      'func (d *deferredUpdates) deferrable(u *common.Update) bool {',
-      '\tkey, _, ok := scalarID(u)',
-      '\tif !ok {',
-      '\t\treturn false',
-      '\t}',
-      '\tif _, seen := d.ids[key]; seen {',
-      '\t\treturn false',
-      '\t}',
-      '\td.ids[key] = struct{}{}',
-      '\treturn true',
-      '}',
-      '',
-      '// prefetch reads in one query the documents of a command whose statements all target distinct documents by scalar',
-      '// _id (each statement then reads what the command found at its start, which no statement before it changed).',
-      'func (d *deferredUpdates) prefetch(ctx context.Context, c backends.Collection, updates []common.Update) error {',
-      '\tif len(updates) < 2 || len(updates) > 1000 {',
-      '\t\treturn nil',
-      '\t}',
-      '\tfetched := make(map[string]*types.Document, len(updates))',
-      '\tids := make([]any, 0, len(updates))',
-      '\tfor i := range updates {',
-      '\t\tkey, id, ok := scalarID(&updates[i])',
-      '\t\tif !ok {',
-      '\t\t\treturn nil',
-      '\t\t}',
-      '\t\tif _, seen := fetched[key]; seen {',
-      '\t\t\treturn nil',
-      '\t\t}',
-      '\t\tfetched[key] = nil',
-      '\t\tids = append(ids, id)',
-      '\t}',
-      '\tfilter := must.NotFail(types.NewDocument("_id", must.NotFail(types.NewDocument("$in", must.NotFail(types.NewArray(ids...))))))',
-      '\tres, err := c.Query(ctx, &backends.QueryParams{Filter: filter})',
-      '\tif err != nil {',
-      '\t\treturn err',
-      '\t}',
-      '\tdefer res.Iter.Close()',
-      '\tfor {',
-      '\t\t_, doc, err := res.Iter.Next()',
-      '\t\tif errors.Is(err, iterator.ErrIteratorDone) {',
-      '\t\t\tbreak',
-      '\t\t}',
-      '\t\tif err != nil {',
-      '\t\t\treturn err',
-      '\t\t}',
-      '\t\tv, _ := doc.Get("_id")',
-      '\t\tif key, ok := idKey(v); ok {',
-      '\t\t\tif _, wanted := fetched[key]; wanted {',
-      '\t\t\t\tfetched[key] = doc',
-      '\t\t\t}',
-      '\t\t}',
-      '\t}',
-      '\td.fetched = fetched',
-      '\treturn nil',
-      '}',
-      '',
-      '// query answers a statement from the prefetched documents when they hold its _id, else queries the backend.',
-      'func (d *deferredUpdates) query(ctx context.Context, c backends.Collection, u *common.Update, qp *backends.QueryParams) (*backends.QueryResult, error) {',
-      '\tif key, _, ok := scalarID(u); ok && d.fetched != nil {',
-      '\t\tif doc, found := d.fetched[key]; found {',
-      '\t\t\tdelete(d.fetched, key)',
-      '\t\t\tdocs := []*types.Document{}',
-      '\t\t\tif doc != nil {',
-      '\t\t\t\tdocs = append(docs, doc)',
-      '\t\t\t}',
-      '\t\t\treturn &backends.QueryResult{Iter: iterator.Values(iterator.ForSlice(docs))}, nil',
-      '\t\t}',
-      '\t}',
-      '\treturn c.Query(ctx, qp)',
-      '}',
-      '',
       'func (h *Handler) updateDocument(ctx context.Context, params *common.UpdateParams) (int32, int32, *types.Array, error) {',
       '\tdeferred := &deferredUpdates{ids: map[string]struct{}{}}',
       '',
@@ -239,6 +115,8 @@ const SOURCE_PATCHES: readonly SourcePatch[] = [
     file: 'internal/handler/msg_update.go',
     from: '\tfor _, u := range params.Updates {\n',
     to: [
+      '\tdefer lockUpdates(params)()',
+      '',
       '\tif !h.DisablePushdown {',
       '\t\tif pc, pcErr := db.Collection(params.Collection); pcErr == nil {',
       '\t\t\tif err = deferred.prefetch(ctx, pc, params.Updates); err != nil {',
@@ -287,9 +165,26 @@ const SOURCE_PATCHES: readonly SourcePatch[] = [
     to: '\tif err = deferred.flush(ctx); err != nil {\n\t\treturn 0, 0, nil, lazyerrors.Error(err)\n\t}\n\n\treturn matched, modified, &upserted, nil\n',
     occurrences: 1,
   },
+  {
+    file: 'internal/handler/msg_findandmodify.go',
+    from: '\tvar qp backends.QueryParams\n\tif !h.DisablePushdown {\n\t\tqp.Filter = params.Query\n',
+    to: '\tdefer lockFilter(params.DB, params.Collection, params.Query)()\n\n\tvar qp backends.QueryParams\n\tif !h.DisablePushdown {\n\t\tqp.Filter = params.Query\n',
+    occurrences: 1,
+  },
+  {
+    file: 'internal/handler/msg_delete.go',
+    from: '\t\td, err = h.execDelete(connCtx, c, &p)\n',
+    to: '\t\tunlock := lockFilter(params.DB, params.Collection, p.Filter)\n\t\td, err = h.execDelete(connCtx, c, &p)\n\t\tunlock()\n',
+    occurrences: 1,
+  },
 ];
+
+/** Go files added to FerretDB's handler package (from packages/embedded/ferretdb): the code the patches call. */
+const SOURCE_FILES = ['update_batching.go', 'write_locks.go'];
+const SOURCE_FILES_DIR = fileURLToPath(new URL('../ferretdb/', import.meta.url));
+
 /** Part of the cache path: a binary built with other patches is never reused. */
-const PATCH_LEVEL = 'p6';
+const PATCH_LEVEL = 'p7';
 
 export const FERRETDB_BUILD = `${FERRETDB_VERSION}-${PATCH_LEVEL}`;
 
@@ -303,6 +198,7 @@ function applyPatches(source: string): void {
     }
     writeFileSync(path, text.replaceAll(patch.from, patch.to));
   }
+  for (const file of SOURCE_FILES) cpSync(join(SOURCE_FILES_DIR, file), join(source, 'internal', 'handler', `journey_${file}`));
 }
 
 function goBinary(): string | undefined {

@@ -157,7 +157,7 @@ export interface JourneyStatesRepository {
    * matching event picks its path". True when the state holds THIS record's event for the wait (stored now, or
    * by an earlier application of the same record), so the caller schedules its path; false when another event
    * was first or the entry no longer waits on that token and no event of this record was stored.
-   * Not atomic on FerretDB; callers are serialised per user (one drain per partition).
+   * Callers are serialised per user anyway (one drain per partition).
    */
   claimActionEvent(claim: ActionEventClaim): Promise<boolean>;
   /**

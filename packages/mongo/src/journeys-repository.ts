@@ -320,32 +320,6 @@ function decodeCursor(cursor: string): CursorPosition | null {
 /** A list cursor as `list` hands them out (opaque to clients: the position after the last journey of a page). */
 export const JourneyCursorSchema = z.string().refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor from an earlier page of this list');
 
-// ---- one writer per journey per process --------------------------------------------------------
-
-const writeQueues = new Map<string, Promise<unknown>>();
-
-/**
- * Runs the writes to one journey from this process one at a time. MongoDB alone would not need it: there a
- * conditional single-document update re-checks its filter atomically, so of two writers from the same
- * revision exactly one matches. FerretDB v1 (the embedded test and development server) does not: it reads the
- * matching document, computes the new one and replaces it by `_id` without checking the filter again, so racing
- * conditional updates can all "succeed" and the last one silently wins. Queuing here makes the compare-and-set
- * hold for every write from one process on either server; across processes only MongoDB's guarantee applies.
- */
-async function exclusive<T>(key: string, write: () => Promise<T>): Promise<T> {
-  const previous = writeQueues.get(key) ?? Promise.resolve();
-  const run = previous.then(write, write);
-  const tail = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  writeQueues.set(key, tail);
-  void tail.then(() => {
-    if (writeQueues.get(key) === tail) writeQueues.delete(key);
-  });
-  return run;
-}
-
 // ---- the repository -----------------------------------------------------------------------------
 
 const notFound = (id: string): JourneyWriteResult => ({ ok: false, reason: 'not_found', message: `Journey ${id} not found` });
@@ -365,8 +339,7 @@ const STATUS_MOVES = {
  * on the journey document: the filter carries the revision the change was computed from and the update
  * increments it, so of two racing writers exactly one wins and the other gets a conflict. The editable draft
  * lives inside the journey document for that reason. Published versions live in `journey_versions` and never
- * change once the journey refers to them. Writes to one journey from this process are also queued (see
- * `exclusive`), because FerretDB does not make the conditional write atomic.
+ * change once the journey refers to them.
  */
 export function createJourneysRepository(db: Db, options: JourneysRepositoryOptions = {}): JourneysRepository {
   const journeys = db.collection<JourneyDocumentWrite>(JOURNEYS);
@@ -421,9 +394,6 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
     const issues = unstorableFields(definition);
     return issues.length > 0 ? { ok: false, reason: 'invalid', message: 'Invalid journey', issues } : null;
   }
-
-  /** Keyed by database too: tests run many databases in one process. */
-  const exclusiveFor = <T>(id: string, write: () => Promise<T>) => exclusive(`${db.databaseName}/${id}`, write);
 
   async function move(id: string, name: keyof typeof STATUS_MOVES, options: WriteOptions): Promise<JourneyWriteResult> {
     const loaded = await load(id, options);
@@ -550,11 +520,11 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
     async saveDraft(id, definition, options = {}) {
       const refused = refuseUnstorable(definition);
       if (refused) return refused;
-      return exclusiveFor(id, () => saveDraft(id, definition, options));
+      return saveDraft(id, definition, options);
     },
-    publish: (id, options = {}) => exclusiveFor(id, () => publish(id, options)),
-    pause: (id, options = {}) => exclusiveFor(id, () => move(id, 'pause', options)),
-    resume: (id, options = {}) => exclusiveFor(id, () => move(id, 'resume', options)),
-    archive: (id, options = {}) => exclusiveFor(id, () => move(id, 'archive', options)),
+    publish: (id, options = {}) => publish(id, options),
+    pause: (id, options = {}) => move(id, 'pause', options),
+    resume: (id, options = {}) => move(id, 'resume', options),
+    archive: (id, options = {}) => move(id, 'archive', options),
   };
 }

@@ -62,6 +62,77 @@ describe('MongoDB round trip', () => {
     ]);
   });
 
+  // The engine's exactly-once rests on conditional writes being atomic: of concurrent writes whose condition only one
+  // can meet, one lands. The embedded FerretDB reads, checks and writes back, so it must serialize writes to a document.
+  describe('concurrent writes to one document', () => {
+    const rounds = 40;
+
+    it('lets exactly one of concurrent conditional updates land, and loses no increment', async () => {
+      const docs = store.db.collection<{ _id: string; v: number; wins?: number; n?: number }>('race_update');
+      await docs.insertOne({ _id: 'race', v: 0 });
+      const results = await Promise.all(
+        Array.from({ length: rounds }, (_, i) =>
+          i % 2 === 0
+            ? docs.updateOne({ _id: 'race', v: 0 }, { $set: { v: 1 }, $inc: { wins: 1 } })
+            : docs.updateOne({ _id: 'race' }, { $inc: { n: 1 } }),
+        ),
+      );
+      const conditional = results.filter((_, i) => i % 2 === 0);
+      expect(conditional.filter((r) => r.modifiedCount === 1)).toHaveLength(1);
+      expect(await docs.findOne({ _id: 'race' })).toEqual({ _id: 'race', v: 1, wins: 1, n: rounds / 2 });
+    });
+
+    it('applies concurrent bulk commands over the same documents in any order without losing one', async () => {
+      const docs = store.db.collection<{ _id: string; n: number }>('race_bulk');
+      const ids = Array.from({ length: 20 }, (_, i) => `d${i}`);
+      await docs.insertMany(ids.map((_id) => ({ _id, n: 0 })));
+      // Each command takes the documents in another order (rotated, every other one reversed): a lock per document
+      // taken in statement order would deadlock.
+      const commands = 10;
+      await Promise.all(
+        Array.from({ length: commands }, (_, c) => {
+          const rotated = [...ids.slice(c), ...ids.slice(0, c)];
+          const order = c % 2 === 0 ? rotated : rotated.reverse();
+          return docs.bulkWrite(
+            order.map((_id) => ({ updateOne: { filter: { _id }, update: { $inc: { n: 1 } } } })),
+            { ordered: c % 3 === 0 },
+          );
+        }),
+      );
+      expect((await docs.find().sort({ _id: 1 }).toArray()).map((d) => d.n)).toEqual(ids.map(() => commands));
+    });
+
+    it('gives a document to exactly one of concurrent conditional findOneAndUpdate calls', async () => {
+      const docs = store.db.collection<{ _id: string; owner: number | null }>('race_claim');
+      await docs.insertOne({ _id: 'claim', owner: null });
+      const claimed = await Promise.all(
+        Array.from({ length: rounds }, (_, i) => docs.findOneAndUpdate({ _id: 'claim', owner: null }, { $set: { owner: i } }, { returnDocument: 'after' })),
+      );
+      const winners = claimed.filter((doc) => doc !== null);
+      expect(winners).toHaveLength(1);
+      expect(await docs.findOne({ _id: 'claim' })).toEqual(winners[0]);
+    });
+
+    it('lets either a conditional delete or a conditional update of one document land, never both', async () => {
+      const docs = store.db.collection<{ _id: string; status: string }>('race_delete');
+      await docs.insertMany(Array.from({ length: rounds }, (_, i) => ({ _id: `r${i}`, status: 'active' })));
+      const outcomes = await Promise.all(
+        Array.from({ length: rounds }, async (_, i) => {
+          const [updated, deleted] = await Promise.all([
+            docs.updateOne({ _id: `r${i}`, status: 'active' }, { $set: { status: 'done' } }),
+            docs.deleteOne({ _id: `r${i}`, status: 'active' }),
+          ]);
+          const left = await docs.findOne({ _id: `r${i}` });
+          return { landed: updated.modifiedCount + deleted.deletedCount, left: left?.status ?? 'deleted', updated: updated.modifiedCount === 1 };
+        }),
+      );
+      for (const outcome of outcomes) {
+        expect(outcome.landed).toBe(1);
+        expect(outcome.left).toBe(outcome.updated ? 'done' : 'deleted');
+      }
+    });
+  });
+
   it('answers ping', async () => {
     expect(await pingMongo(store.db)).toBeGreaterThanOrEqual(0);
   });
