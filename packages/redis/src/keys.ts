@@ -14,7 +14,7 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   {p:due:S}:waiting                    counter of members in shard S's due sets (not yet carved), for ops
  *   p:lock:<journey>:<userId>:<entryId>  branch lock (single key)
  *   p:subs:<userId>                      muted message types (single key)
- *   p:sent:<userId>                      the user's recent sends, scored by when (sorted set), for frequency caps
+ *   p:sends:<bucket>                     recent sends of the users hashed to the bucket (hash), for frequency caps
  *   p:stats:<journey>:<version>          counters hash (single key)
  *   p:ops:activity:<second>              dispatch activity of one second (hash, expires), for ops rates
  *   p:ops:failures                       recent failures (capped list of JSON), for ops
@@ -26,6 +26,8 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
 
 export const DEFAULT_EVENT_PARTITIONS = 16;
 export const DEFAULT_DUE_SHARDS = 16;
+/** Send-history hashes: about 15 users each at a million messaged users, where a bucket's own cost is a few bytes per user. */
+export const DEFAULT_SEND_HISTORY_BUCKETS = 65_536;
 
 /** Prefixes become BullMQ queue names, which must not contain ":". */
 export const PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -35,6 +37,12 @@ export interface KeysOptions {
   eventPartitions?: number;
   /** Due-set shards (fixed for a deployment, like eventPartitions). */
   dueShards?: number;
+  /**
+   * Hashes that users' send histories share (fixed for a deployment: changing it forgets the histories). A bucket
+   * stays compact (a listpack) up to 128 users; the default suits up to about 8 million users who got messages in
+   * the last 31 days.
+   */
+  sendHistoryBuckets?: number;
 }
 
 /** The branch a user waits on: a step of one journey version. */
@@ -87,7 +95,7 @@ export interface Keys {
 
   branchLock(journeyId: string, userId: string, entryId: string): string;
   subscriptions(userId: string): string;
-  /** The user's recent sends (sorted set: one member per message, scored by epoch ms), for frequency caps. */
+  /** The hash that holds the user's recent sends (with other users'), for frequency caps: see send-history.ts. */
   sendHistory(userId: string): string;
   stats(journeyId: string, version: number): string;
   /** Dispatch activity of one epoch second (hash of counters). */
@@ -119,6 +127,10 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
   }
   const eventPartitions = countOption('eventPartitions', options.eventPartitions ?? DEFAULT_EVENT_PARTITIONS);
   const dueShards = countOption('dueShards', options.dueShards ?? DEFAULT_DUE_SHARDS);
+  const sendHistoryBuckets = options.sendHistoryBuckets ?? DEFAULT_SEND_HISTORY_BUCKETS;
+  if (!Number.isInteger(sendHistoryBuckets) || sendHistoryBuckets < 1 || sendHistoryBuckets > 2 ** 24) {
+    throw new InvalidInputError('sendHistoryBuckets must be an integer from 1 to 16777216', { sendHistoryBuckets });
+  }
 
   const partitionTag = (partition: number) => `{${prefix}:ev:${checkIndex('partition', partition, eventPartitions)}}`;
   const shardTag = (shard: number) => `{${prefix}:due:${checkIndex('shard', shard, dueShards)}}`;
@@ -182,7 +194,8 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
       return `${prefix}:lock:${keyId('journeyId', journeyId)}:${userIdPart(userId)}:${entryId}`;
     },
     subscriptions: (userId) => `${prefix}:subs:${userIdPart(userId)}`,
-    sendHistory: (userId) => `${prefix}:sent:${userIdPart(userId)}`,
+    // Not ":sent:": that held one sorted set per user before the buckets, and a numeric user id would collide.
+    sendHistory: (userId) => `${prefix}:sends:${fnv1a32(userIdPart(userId)) % sendHistoryBuckets}`,
     stats: (journeyId, journeyVersion) => `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}`,
     opsActivity: (activitySecond) => `${prefix}:ops:activity:${second(activitySecond)}`,
     opsFailures: () => `${prefix}:ops:failures`,

@@ -23,7 +23,7 @@ export const SCRIPT_FILES = {
   takeBranchLock: 'takeBranchLock-1.lua',
   extendBranchLock: 'extendBranchLock-1.lua',
   releaseBranchLock: 'releaseBranchLock-1.lua',
-  recordSend: 'recordSend-1.lua',
+  noteSend: 'noteSend-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
@@ -72,7 +72,7 @@ function script(name: ScriptName): LoadedScript {
  * Runs one script. Checks, before Redis does, that the key count matches the file name and that all
  * keys share one cluster slot (a standalone Redis would silently accept keys a cluster refuses).
  */
-export async function runScript(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+export async function runScript(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
   const { numberOfKeys, sha, lua } = script(name);
   if (numberOfKeys !== undefined && keys.length !== numberOfKeys) {
     throw new BadScriptArgumentsError({ script: name, reason: `takes ${numberOfKeys} keys, got ${keys.length}` });

@@ -6,10 +6,15 @@ import type { Keys } from './keys.js';
 import { runScript } from './scripts.js';
 
 /**
- * When each user's messages were sent, across journeys: what a frequency cap counts. One sorted set per user,
- * a member per message, scored by the time it was sent; what is older than the history keeps is dropped as new
- * sends are noted, and the key expires once the user's newest send is that old. Kept in Redis, not as a MongoDB
- * write per send: a message step commits the user's state with its one write, and the cap reads one key.
+ * When each user's messages were sent, across journeys: what a frequency cap counts. Kept in Redis, not as a
+ * MongoDB write per send: a message step commits the user's state with its one write, and the cap reads one field.
+ *
+ * Users share hashes (buckets, `keys.sendHistory`) instead of having a key each: a key costs ~150 bytes of Redis
+ * before it holds anything, while a user's field in a compact bucket costs its bytes plus a few. The field is a
+ * digest of the user id (8 bytes) and holds the user's sends, 12 bytes each: the epoch ms (6 bytes) and a digest of
+ * the message id (6 bytes: unique among one user's messages of a month). Sends older than the history keeps are
+ * dropped when the user is noted again; the bucket is swept of users whose sends all aged out once a day; and it
+ * expires once its newest send is that old. The layout is noteSend-1.lua's.
  */
 export interface SendHistory {
   /** How long a send is kept (ms): a cap's window counts at most this far back. */
@@ -20,10 +25,20 @@ export interface SendHistory {
   sentSince(userId: string, sinceMs: number): Promise<number[]>;
 }
 
-/** 96 bits of the message id: unique among one user's messages, and a sixth of a message id's bytes in memory. */
-function member(messageId: string): string {
+const RECORD_BYTES = 12;
+const SWEEP_EVERY_MS = 24 * 60 * 60 * 1000;
+
+function digest(text: string, bytes: number): Buffer {
+  return createHash('sha1').update(text).digest().subarray(0, bytes);
+}
+
+function userField(userId: string): Buffer {
+  return digest(userId, 8);
+}
+
+function messageDigest(messageId: string): Buffer {
   if (messageId.length === 0) throw new InvalidInputError('message id must not be empty');
-  return createHash('sha1').update(messageId).digest('base64url').slice(0, 16);
+  return digest(messageId, 6);
 }
 
 function epochMs(name: string, value: number): number {
@@ -38,15 +53,21 @@ export function createSendHistory(redis: Redis, keys: Keys, { keepMs = FREQUENCY
   return {
     keepMs,
     async note(userId, messageId, sentAtMs) {
-      const reply = await runScript(redis, 'recordSend', [keys.sendHistory(userId)], [member(messageId), epochMs('sentAtMs', sentAtMs), keepMs]);
-      if (reply !== 0 && reply !== 1) throw new UnexpectedReplyError({ script: 'recordSend', reply });
+      const bucket = keys.sendHistory(userId);
+      const args = [userField(userId), messageDigest(messageId), epochMs('sentAtMs', sentAtMs), keepMs, SWEEP_EVERY_MS];
+      const reply = await runScript(redis, 'noteSend', [bucket], args);
+      if (reply !== 0 && reply !== 1) throw new UnexpectedReplyError({ script: 'noteSend', reply });
       return reply === 1;
     },
     async sentSince(userId, sinceMs) {
-      const reply = await redis.zrangebyscore(keys.sendHistory(userId), `(${epochMs('sinceMs', sinceMs)}`, '+inf', 'WITHSCORES');
+      epochMs('sinceMs', sinceMs);
+      const sends = await redis.hgetBuffer(keys.sendHistory(userId), userField(userId));
       const times: number[] = [];
-      for (let index = 1; index < reply.length; index += 2) times.push(Number(reply[index]));
-      return times;
+      for (let offset = 0; sends !== null && offset + RECORD_BYTES <= sends.length; offset += RECORD_BYTES) {
+        const at = sends.readUIntBE(offset, 6);
+        if (at > sinceMs) times.push(at);
+      }
+      return times.sort((a, b) => a - b);
     },
   };
 }

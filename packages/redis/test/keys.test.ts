@@ -23,7 +23,8 @@ describe('keys', () => {
     expect(keys.opsFailures()).toBe('jrn:ops:failures');
     expect(keys.branchLock('j_1', 'user:1', 'e-1')).toBe('jrn:lock:j_1:user:1:e-1');
     expect(keys.subscriptions('user-1')).toBe('jrn:subs:user-1');
-    expect(keys.sendHistory('user-1')).toBe('jrn:sent:user-1');
+    expect(keys.sendHistory('user-1')).toBe(`jrn:sends:${fnv1a32('user-1') % 65_536}`);
+    expect(createKeys('jrn', { sendHistoryBuckets: 1 }).sendHistory('anyone')).toBe('jrn:sends:0');
     expect(keys.stats('j_1', 3)).toBe('jrn:stats:j_1:3');
   });
 
@@ -36,7 +37,7 @@ describe('keys', () => {
       takeBranchLock: [keys.branchLock('j', 'u', 'e')],
       extendBranchLock: [keys.branchLock('j', 'u', 'e')],
       releaseBranchLock: [keys.branchLock('j', 'u', 'e')],
-      recordSend: [keys.sendHistory('u')],
+      noteSend: [keys.sendHistory('u')],
     };
     for (const [script, group] of Object.entries(groups)) {
       expect(new Set(group.map(hashTagOf)).size, script).toBe(1);
@@ -87,6 +88,8 @@ describe('keys', () => {
     expect(() => createKeys('a:b')).toThrow(InvalidInputError);
     expect(() => createKeys('{a}')).toThrow(InvalidInputError);
     expect(() => createKeys('p', { dueShards: 0 })).toThrow(InvalidInputError);
+    expect(() => createKeys('p', { sendHistoryBuckets: 0 })).toThrow(InvalidInputError);
+    expect(() => createKeys('p', { sendHistoryBuckets: 1.5 })).toThrow(InvalidInputError);
     expect(() => keys.eventDedup(0, 'a|b', 'e')).toThrow(InvalidInputError);
     expect(() => keys.dueSet({ ...due, branch: { ...branch, journeyId: 'a:b' } })).toThrow(InvalidInputError);
     expect(() => keys.dueSet({ ...due, dueSecond: 1.5 })).toThrow(InvalidInputError);

@@ -40,6 +40,42 @@ describe('send history', () => {
     expect(ttl).toBeLessThanOrEqual(10 * minute);
   });
 
+  it('keeps users who share a bucket apart, and sweeps out those whose sends all aged out', async () => {
+    const keys = freshKeys({ sendHistoryBuckets: 1 });
+    const history = createSendHistory(redis, keys, { keepMs: 10 * minute });
+    const day = 24 * 60 * minute;
+    await history.note('quiet', 'q1', t0);
+    await history.note('busy', 'b1', t0 + minute);
+    await history.note('busy', 'b2', t0 + 2 * minute);
+    expect(await history.sentSince('quiet', 0)).toEqual([t0]);
+    expect(await history.sentSince('busy', 0)).toEqual([t0 + minute, t0 + 2 * minute]);
+    // Both users and the bucket's sweep time.
+    expect(await redis.hlen(keys.sendHistory('busy'))).toBe(3);
+
+    // Within a day of the first sweep, a note trims only its own user: "quiet" still has its (aged-out) field.
+    await history.note('busy', 'b3', t0 + 60 * minute);
+    expect(await redis.hlen(keys.sendHistory('busy'))).toBe(3);
+    expect(await history.sentSince('busy', 0)).toEqual([t0 + 60 * minute]);
+    // A day later a note sweeps the bucket: "quiet" is gone.
+    await history.note('busy', 'b4', t0 + day);
+    expect(await redis.hlen(keys.sendHistory('busy'))).toBe(2);
+    expect(await history.sentSince('quiet', 0)).toEqual([]);
+    expect(await history.sentSince('busy', 0)).toEqual([t0 + day]);
+  });
+
+  it('costs a messaged user a few dozen bytes of Redis, not a key', async () => {
+    const keys = freshKeys({ sendHistoryBuckets: 256 });
+    const history = createSendHistory(redis, keys, { keepMs: 60 * minute });
+    const users = Array.from({ length: 5_000 }, (_, index) => `user-${index}`);
+    await Promise.all(users.map((userId) => history.note(userId, `j1.${userId}.e1.welcome`, t0)));
+    const buckets = new Set(users.map((userId) => keys.sendHistory(userId)));
+    let bytes = 0;
+    for (const bucket of buckets) bytes += Number(await redis.memory('USAGE', bucket, 'SAMPLES', '0'));
+    // ~20 users per bucket: each field is 8 + 12 bytes of data in a listpack (the per-user key it replaced was ~180).
+    expect(bytes / users.length).toBeLessThan(40);
+    for (const userId of users.slice(0, 50)) expect(await history.sentSince(userId, 0)).toEqual([t0]);
+  });
+
   it('refuses what it could not store', async () => {
     const keys = freshKeys();
     const history = createSendHistory(redis, keys, { keepMs: 60 * minute });
