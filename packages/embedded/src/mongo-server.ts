@@ -88,8 +88,10 @@ async function startFerretDb(options: { log: ServiceLog; dataDir: string }): Pro
     },
     { what: `FerretDB on port ${port}`, timeoutMs: 30_000, daemon, logFile },
   );
-  options.log.info(`embedded FerretDB ${FERRETDB_BUILD} started`, { port });
-  return { uri, server: `FerretDB ${FERRETDB_BUILD} (v1.24.0 with the patches of docs/embedded-mongodb.md) on SQLite, reporting MongoDB ${version}`, stop: () => daemon.stop() };
+  // FERRETDB_BIN runs another binary (an older build, to compare): name it rather than the build this code makes.
+  const build = process.env.FERRETDB_BIN ? `from FERRETDB_BIN=${process.env.FERRETDB_BIN}` : `${FERRETDB_BUILD} (v1.24.0 with the patches of docs/embedded-mongodb.md)`;
+  options.log.info(`embedded FerretDB ${build} started`, { port });
+  return { uri, server: `FerretDB ${build} on SQLite, reporting MongoDB ${version}`, stop: () => daemon.stop() };
 }
 
 /**
