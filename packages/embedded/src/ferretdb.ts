@@ -215,7 +215,8 @@ function applyPatches(source: string): void {
   for (const { file, into } of SOURCE_FILES) cpSync(join(SOURCE_FILES_DIR, file), join(source, into, `journey_${file}`));
 }
 
-function goBinary(): string | undefined {
+/** The machine's Go toolchain, which FerretDB is built with; undefined when there is none. */
+export function goBinary(): string | undefined {
   return which('go', ['/usr/local/go/bin', '/usr/lib/go/bin']);
 }
 

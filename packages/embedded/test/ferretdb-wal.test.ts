@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { goBinary } from '../src/ferretdb.js';
 import { startMongo, type EmbeddedMongo } from '../src/mongo-server.js';
-import { which } from '../src/process.js';
 
 const quiet = { info: () => {}, warn: () => {} };
-const hasGo = which('go', ['/usr/local/go/bin', '/usr/lib/go/bin']) !== undefined || process.env.FERRETDB_BIN !== undefined;
+const hasGo = goBinary() !== undefined || process.env.FERRETDB_BIN !== undefined;
 
 /** FerretDB's patch 7 (docs/embedded-mongodb.md): under steady reads and writes its SQLite log file is emptied. */
 describe.skipIf(!hasGo)('embedded FerretDB write-ahead log', () => {

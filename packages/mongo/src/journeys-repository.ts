@@ -416,7 +416,7 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
     return compareAndSet(journey, { name: definition.name, draft: { version, definition, updatedAt: now() } });
   }
 
-  async function publish(id: string, options: WriteOptions): Promise<JourneyWriteResult> {
+  async function publish(id: string, options: WriteOptions = {}): Promise<JourneyWriteResult> {
     const loaded = await load(id, options);
     if (!loaded.ok) return loaded;
     const { journey } = loaded;
@@ -522,7 +522,7 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
       if (refused) return refused;
       return saveDraft(id, definition, options);
     },
-    publish: (id, options = {}) => publish(id, options),
+    publish,
     pause: (id, options = {}) => move(id, 'pause', options),
     resume: (id, options = {}) => move(id, 'resume', options),
     archive: (id, options = {}) => move(id, 'archive', options),

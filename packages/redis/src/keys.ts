@@ -127,10 +127,7 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
   }
   const eventPartitions = countOption('eventPartitions', options.eventPartitions ?? DEFAULT_EVENT_PARTITIONS);
   const dueShards = countOption('dueShards', options.dueShards ?? DEFAULT_DUE_SHARDS);
-  const sendHistoryBuckets = options.sendHistoryBuckets ?? DEFAULT_SEND_HISTORY_BUCKETS;
-  if (!Number.isInteger(sendHistoryBuckets) || sendHistoryBuckets < 1 || sendHistoryBuckets > 2 ** 24) {
-    throw new InvalidInputError('sendHistoryBuckets must be an integer from 1 to 16777216', { sendHistoryBuckets });
-  }
+  const sendHistoryBuckets = countOption('sendHistoryBuckets', options.sendHistoryBuckets ?? DEFAULT_SEND_HISTORY_BUCKETS, 2 ** 24);
 
   const partitionTag = (partition: number) => `{${prefix}:ev:${checkIndex('partition', partition, eventPartitions)}}`;
   const shardTag = (shard: number) => `{${prefix}:due:${checkIndex('shard', shard, dueShards)}}`;
@@ -207,9 +204,9 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
   return Object.freeze(keys);
 }
 
-function countOption(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 1024) {
-    throw new InvalidInputError(`${name} must be an integer from 1 to 1024`, { [name]: value });
+function countOption(name: string, value: number, most = 1024): number {
+  if (!Number.isInteger(value) || value < 1 || value > most) {
+    throw new InvalidInputError(`${name} must be an integer from 1 to ${most}`, { [name]: value });
   }
   return value;
 }
