@@ -3,7 +3,7 @@
 package handler
 
 import (
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/FerretDB/FerretDB/internal/handler/common"
@@ -66,7 +66,8 @@ func lockWrites(db, collection string, keys []string, byID bool) func() {
 	}
 
 	c.all.RLock()
-	keys = sortedUnique(keys)
+	slices.Sort(keys) // the callers' own slices
+	keys = slices.Compact(keys)
 	held := make([]*documentLock, 0, len(keys))
 	for _, key := range keys {
 		c.mu.Lock()
@@ -94,18 +95,6 @@ func lockWrites(db, collection string, keys []string, byID bool) func() {
 		c.all.RUnlock()
 		release()
 	}
-}
-
-func sortedUnique(keys []string) []string {
-	sorted := append([]string(nil), keys...)
-	sort.Strings(sorted)
-	unique := sorted[:0]
-	for i, key := range sorted {
-		if i == 0 || key != sorted[i-1] {
-			unique = append(unique, key)
-		}
-	}
-	return unique
 }
 
 // updateKeys names the documents an update command's statements select by a scalar _id; false when any selects
