@@ -1,5 +1,5 @@
 import type { Logger } from '@journey/config';
-import type { CarvedBatch, DispatchQueue, DueSchedule, Keys } from '@journey/redis';
+import type { CarvedBatch, DispatchQueue, DueSchedule, Keys, StaleBatch } from '@journey/redis';
 import { startPeriodic, type Periodic } from '../periodic.js';
 
 export interface SchedulerOptions {
@@ -12,6 +12,11 @@ export interface SchedulerOptions {
   tickMs?: number;
   /** A carved batch still registered after this long (default 30 s) has lost its job: it is enqueued again. */
   staleBatchMs?: number;
+  /**
+   * How often stale batches are looked at (default a third of staleBatchMs), not every tick: most of them only wait
+   * their turn in the queue, and a lost one is found that much later at most.
+   */
+  recoverEveryMs?: number;
   /** Batches enqueued in one BullMQ round trip (default 500). */
   enqueueChunk?: number;
 }
@@ -23,7 +28,10 @@ export interface TickResult {
 }
 
 export interface Scheduler {
-  /** One pass over every shard: carve what is due into batches of at most 200, enqueue a job per batch, recover stale batches. */
+  /**
+   * One pass over every shard: carve what is due into batches of at most 200 and enqueue a job per batch; when the
+   * recovery is due, enqueue again the stale batches whose job is missing and retry those whose job failed.
+   */
   tick(): Promise<TickResult>;
   start(): void;
   /** Stops after the pass under way. */
@@ -42,6 +50,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const tickMs = options.tickMs ?? 200;
   const staleBatchMs = options.staleBatchMs ?? 30_000;
   const enqueueChunk = options.enqueueChunk ?? 500;
+  const recoverEveryMs = options.recoverEveryMs ?? Math.max(1, Math.floor(staleBatchMs / 3));
+  let nextRecoveryMs = Number.NEGATIVE_INFINITY;
 
   async function carveShard(shard: number, nowMs: number, result: TickResult): Promise<void> {
     const { due, invalid } = await dueSchedule.dueSets(shard, { nowSecond: Math.floor(nowMs / 1000), limit: 100 });
@@ -65,22 +75,23 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   async function recoverShard(shard: number, nowMs: number, result: TickResult): Promise<void> {
     const { stale } = await dueSchedule.staleBatches(shard, { olderThanMs: staleBatchMs, nowMs, limit: 500 });
-    for (const { batch, key } of stale) {
-      const job = await dispatchQueue.queue.getJob(keys.batchJobId(batch));
-      const state = job ? await job.getState() : 'missing';
-      if (state === 'missing' || state === 'unknown') {
-        await dispatchQueue.enqueue([{ batch, key }]);
+    const states = await dispatchQueue.jobStates(stale.map(({ batch }) => batch));
+    const lost: StaleBatch[] = [];
+    for (const [index, each] of stale.entries()) {
+      const state = states[index];
+      if (state === 'missing') {
+        lost.push(each);
       } else if (state === 'failed') {
-        await job!.retry('failed');
+        // Gone since (removed as the oldest of the kept failures): the next pass finds it missing.
+        if (await dispatchQueue.retryFailed(each.batch)) result.recoveredBatches++;
       } else if (state === 'completed') {
         // Its job finished the batch just after the query read it as registered: finishing again is a no-op.
-        await dueSchedule.finish(batch);
-        continue;
-      } else {
-        continue; // waiting, delayed or active: its job will finish it
+        await dueSchedule.finish(each.batch);
       }
-      result.recoveredBatches++;
+      // pending (waiting, delayed or running): its job will finish it.
     }
+    await dispatchQueue.enqueue(lost);
+    result.recoveredBatches += lost.length;
   }
 
   async function tick(): Promise<TickResult> {
@@ -88,7 +99,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const nowMs = now();
     const shards = Array.from({ length: keys.dueShards }, (_, shard) => shard);
     await Promise.all(shards.map((shard) => carveShard(shard, nowMs, result)));
-    await Promise.all(shards.map((shard) => recoverShard(shard, nowMs, result)));
+    if (nowMs >= nextRecoveryMs) {
+      nextRecoveryMs = nowMs + recoverEveryMs;
+      await Promise.all(shards.map((shard) => recoverShard(shard, nowMs, result)));
+    }
     return result;
   }
 
