@@ -42,7 +42,6 @@ async function recoveryEnv(options: { recoverEveryMs?: number } = {}) {
   const second = () => Math.floor(clock / 1000);
   return {
     keys,
-    redis,
     dueSchedule,
     dispatchQueue,
     scheduler,

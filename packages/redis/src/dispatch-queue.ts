@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { CarvedBatch } from './due-schedule.js';
+import { UnexpectedReplyError } from './errors.js';
 import type { BatchRef, Keys } from './keys.js';
 
 /** A dispatch job names one carved batch by its key; the worker parses it back (style: job payloads are input). */
@@ -56,13 +57,13 @@ export function createDispatchQueue(redis: Redis, keys: Keys): DispatchQueue {
         // BullMQ's layout: the job's hash is named by its id, the failed and completed sets by their state.
         pipeline.exists(queue.toKey(jobId)).zscore(queue.toKey('failed'), jobId).zscore(queue.toKey('completed'), jobId);
       }
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
+        if (error) throw error;
+        return reply;
+      });
+      if (replies.length !== batches.length * 3) throw new UnexpectedReplyError({ script: 'jobStates', reply: replies.length });
       return batches.map((_, index) => {
-        const [exists, failed, completed] = [0, 1, 2].map((offset) => {
-          const [error, reply] = replies[index * 3 + offset] ?? [new Error('no reply')];
-          if (error) throw error;
-          return reply;
-        });
+        const [exists, failed, completed] = replies.slice(index * 3, index * 3 + 3);
         if (exists !== 1) return 'missing';
         if (failed !== null) return 'failed';
         return completed !== null ? 'completed' : 'pending';
