@@ -250,15 +250,28 @@ async function withBuildLock<T>(dir: string, fn: () => T): Promise<T> {
   }
 }
 
+/** The FerretDB binary to run, and how the services' output names it. */
+export interface FerretDbBinary {
+  path: string;
+  label: string;
+}
+
 /**
- * Returns a FerretDB binary, building it once from the Go module proxy into the cache.
+ * Returns a FerretDB binary (FERRETDB_BIN when set), building it once from the Go module proxy into the cache.
  * `go install module@version` cannot be used: the proxy here refuses the module's version list, which
  * `go install` reads to check deprecation. A throw-away module that requires the pinned version builds it.
  * FerretDB embeds build/version/version.txt, which the module zip lacks, so the source is copied, it is written, and
  * SOURCE_PATCHES are applied.
  */
-export async function ensureFerretDb(log: ServiceLog): Promise<string> {
-  const binary = process.env.FERRETDB_BIN ?? ferretBinaryPath();
+export async function ensureFerretDb(log: ServiceLog): Promise<FerretDbBinary> {
+  const given = process.env.FERRETDB_BIN;
+  // A given binary (an older build, to compare) is named as such, not as the build this code makes.
+  const label = given === undefined ? `${FERRETDB_BUILD} (v1.24.0 with the patches of docs/embedded-mongodb.md)` : `from FERRETDB_BIN=${given}`;
+  const path = await ensureBinary(log, given ?? ferretBinaryPath());
+  return { path, label };
+}
+
+async function ensureBinary(log: ServiceLog, binary: string): Promise<string> {
   if (works(binary)) return binary;
   const go = goBinary();
   if (!go) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import type { ServiceLog } from './service-log.js';
 import { cacheDir } from './cache-dir.js';
-import { ensureFerretDb, FERRETDB_BUILD } from './ferretdb.js';
+import { ensureFerretDb } from './ferretdb.js';
 import { freePort, startDaemon, waitUntil } from './process.js';
 
 export interface EmbeddedMongo {
@@ -59,7 +59,7 @@ async function startFerretDb(options: { log: ServiceLog; dataDir: string }): Pro
   const port = await freePort();
   const logFile = join(dataDir, 'ferretdb.log');
   const daemon = startDaemon(
-    binary,
+    binary.path,
     [
       '--handler=sqlite',
       // WAL with synchronous=NORMAL: a commit survives the process's crash, not the machine's power loss (fine for
@@ -88,10 +88,8 @@ async function startFerretDb(options: { log: ServiceLog; dataDir: string }): Pro
     },
     { what: `FerretDB on port ${port}`, timeoutMs: 30_000, daemon, logFile },
   );
-  // FERRETDB_BIN runs another binary (an older build, to compare): name it rather than the build this code makes.
-  const build = process.env.FERRETDB_BIN ? `from FERRETDB_BIN=${process.env.FERRETDB_BIN}` : `${FERRETDB_BUILD} (v1.24.0 with the patches of docs/embedded-mongodb.md)`;
-  options.log.info(`embedded FerretDB ${build} started`, { port });
-  return { uri, server: `FerretDB ${build} on SQLite, reporting MongoDB ${version}`, stop: () => daemon.stop() };
+  options.log.info(`embedded FerretDB ${binary.label} started`, { port });
+  return { uri, server: `FerretDB ${binary.label} on SQLite, reporting MongoDB ${version}`, stop: () => daemon.stop() };
 }
 
 /**
