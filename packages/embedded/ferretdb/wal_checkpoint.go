@@ -27,28 +27,20 @@ const (
 // checkpointWAL truncates the write-ahead log of the database at uri every walCheckpointEvery until db is closed.
 func checkpointWAL(db *sql.DB, uri, name string, l *slog.Logger) {
 	ctx := context.Background()
-	fail := func(what string, err error) {
-		l.Warn("WAL checkpoints stopped: "+what, slog.String("name", name), logging.Error(err))
-	}
 
 	own, err := sql.Open("sqlite", uri)
 	if err != nil {
-		fail("open", err)
+		l.Warn("WAL checkpoints stopped: open", slog.String("name", name), logging.Error(err))
 		return
 	}
 	defer own.Close()
 
-	conn, err := own.Conn(ctx)
-	if err != nil {
-		fail("connect", err)
-		return
-	}
-	defer conn.Close()
-
-	if _, err = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walCheckpointBusyTimeoutMs)); err != nil {
-		fail("busy_timeout", err)
-		return
-	}
+	var conn *sql.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
 
 	ticker := time.NewTicker(walCheckpointEvery)
 	defer ticker.Stop()
@@ -59,9 +51,31 @@ func checkpointWAL(db *sql.DB, uri, name string, l *slog.Logger) {
 			return
 		}
 
+		// Connecting can find the database locked (its first tables being created: "database is locked (261)"):
+		// try again at the next turn. Giving up there left a database without checkpoints for the server's life.
+		if conn == nil {
+			if conn, err = checkpointConn(ctx, own); err != nil {
+				l.Debug("WAL checkpoint connection failed", slog.String("name", name), logging.Error(err))
+				continue
+			}
+		}
+
 		var busy, logFrames, checkpointed int
 		if err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
 			l.Debug("WAL checkpoint failed", slog.String("name", name), logging.Error(err))
 		}
 	}
+}
+
+// checkpointConn opens the checkpoints' own connection, with their short busy timeout.
+func checkpointConn(ctx context.Context, own *sql.DB) (*sql.Conn, error) {
+	conn, err := own.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walCheckpointBusyTimeoutMs)); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }

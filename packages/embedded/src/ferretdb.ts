@@ -198,7 +198,7 @@ const SOURCE_FILES: readonly { file: string; into: string }[] = [
 const SOURCE_FILES_DIR = fileURLToPath(new URL('../ferretdb/', import.meta.url));
 
 /** Part of the cache path: a binary built with other patches is never reused. */
-const PATCH_LEVEL = 'p8';
+const PATCH_LEVEL = 'p9';
 
 export const FERRETDB_BUILD = `${FERRETDB_VERSION}-${PATCH_LEVEL}`;
 
