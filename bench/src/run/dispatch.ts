@@ -10,6 +10,7 @@ import { connectRedis, createDueSchedule, createKeys, type Keys } from '@journey
 import { randomBytes } from 'node:crypto';
 import { intFlags } from '../lib/args.js';
 import { publishWebhookJourney } from '../lib/bench-journey.js';
+import { runDatabaseCeiling } from '../lib/database-ceiling.js';
 import { benchConfig, completedStates, startEngineDispatch } from '../lib/engine-dispatch.js';
 import { machineLine } from '../lib/machine.js';
 import { connectMeteredMongo, type MongoWrites } from '../lib/mongo-meter.js';
@@ -48,7 +49,10 @@ async function main(): Promise<void> {
   const meter = createRedisMeter(meterRedis);
   const run = randomBytes(3).toString('hex');
   const results: Measured[] = [];
+  let database: DatabaseOnly;
   try {
+    console.log('\ndatabase alone (the bound of any design that reads and commits each user through this server):');
+    database = await runDatabaseOnly(`bench${run}d`, services);
     for (const design of ['batched', 'naive'] as const) {
       console.log(`\n${design} design:`);
       results.push(await runDesign(design, `bench${run}${design[0]}`, services, sink, meter));
@@ -87,6 +91,15 @@ async function main(): Promise<void> {
   const ratio = naive.wallMs / batched.wallMs;
   const writesPerUser = batched.writes.statements / n;
   const bytesPerUser = (batched.scheduling.memoryAfter - batched.scheduling.memoryBefore) / n;
+  const databasePace = n / (database.wallMs / 1000);
+  console.log(
+    `database alone: the engine's reads and commit of ${n.toLocaleString('en-US')} users, batched as it batches them, no Redis, queue or send: ` +
+      `${seconds(database.wallMs)} s, ${Math.round(databasePace).toLocaleString('en-US')} users/s, ${database.writes.toLocaleString('en-US')} write statements`,
+  );
+  console.log(
+    `batched design at ${percent(n / (batched.wallMs / 1000), databasePace)} of the database's pace, naive at ${percent(n / (naive.wallMs / 1000), databasePace)}; ` +
+      `on this server no design can beat the naive one by more than ${(databasePace / (n / (naive.wallMs / 1000))).toFixed(2)}x`,
+  );
   console.log(`\nbatched / naive users per second: ${ratio.toFixed(2)}x`);
   console.log(`target >= 10x naive: ${verdict(ratio >= 10, `${ratio.toFixed(2)}x`)}`);
   console.log(`target <= 1 MongoDB write per user step: ${verdict(writesPerUser <= 1, `${writesPerUser.toFixed(2)}`)}`);
@@ -165,6 +178,33 @@ async function runDesign(
     await mongo.close();
     redis.disconnect();
   }
+}
+
+interface DatabaseOnly {
+  wallMs: number;
+  writes: number;
+}
+
+/** The database's own pace (lib/database-ceiling.ts) on a database of its own, with the engine's batch concurrency. */
+async function runDatabaseOnly(prefix: string, services: { redisUrl: string; mongoUri: string }): Promise<DatabaseOnly> {
+  const config = benchConfig(services, prefix, `bench_${prefix}`);
+  const mongo = await connectMeteredMongo(services.mongoUri, config.MONGODB_DB);
+  try {
+    const journey = await publishWebhookJourney(mongo, 'http://127.0.0.1:9/never-called');
+    const states = createJourneyStatesRepository(mongo.db);
+    await states.ensureIndexes();
+    await enterStates(states, journey, n, Date.now());
+    mongo.reset();
+    const wallMs = await runDatabaseCeiling({ mongo, journey, n, concurrency: config.WORKER_CONCURRENCY, timeoutMs });
+    return { wallMs, writes: mongo.writes().statements };
+  } finally {
+    await mongo.db.dropDatabase().catch(() => undefined);
+    await mongo.close();
+  }
+}
+
+function percent(part: number, whole: number): string {
+  return `${((part / whole) * 100).toFixed(1)}%`;
 }
 
 function seconds(ms: number): number {

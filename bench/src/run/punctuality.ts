@@ -11,6 +11,7 @@ import { connectRedis, createDueSchedule, createKeys } from '@journey/redis';
 import { randomBytes } from 'node:crypto';
 import { intFlags } from '../lib/args.js';
 import { publishWebhookJourney } from '../lib/bench-journey.js';
+import { runDatabaseCeiling } from '../lib/database-ceiling.js';
 import { benchConfig, completedStates, startEngineDispatch } from '../lib/engine-dispatch.js';
 import { machineLine } from '../lib/machine.js';
 import { deliverPlain } from '../lib/plain-client.js';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     sink.reset();
     const body = JSON.stringify({ messageId: 'x'.repeat(24), journeyId: journey.journeyId, version: 1, stepId: 'hello', branchId: null, userId: 'user-0000000', entryId: 'e'.repeat(12), payload: { text: 'Hello ' } });
     const ceilingMs = await waitForCeiling(() => deliverPlain(sink.url, n, flags.connections, body, timeoutMs));
+    const databaseMs = await databaseAlone(services.mongoUri, `${config.MONGODB_DB}_db`, config.WORKER_CONCURRENCY);
 
     const p50 = quantile(lateness, 0.5);
     const p99 = quantile(lateness, 0.99);
@@ -71,8 +73,14 @@ async function main(): Promise<void> {
     printTable(`Lateness of ${n.toLocaleString('en-US')} sends due in one second (ms after the due second)`, [
       { what: 'engine (batched dispatch)', users: n, 'p50 ms': Math.round(p50), 'p99 ms': Math.round(p99), 'max ms': Math.round(max), 'early sends': early },
       { what: `ceiling: plain undici client, ${flags.connections} connections`, users: n, 'p50 ms': null, 'p99 ms': null, 'max ms': Math.round(ceilingMs), 'early sends': null },
+      { what: 'database alone: reads and commits, no send', users: n, 'p50 ms': null, 'p99 ms': null, 'max ms': Math.round(databaseMs), 'early sends': null },
     ]);
     console.log(`ceiling: ${n} requests in ${(ceilingMs / 1000).toFixed(2)} s (${Math.round(n / (ceilingMs / 1000))} requests/s)`);
+    console.log(
+      `database alone: the dispatcher's reads and commits of ${n} users (no Redis, queue or send) take ${(databaseMs / 1000).toFixed(2)} s ` +
+        `(${Math.round(n / (databaseMs / 1000))} users/s); the engine sends at the pace it commits (a batch's next members ` +
+        `start once the commits of the ones before landed), so on this server its last sends come about that late at best`,
+    );
     console.log(`target p99 lateness <= 1.5 x ceiling + 1 s = ${Math.round(bound)} ms: ${verdict(p99 <= bound, `p99 ${Math.round(p99)} ms`)}`);
     if (engineSends !== n) throw new Error(`the sink received ${engineSends} sends for ${n} users`);
     if (early > 0) throw new Error(`${early} sends arrived before their due second`);
@@ -83,6 +91,22 @@ async function main(): Promise<void> {
     await mongo.close();
     redis.disconnect();
     await services.stop();
+  }
+}
+
+/** The database's own pace for these users' dispatch (lib/database-ceiling.ts), on a database of its own. */
+async function databaseAlone(mongoUri: string, dbName: string, concurrency: number): Promise<number> {
+  console.log('database alone: the dispatcher\'s MongoDB work for the same number of users');
+  const mongo = await connectMongo(mongoUri, dbName);
+  try {
+    const journey = await publishWebhookJourney(mongo, 'http://127.0.0.1:9/never-called');
+    const states = createJourneyStatesRepository(mongo.db);
+    await states.ensureIndexes();
+    await enterStates(states, journey, n, Date.now());
+    return await runDatabaseCeiling({ mongo, journey, n, concurrency, timeoutMs });
+  } finally {
+    await mongo.db.dropDatabase().catch(() => undefined);
+    await mongo.close();
   }
 }
 

@@ -1,0 +1,72 @@
+import { createJourneyStatesRepository, createUsersRepository, type MongoStore, type StepCommit } from '@journey/mongo';
+import { stepToken } from '@journey/core';
+import type { PublishedJourney } from './bench-journey.js';
+import { waitWithProgress } from './progress.js';
+import { benchUser } from './users.js';
+
+/** The engine's shape of work: a batch job holds up to 200 users, and its members run 50 at a time. */
+const BATCH_USERS = 200;
+const MEMBER_SLICE = 50;
+
+/**
+ * The database's own pace for a dispatch: for users 0..n-1 (entered at the journey's first step), exactly the MongoDB
+ * work the engine's dispatcher does per user, batched as it batches it (reads of the states and of the users by
+ * `_id $in` per slice of 50 members, the same conditional commit of the step and its message through `commitEach`,
+ * `concurrency` batches at once), and nothing else: no Redis, no queue, no HTTP send. No design that reads and
+ * commits every user through this server can dispatch faster, so this bounds what the other figures can reach.
+ * Resolves with the wall time once every commit landed; throws if one did not.
+ */
+export async function runDatabaseCeiling(options: { mongo: MongoStore; journey: PublishedJourney; n: number; concurrency: number; timeoutMs: number }): Promise<number> {
+  const { mongo, journey, n } = options;
+  const states = createJourneyStatesRepository(mongo.db);
+  const users = createUsersRepository(mongo.db);
+  const stepId = journey.definition.start;
+  const ownToken = stepToken(0);
+  let nextBatch = 0;
+  let committed = 0;
+
+  async function slice(first: number, end: number): Promise<void> {
+    const userIds: string[] = [];
+    for (let index = first; index < end; index++) userIds.push(benchUser(journey.journeyId, index).userId);
+    const [found] = await Promise.all([states.listForJourney(journey.journeyId, userIds), users.getMany(userIds)]);
+    const now = new Date();
+    const commits: StepCommit[] = found.map((state) => ({
+      journeyId: journey.journeyId,
+      userId: state.userId,
+      entryId: state.entryId,
+      expectedToken: state.token,
+      token: ownToken,
+      stepId: null,
+      status: 'completed',
+      message: { stepId, outcome: { status: 'sent', reason: null, attempts: 1, completedAt: now } },
+      now,
+    }));
+    if (commits.length !== userIds.length) throw new Error(`database ceiling: ${userIds.length - commits.length} of ${userIds.length} states missing`);
+    const landed = await states.commitEach(commits);
+    const missed = landed.filter((ok) => !ok).length;
+    if (missed > 0) throw new Error(`database ceiling: ${missed} of ${commits.length} commits did not land`);
+    committed += commits.length;
+  }
+
+  async function worker(): Promise<void> {
+    for (;;) {
+      const first = nextBatch;
+      if (first >= n) return;
+      const end = Math.min(n, first + BATCH_USERS);
+      nextBatch = end;
+      for (let start = first; start < end; start += MEMBER_SLICE) await slice(start, Math.min(end, start + MEMBER_SLICE));
+    }
+  }
+
+  const started = performance.now();
+  const workers = Promise.all(Array.from({ length: options.concurrency }, worker));
+  // A failed worker ends the wait at once instead of letting the progress bar run to its timeout.
+  let failure: unknown;
+  workers.catch((error: unknown) => (failure = error));
+  await waitWithProgress('database alone: commits', n, () => {
+    if (failure) throw failure;
+    return committed;
+  }, { timeoutMs: options.timeoutMs });
+  await workers;
+  return performance.now() - started;
+}
