@@ -1,8 +1,8 @@
 import { createJourneyStatesRepository, createUsersRepository, type MongoStore, type StepCommit } from '@journey/mongo';
 import { stepToken } from '@journey/core';
-import type { PublishedJourney } from './bench-journey.js';
+import { publishWebhookJourney, type PublishedJourney } from './bench-journey.js';
 import { waitWithProgress } from './progress.js';
-import { benchUser } from './users.js';
+import { benchUser, enterStates } from './users.js';
 
 /** The engine's shape of work: a batch job holds up to 200 users, and its members run 50 at a time. */
 const BATCH_USERS = 200;
@@ -69,4 +69,26 @@ export async function runDatabaseCeiling(options: { mongo: MongoStore; journey: 
   }, { timeoutMs: options.timeoutMs });
   await workers;
   return performance.now() - started;
+}
+
+/**
+ * The database's pace on `mongo`'s database, which it fills and then drops: the benchmark journey, n users entered at
+ * its first step, then runDatabaseCeiling. `afterEntering` runs between the two (to zero a meter). Resolves with the
+ * wall time of the reads and commits alone.
+ */
+export async function measureDatabaseAlone(
+  mongo: MongoStore,
+  options: { n: number; concurrency: number; timeoutMs: number; afterEntering?: () => void },
+): Promise<number> {
+  try {
+    // The journey's webhook is never called: only its first step's id and the journey's id are used.
+    const journey = await publishWebhookJourney(mongo, 'http://127.0.0.1:9/never-called');
+    const states = createJourneyStatesRepository(mongo.db);
+    await states.ensureIndexes();
+    await enterStates(states, journey, options.n, Date.now());
+    options.afterEntering?.();
+    return await runDatabaseCeiling({ mongo, journey, ...options });
+  } finally {
+    await mongo.db.dropDatabase().catch(() => undefined);
+  }
 }

@@ -17,6 +17,8 @@ export interface LoadOutput {
   seconds: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU the load process used in all (user + system). */
+  cpuMs: number;
 }
 
 /** One autocannon load on POST /v1/events, run in a child process (load-worker.mjs). */

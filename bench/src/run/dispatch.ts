@@ -10,7 +10,7 @@ import { connectRedis, createDueSchedule, createKeys, type Keys } from '@journey
 import { randomBytes } from 'node:crypto';
 import { intFlags } from '../lib/args.js';
 import { publishWebhookJourney } from '../lib/bench-journey.js';
-import { runDatabaseCeiling } from '../lib/database-ceiling.js';
+import { measureDatabaseAlone } from '../lib/database-ceiling.js';
 import { benchConfig, completedStates, startEngineDispatch } from '../lib/engine-dispatch.js';
 import { machineLine } from '../lib/machine.js';
 import { connectMeteredMongo, type MongoWrites } from '../lib/mongo-meter.js';
@@ -190,15 +190,9 @@ async function runDatabaseOnly(prefix: string, services: { redisUrl: string; mon
   const config = benchConfig(services, prefix, `bench_${prefix}`);
   const mongo = await connectMeteredMongo(services.mongoUri, config.MONGODB_DB);
   try {
-    const journey = await publishWebhookJourney(mongo, 'http://127.0.0.1:9/never-called');
-    const states = createJourneyStatesRepository(mongo.db);
-    await states.ensureIndexes();
-    await enterStates(states, journey, n, Date.now());
-    mongo.reset();
-    const wallMs = await runDatabaseCeiling({ mongo, journey, n, concurrency: config.WORKER_CONCURRENCY, timeoutMs });
+    const wallMs = await measureDatabaseAlone(mongo, { n, concurrency: config.WORKER_CONCURRENCY, timeoutMs, afterEntering: () => mongo.reset() });
     return { wallMs, writes: mongo.writes().statements };
   } finally {
-    await mongo.db.dropDatabase().catch(() => undefined);
     await mongo.close();
   }
 }

@@ -12,10 +12,13 @@ import { connectMongo } from '@journey/mongo';
 import { connectRedis, createEventsStream, createKeys } from '@journey/redis';
 import Fastify from 'fastify';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { intFlags } from '../lib/args.js';
+import { measureCpu, type CpuSpent } from '../lib/cpu-meter.js';
 import { postEventsLoad } from '../lib/load.js';
 import { machineLine } from '../lib/machine.js';
 import { benchServers, deletePrefix, printServerVersions } from '../lib/servers.js';
+import { printTable } from '../lib/table.js';
 
 const flags = intFlags({ seconds: 10, connections: 50 });
 const ADMIN_KEY = `bench-${randomBytes(16).toString('hex')}`;
@@ -32,6 +35,8 @@ interface Measured extends Scenario {
   p99Ms: number;
   ok: number;
   notOk: number;
+  cpu: CpuSpent;
+  loadCpuMs: number;
 }
 
 async function main(): Promise<void> {
@@ -63,7 +68,8 @@ async function main(): Promise<void> {
     for (const perRequest of [1, 100] as const) {
       for (const target of ['engine', 'ceiling'] as const) {
         console.log(`\n${target}, ${perRequest === 1 ? 'single events' : 'batches of 100'}, ${flags.seconds} s:`);
-        results.push(await load({ target, perRequest }, urls[target]));
+        const { result, cpu } = await measureCpu(redis, () => load({ target, perRequest }, urls[target]));
+        results.push({ ...result, cpu });
       }
     }
 
@@ -97,6 +103,7 @@ async function main(): Promise<void> {
     }
     const batched = results.find((r) => r.target === 'engine' && r.perRequest === 100)!;
     const batchedCeiling = results.find((r) => r.target === 'ceiling' && r.perRequest === 100)!;
+    printCpu(results, batched, batchedCeiling);
     console.log(
       `targets: batched ingest > 50,000 events/s: ${batched.eventsPerSecond > 50_000 ? 'met' : 'NOT met'} (${Math.round(batched.eventsPerSecond)}); ` +
         `>= half the ceiling: ${batched.eventsPerSecond >= batchedCeiling.eventsPerSecond / 2 ? 'met' : 'NOT met'}`,
@@ -116,8 +123,37 @@ async function main(): Promise<void> {
   }
 }
 
-/** One autocannon run, in a worker thread so that it does not compete with the server for its event loop. */
-async function load(scenario: Scenario, url: string): Promise<Measured> {
+/**
+ * Where the machine's CPU went per 1,000 accepted events, and what half the ceiling would take at that cost: the
+ * server's event loop is one thread, and the server, Redis and the load generator share the machine's cores.
+ */
+function printCpu(results: Measured[], batched: Measured, batchedCeiling: Measured): void {
+  const perThousand = (ms: number, r: Measured) => Math.round((ms / ((r.ok * r.perRequest) / 1000)) * 100) / 100;
+  printTable(
+    'CPU ms per 1,000 accepted events',
+    results.map((r) => ({
+      target: r.target,
+      body: r.perRequest === 1 ? 'single event' : 'batch of 100',
+      'server event loop busy': perThousand(r.cpu.mainThreadBusyMs, r),
+      'event loop utilization': Math.round((r.cpu.mainThreadBusyMs / r.cpu.wallMs) * 100) / 100,
+      'server process': perThousand(r.cpu.processCpuMs, r),
+      Redis: perThousand(r.cpu.redisCpuMs, r),
+      'load generator': perThousand(r.loadCpuMs, r),
+      'machine cores busy': Math.round(((r.cpu.processCpuMs + r.cpu.redisCpuMs + r.loadCpuMs) / r.cpu.wallMs) * 100) / 100,
+    })),
+  );
+  const half = batchedCeiling.eventsPerSecond / 2;
+  const events = (batched.ok * batched.perRequest) / 1000;
+  const loopCores = (half * (batched.cpu.mainThreadBusyMs / events)) / 1e6;
+  const machineCores = (half * ((batched.cpu.processCpuMs + batched.cpu.redisCpuMs + batched.loadCpuMs) / events)) / 1e6;
+  console.log(
+    `half the batch ceiling, ${Math.round(half).toLocaleString('en-US')} events/s, at this run's cost per event would keep the server's event loop ` +
+      `busy for ${loopCores.toFixed(2)} s of every second (it has one) and need ${machineCores.toFixed(2)} cores (server, Redis and load generator) of the machine's ${availableParallelism()}`,
+  );
+}
+
+/** One autocannon run, in a child process so that it does not compete with the server for its event loop. */
+async function load(scenario: Scenario, url: string): Promise<Omit<Measured, 'cpu'>> {
   const output = await postEventsLoad({
     url,
     authorization: `Bearer ${ADMIN_KEY}`,
@@ -134,6 +170,7 @@ async function load(scenario: Scenario, url: string): Promise<Measured> {
     p99Ms: output.p99Ms,
     ok: output.ok,
     notOk: output.notOk,
+    loadCpuMs: output.cpuMs,
   };
 }
 

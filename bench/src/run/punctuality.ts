@@ -11,7 +11,7 @@ import { connectRedis, createDueSchedule, createKeys } from '@journey/redis';
 import { randomBytes } from 'node:crypto';
 import { intFlags } from '../lib/args.js';
 import { publishWebhookJourney } from '../lib/bench-journey.js';
-import { runDatabaseCeiling } from '../lib/database-ceiling.js';
+import { measureDatabaseAlone } from '../lib/database-ceiling.js';
 import { benchConfig, completedStates, startEngineDispatch } from '../lib/engine-dispatch.js';
 import { machineLine } from '../lib/machine.js';
 import { deliverPlain } from '../lib/plain-client.js';
@@ -96,16 +96,11 @@ async function main(): Promise<void> {
 
 /** The database's own pace for these users' dispatch (lib/database-ceiling.ts), on a database of its own. */
 async function databaseAlone(mongoUri: string, dbName: string, concurrency: number): Promise<number> {
-  console.log('database alone: the dispatcher\'s MongoDB work for the same number of users');
+  console.log("database alone: the dispatcher's MongoDB work for the same number of users");
   const mongo = await connectMongo(mongoUri, dbName);
   try {
-    const journey = await publishWebhookJourney(mongo, 'http://127.0.0.1:9/never-called');
-    const states = createJourneyStatesRepository(mongo.db);
-    await states.ensureIndexes();
-    await enterStates(states, journey, n, Date.now());
-    return await runDatabaseCeiling({ mongo, journey, n, concurrency, timeoutMs });
+    return await measureDatabaseAlone(mongo, { n, concurrency, timeoutMs });
   } finally {
-    await mongo.db.dropDatabase().catch(() => undefined);
     await mongo.close();
   }
 }

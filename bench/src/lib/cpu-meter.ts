@@ -1,0 +1,45 @@
+import type { Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
+
+/** CPU time spent while a phase ran, by whom. */
+export interface CpuSpent {
+  wallMs: number;
+  /** Time this process's main thread was busy (event-loop utilization x wall time): the API's single event loop. */
+  mainThreadBusyMs: number;
+  /** CPU of this whole process (every thread: the event loop, libuv's pool, the garbage collector). */
+  processCpuMs: number;
+  /** CPU of the Redis server (INFO cpu: used_cpu_user + used_cpu_sys, all of its threads). */
+  redisCpuMs: number;
+}
+
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const text = await redis.info('cpu');
+  const seconds = (name: string) => {
+    const match = new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text);
+    if (!match) throw new Error(`INFO cpu has no ${name}`);
+    return Number(match[1]);
+  };
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
+}
+
+/** Runs `work` and tells where the machine's CPU went meanwhile: this process, its event loop, and Redis. */
+export async function measureCpu<T>(redis: Redis, work: () => Promise<T>): Promise<{ result: T; cpu: CpuSpent }> {
+  const redisBefore = await redisCpuMs(redis);
+  const processBefore = process.cpuUsage();
+  const loopBefore = performance.eventLoopUtilization();
+  const started = performance.now();
+  const result = await work();
+  const wallMs = performance.now() - started;
+  const loop = performance.eventLoopUtilization(loopBefore);
+  const processCpu = process.cpuUsage(processBefore);
+  const redisAfter = await redisCpuMs(redis);
+  return {
+    result,
+    cpu: {
+      wallMs,
+      mainThreadBusyMs: loop.utilization * wallMs,
+      processCpuMs: (processCpu.user + processCpu.system) / 1000,
+      redisCpuMs: redisAfter - redisBefore,
+    },
+  };
+}
