@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
+import { infoNumber } from './redis-meter.js';
 
 /** CPU time spent while a phase ran, by whom. */
 export interface CpuSpent {
@@ -14,12 +15,7 @@ export interface CpuSpent {
 
 async function redisCpuMs(redis: Redis): Promise<number> {
   const text = await redis.info('cpu');
-  const seconds = (name: string) => {
-    const match = new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text);
-    if (!match) throw new Error(`INFO cpu has no ${name}`);
-    return Number(match[1]);
-  };
-  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
+  return (infoNumber(text, 'used_cpu_user') + infoNumber(text, 'used_cpu_sys')) * 1000;
 }
 
 /** Runs `work` and tells where the machine's CPU went meanwhile: this process, its event loop, and Redis. */

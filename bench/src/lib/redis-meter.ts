@@ -29,17 +29,11 @@ export function createRedisMeter(redis: Redis) {
     ownCommands++;
     return redis.info(section);
   }
-  function field(text: string, name: string): number {
-    const match = new RegExp(`^${name}:(\\d+)`, 'm').exec(text);
-    if (!match) throw new Error(`INFO has no ${name}`);
-    return Number(match[1]);
-  }
-
   async function snapshot(): Promise<RedisSnapshot> {
     const [stats, commandstats, memory] = [await info('stats'), await info('commandstats'), await info('memory')];
     let allCommands = 0;
     for (const match of commandstats.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) allCommands += Number(match[1]);
-    return { clientCommands: field(stats, 'total_commands_processed'), allCommands, usedMemory: field(memory, 'used_memory') };
+    return { clientCommands: infoNumber(stats, 'total_commands_processed'), allCommands, usedMemory: infoNumber(memory, 'used_memory') };
   }
 
   /** Runs `work` and returns its result with what Redis did meanwhile. */
@@ -52,7 +46,7 @@ export function createRedisMeter(redis: Redis) {
       while (sampling) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         if (!sampling) break;
-        peak = Math.max(peak, field(await info('memory'), 'used_memory'));
+        peak = Math.max(peak, infoNumber(await info('memory'), 'used_memory'));
       }
     })();
     const started = performance.now();
@@ -87,6 +81,13 @@ export function createRedisMeter(redis: Redis) {
 }
 
 export type RedisMeter = ReturnType<typeof createRedisMeter>;
+
+/** A numeric field of an INFO reply (`name:123` or `name:1.25`); throws when it is missing. */
+export function infoNumber(text: string, name: string): number {
+  const match = new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text);
+  if (!match) throw new Error(`INFO has no ${name}`);
+  return Number(match[1]);
+}
 
 /** Redis's version (INFO server). */
 export async function redisVersion(redis: Redis): Promise<string> {
