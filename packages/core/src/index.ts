@@ -119,6 +119,12 @@ export type {
 export { actionPathTaken, actionPathsTimedOut, matchActionPath } from './engine/action-paths.js';
 export type { JourneyEvent } from './engine/action-paths.js';
 export { messageId } from './engine/message-id.js';
+export { messageVisit, visitMessageId } from './engine/message-visit.js';
+export type { MessageRecordStatus, MessageVisit, MessageVisitRecord } from './engine/message-visit.js';
+export { DEFAULT_RETRY_POLICY, nextAttemptAt } from './engine/delivery-retry.js';
+export type { FailedAttempt, RetryPolicy } from './engine/delivery-retry.js';
+export { messageCounts, STEP_COUNTERS, walkCounts } from './engine/step-counts.js';
+export type { StepCount, StepCounter } from './engine/step-counts.js';
 export { FREQUENCY_CAP_LOOKBACK_MS, frequencyCapWindowStart, isFrequencyCapped } from './engine/frequency-cap.js';
 export { allowedSendTime } from './engine/send-time.js';
 export { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent } from './engine/entry.js';

@@ -1,6 +1,7 @@
 import type { JsonObject } from '../data/json.js';
 import type { ActionPath } from '../journey/schema.js';
 import type { EpochMs } from '../time/epoch.js';
+import type { MessageVisit } from './message-visit.js';
 
 /** What a user entry does at a step; the worker carries it out. All times are epoch milliseconds. */
 export type StepDecision = SendDecision | WaitDecision | BranchDecision | AwaitDecision | ExitDecision | EndDecision;
@@ -9,8 +10,10 @@ export type StepDecision = SendDecision | WaitDecision | BranchDecision | AwaitD
 export interface SendDecision {
   kind: 'send';
   stepId: string;
-  /** Deterministic for (journey, user, entry, step): a retried send carries the same id. */
+  /** Deterministic for (journey, user, entry, step, visit): a retried send carries the same id. */
   messageId: string;
+  /** Which visit of the step this is, and how its message stands so far (new, waiting to retry, or ended). */
+  visit: MessageVisit;
   messageType: string;
   url: string;
   /** The step's payload with its templates rendered for this user and event. */

@@ -10,7 +10,14 @@ export const FREQUENCY_CAP_LOOKBACK_MS = 31 * 24 * 60 * 60 * 1000;
 
 /** The start of the trailing window that counts against the cap: sends after it, up to now, count. */
 export function frequencyCapWindowStart(cap: FrequencyCap, now: EpochMs): EpochMs {
-  return Math.max(subtractIsoDuration(now, cap.per), now - FREQUENCY_CAP_LOOKBACK_MS);
+  const lookback = now - FREQUENCY_CAP_LOOKBACK_MS;
+  try {
+    return Math.max(subtractIsoDuration(now, cap.per), lookback);
+  } catch (error) {
+    // A period reaching past the range of dates counts as far back as the history goes.
+    if (error instanceof RangeError) return lookback;
+    throw error;
+  }
 }
 
 /**

@@ -15,7 +15,7 @@ import type { EpochMs } from '../time/epoch.js';
 import { nextWallClockTime } from '../time/wall-clock.js';
 import { resolveZone } from '../time/zone.js';
 import type { AwaitDecision, BranchDecision, SendDecision, StepDecision, WaitDecision } from './decision.js';
-import { messageId } from './message-id.js';
+import { messageVisit, type MessageVisitRecord } from './message-visit.js';
 import { allowedSendTime } from './send-time.js';
 
 export interface StepContext {
@@ -30,6 +30,10 @@ export interface StepContext {
   now: EpochMs;
   /** The user's time zone attribute; defaults to `user.timezone`. Invalid zones fall back to the journey's. */
   timezoneAttr?: unknown;
+  /** The entry's message records by step id: which visit of a message step this is, and how its message stands. */
+  messages?: Readonly<Record<string, MessageVisitRecord>> | undefined;
+  /** The token of the item being walked (walkEntry sets it): tells this visit of a step from earlier ones. */
+  itemToken?: string | undefined;
 }
 
 /** A step id that a journey does not have: the journey was not validated, or the wrong version was loaded. */
@@ -74,10 +78,16 @@ function userTimezone(context: StepContext): unknown {
 }
 
 function planMessage(journey: JourneyDefinition, stepId: string, step: MessageStep, context: StepContext): SendDecision {
+  const visit = messageVisit(
+    { journeyId: context.journeyId, userId: context.userId, entryId: context.entryId, stepId },
+    context.messages?.[stepId],
+    context.itemToken ?? '',
+  );
   return {
     kind: 'send',
     stepId,
-    messageId: messageId(context.journeyId, context.userId, context.entryId, stepId),
+    messageId: visit.messageId,
+    visit,
     messageType: step.messageType,
     url: step.webhook.url,
     payload: renderPayload(step.payload, { user: context.user, event: context.event }),

@@ -28,6 +28,11 @@ export type WalkOutcome =
   | { kind: 'end' };
 
 export interface WalkResult {
+  /**
+   * The steps the entry arrived at, in order, the one it stops at included: for the `entered` counters. The item's
+   * own step is an arrival unless the item resolves an `action_paths` step it already waited on.
+   */
+  reached: string[];
   /** Instant decisions taken on the way (audience splits, experiments, action paths), in order: for the counters. */
   branches: BranchDecision[];
   outcome: WalkOutcome;
@@ -48,8 +53,10 @@ export function walkEntry(
   context: StepContext,
 ): WalkResult {
   const { seq, branchId } = parseStepToken(item.ownToken);
+  const walkContext: StepContext = { ...context, itemToken: item.ownToken };
   const nextToken = stepToken(seq + 1);
   const branches: BranchDecision[] = [];
+  const reached: string[] = [];
   let stepId: string | null = item.stepId;
   let first = true;
 
@@ -59,7 +66,8 @@ export function walkEntry(
     if (first && branchId !== undefined && step?.type === 'action_paths') {
       decision = resolveActionPath(stepId as string, step, branchId);
     } else {
-      decision = planStep(journey, stepId, context);
+      if (stepId !== null) reached.push(stepId);
+      decision = planStep(journey, stepId, walkContext);
     }
     first = false;
 
@@ -69,14 +77,17 @@ export function walkEntry(
         stepId = decision.next;
         continue;
       case 'send':
-        if (decision.notBefore > context.now) {
+        if (decision.notBefore > context.now && decision.visit.kind !== 'ended') {
           // The same step again later, with the same tokens: the re-run finds its own token in the lock and resumes.
+          // A message that already ended only moves the entry on: quiet hours hold back sends, not that.
           return {
+            reached,
             branches,
             outcome: { kind: 'defer', retry: { stepId: decision.stepId, dueAt: decision.notBefore, expectedToken: item.expectedToken, ownToken: item.ownToken } },
           };
         }
         return {
+          reached,
           branches,
           outcome: {
             kind: 'send',
@@ -85,8 +96,9 @@ export function walkEntry(
           },
         };
       case 'wait':
-        if (decision.next === null) return { branches, outcome: { kind: 'end' } };
+        if (decision.next === null) return { reached, branches, outcome: { kind: 'end' } };
         return {
+          reached,
           branches,
           outcome: {
             kind: 'wait',
@@ -96,6 +108,7 @@ export function walkEntry(
         };
       case 'await':
         return {
+          reached,
           branches,
           outcome: {
             kind: 'await',
@@ -110,9 +123,9 @@ export function walkEntry(
           },
         };
       case 'exit':
-        return { branches, outcome: { kind: 'exit', stepId: decision.stepId } };
+        return { reached, branches, outcome: { kind: 'exit', stepId: decision.stepId } };
       case 'end':
-        return { branches, outcome: { kind: 'end' } };
+        return { reached, branches, outcome: { kind: 'end' } };
     }
   }
   throw new Error(`journey ${context.journeyId}: more than ${MAX_INSTANT_STEPS} instant steps without a stop from "${item.stepId}"`);

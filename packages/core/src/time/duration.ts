@@ -33,10 +33,17 @@ function requireDuration(iso: string): Duration {
  * @throws RangeError when `iso` is not a duration (journeys are validated before they get here).
  */
 export function addIsoDuration(at: EpochMs, iso: string, zone = 'UTC'): EpochMs {
-  return DateTime.fromMillis(at, { zone }).plus(requireDuration(iso)).toMillis();
+  return inRange(DateTime.fromMillis(at, { zone }).plus(requireDuration(iso)), iso);
 }
 
 /** `at` minus the duration, with the same calendar rules as {@link addIsoDuration}. */
 export function subtractIsoDuration(at: EpochMs, iso: string, zone = 'UTC'): EpochMs {
-  return DateTime.fromMillis(at, { zone }).minus(requireDuration(iso)).toMillis();
+  return inRange(DateTime.fromMillis(at, { zone }).minus(requireDuration(iso)), iso);
+}
+
+/** An instant past what dates can hold is an error, never NaN handed on to schedule with. */
+function inRange(result: DateTime, iso: string): EpochMs {
+  const ms = result.toMillis();
+  if (!Number.isFinite(ms)) throw new RangeError(`${JSON.stringify(iso)} reaches past the range of dates`);
+  return ms;
 }

@@ -131,3 +131,10 @@ describe('entry and exit decisions', () => {
     expect(scheduledAt({ type: 'schedule', at: '2025-06-01T09:00:00+02:00' })).toBe(at('2025-06-01T07:00:00Z'));
   });
 });
+
+describe('frequency cap window', () => {
+  it('counts as far back as the history goes for a period past the range of dates', () => {
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    expect(frequencyCapWindowStart({ messages: 1, per: 'P999999999Y' }, now)).toBe(now - FREQUENCY_CAP_LOOKBACK_MS);
+  });
+});

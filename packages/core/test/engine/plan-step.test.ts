@@ -31,6 +31,7 @@ describe('message steps', () => {
       kind: 'send',
       stepId: 'welcome',
       messageId: messageId('j1', 'u1', 'e1', 'welcome'),
+      visit: { kind: 'new', visit: 1, messageId: messageId('j1', 'u1', 'e1', 'welcome') },
       messageType: 'onboarding',
       url: 'http://127.0.0.1:9999/hook',
       payload: { text: 'Hi Ada' },

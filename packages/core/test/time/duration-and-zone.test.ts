@@ -86,3 +86,10 @@ describe('zones', () => {
     expect(resolveZone(userZone, journeyZone)).toBe(expected);
   });
 });
+
+describe('durations past the range of dates', () => {
+  it('throw instead of giving NaN', () => {
+    expect(() => addIsoDuration(Date.parse('2026-11-23T12:00:00Z'), 'P999999999Y')).toThrow(RangeError);
+    expect(() => subtractIsoDuration(Date.parse('2026-11-23T12:00:00Z'), 'P999999999Y')).toThrow(RangeError);
+  });
+});
