@@ -116,7 +116,7 @@ describe('users over HTTP', () => {
       expect(await states.enter({ ...base, journeyId: 'jrn_aaaaaaaaaaaaaaaaaaaa', version: 3, entryId: 'entry-a', stepId: 'welcome' })).toBe('entered');
       expect(await states.exit('jrn_aaaaaaaaaaaaaaaaaaaa', userId, 'entry-a', ended)).toBe(true);
       const welcomed = { status: 'sent' as const, reason: null, attempts: 1, completedAt: entered };
-      const commit = { journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb', userId, entryId: 'entry-b', expectedToken: '0', token: '1', stepId: 'wait', status: 'active' as const };
+      const commit = { key: '0', journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb', userId, entryId: 'entry-b', expectedToken: '0', token: '1', stepId: 'wait', status: 'active' as const };
       expect(await states.commitEach([{ ...commit, message: { stepId: 'welcome', outcome: welcomed }, now: entered }])).toEqual([true]);
       await createSubscriptions(deps.redis, createKeys(deps.config.REDIS_PREFIX)).mute(userId, ['promo', 'digest']);
 
@@ -151,7 +151,7 @@ describe('users over HTTP', () => {
             lastEnteredAt: entered.toISOString(),
             entries: 1,
             endedAt: null,
-            messages: { welcome: { status: 'sent', reason: null, attempts: 1, completedAt: entered.toISOString() } },
+            messages: { welcome: { status: 'sent', reason: null, attempts: 1, visit: 1, completedAt: entered.toISOString(), nextAttemptAt: null, lastError: null } },
           },
         ],
       });

@@ -28,7 +28,8 @@ export async function startProcessors(deps: WorkerDeps): Promise<RunningProcesso
     schedulerTickMs: config.SCHEDULER_TICK_MS,
     staleBatchMs: config.STALE_BATCH_MS,
     jobLockMs: config.JOB_LOCK_MS,
-    webhook: { attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS },
+    webhook: { attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS },
+    retryPolicy: { windowMs: config.WEBHOOK_RETRY_WINDOW, baseDelayMs: config.WEBHOOK_RETRY_BASE_MS, maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS },
   });
   running.push({ name: dispatch.names.join('+'), close: dispatch.close });
   return {

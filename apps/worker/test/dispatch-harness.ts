@@ -1,5 +1,5 @@
 import { createLogger } from '@journey/config';
-import { exampleJourney, stepToken, type JourneyDefinitionInput } from '@journey/core';
+import { exampleJourney, stepToken, type JourneyDefinitionInput, type RetryPolicy } from '@journey/core';
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import {
   connectMongo,
@@ -40,14 +40,21 @@ export function exampleSendingTo(url: string, change: (journey: JourneyDefinitio
  * Dispatch on the real servers with a clock the test moves: the scheduler, a BullMQ batch processor, the
  * webhook channel to a real HTTP sink, and the repositories, under a fresh key prefix and database.
  */
-export async function dispatchHarness(options: { start: number }) {
+export async function dispatchHarness(options: {
+  start: number;
+  /** Where the dispatcher's MongoDB is (default the test run's): a fault test passes a proxy's address. */
+  mongoUri?: string;
+  retryPolicy?: RetryPolicy;
+}) {
   let clock = options.start;
   const now = () => clock;
-  const { redisUrl, mongoUri } = testServers();
+  const servers = testServers();
+  const { redisUrl } = servers;
+  const mongoUri = options.mongoUri ?? servers.mongoUri;
   const mongo: MongoStore = await connectMongo(mongoUri, uniqueName('dispatch'));
   const redis: Redis = await connectRedis(redisUrl, 'blocking');
   const keys = createKeys(uniqueName('d').replace(/[^A-Za-z0-9_-]/g, '_'), { dueShards: 2 });
-  const logger = createLogger({ name: 'dispatch-test', level: 'silent' });
+  const logger = createLogger({ name: 'dispatch-test', level: (process.env.JOURNEY_TEST_LOG as 'info' | undefined) ?? 'silent' });
   const journeys = createJourneysRepository(mongo.db, { now });
   const users = createUsersRepository(mongo.db);
   const states = createJourneyStatesRepository(mongo.db);
@@ -60,7 +67,7 @@ export async function dispatchHarness(options: { start: number }) {
   const activity = createOpsActivity(redis, keys);
   const sendHistory = createSendHistory(redis, keys);
   const sink = await new WebhookSink().listen();
-  const channel = createWebhookChannel({ now, sleep: async () => undefined, attemptTimeoutMs: 2_000 });
+  const channel = createWebhookChannel({ now, attemptTimeoutMs: 2_000 });
   const deps = {
     dueSchedule,
     branchLock,
@@ -69,13 +76,15 @@ export async function dispatchHarness(options: { start: number }) {
     users,
     states,
     catalog: createJourneyCatalog(journeys, { statusTtlMs: 0 }),
-    deliveries: createWebhookDeliveries(channel, sendHistory, now),
+    deliveries: createWebhookDeliveries(channel, sendHistory),
+    ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
     activity,
     logger,
     now,
   };
   const scheduler = createScheduler({ keys, dueSchedule, dispatchQueue, logger, now });
-  const workers: Worker[] = [startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, deps })];
+  const startWorker = () => startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, deps });
+  const workers: Worker[] = [startWorker()];
 
   return {
     keys,
@@ -95,6 +104,12 @@ export async function dispatchHarness(options: { start: number }) {
     now,
     advance(ms: number) {
       clock += ms;
+    },
+    /** Stops the batch processor (letting its jobs finish) and starts a new one: what a worker restart leaves. */
+    async restartWorker(): Promise<void> {
+      const stopping = workers.splice(0);
+      await Promise.all(stopping.map((worker) => worker.close()));
+      workers.push(startWorker());
     },
     /** A published journey from `definition`; returns its id. */
     async publish(definition: JourneyDefinitionInput): Promise<string> {
@@ -131,6 +146,7 @@ export async function dispatchHarness(options: { start: number }) {
     bodies(): Array<{ stepId: string; userId: string; payload: { text: string }; messageId: string }> {
       return sink.requests.map((request) => JSON.parse(request.body));
     },
+    mongo,
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
       await scheduler.stop();

@@ -215,7 +215,7 @@ export async function e2eEnv(): Promise<E2eEnv> {
       });
     },
     async startDispatch() {
-      dispatch ??= await startDispatch(workerDeps, { keys, now, schedulerTickMs: 20, webhook: { sleep: async () => undefined, attemptTimeoutMs: 2_000 } });
+      dispatch ??= await startDispatch(workerDeps, { keys, now, schedulerTickMs: 20, webhook: { attemptTimeoutMs: 2_000 } });
     },
     async startWorkers() {
       await env.startIngestion();

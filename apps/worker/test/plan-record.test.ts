@@ -29,6 +29,7 @@ function state(over: Partial<JourneyState> = {}): JourneyState {
     trigger: null,
     awaiting: null,
     messages: {},
+    lastCommit: null,
     actionEvent: null,
     firstEnteredAt: new Date(T0),
     lastEnteredAt: new Date(T0),

@@ -31,6 +31,7 @@ export async function runDatabaseCeiling(options: { mongo: MongoStore; journey: 
     const [found] = await Promise.all([states.listForJourney(journey.journeyId, userIds), users.getMany(userIds)]);
     const now = new Date();
     const commits: StepCommit[] = found.map((state) => ({
+      key: ownToken,
       journeyId: journey.journeyId,
       userId: state.userId,
       entryId: state.entryId,

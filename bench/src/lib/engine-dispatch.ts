@@ -45,7 +45,7 @@ export async function startEngineDispatch(options: { config: Config; mongo: Mong
       schedulerTickMs: config.SCHEDULER_TICK_MS,
       staleBatchMs: config.STALE_BATCH_MS,
       jobLockMs: config.JOB_LOCK_MS,
-      webhook: { attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS },
+      webhook: { attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS },
     },
   );
   return {

@@ -78,7 +78,7 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
           await history.note(userId, id, now.getTime());
           const message = { stepId, outcome: { status: 'sent' as const, reason: null, attempts: 1, completedAt: now } };
           // One user's commit alone: one `update` command of one statement.
-          await states.commitEach([{ journeyId: journey.journeyId, userId, entryId, expectedToken: ownToken, token: ownToken, stepId: null, status: 'completed', message, now }]);
+          await states.commitEach([{ key: ownToken, journeyId: journey.journeyId, userId, entryId, expectedToken: ownToken, token: ownToken, stepId: null, status: 'completed', message, now }]);
           // As the engine does once an entry's end is committed: Redis keeps locks of live entries only.
           await branchLock.release(target, ownToken);
         },

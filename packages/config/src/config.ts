@@ -1,3 +1,4 @@
+import { parseIsoDuration } from '@journey/core';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -10,6 +11,18 @@ const url = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+/** An ISO 8601 duration of at least a second, read as milliseconds. */
+const isoDuration = z
+  .string()
+  .transform((value, ctx) => {
+    const ms = parseIsoDuration(value)?.toMillis();
+    if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1_000) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 duration of at least one second, e.g. PT24H' });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 /** The environment the engine reads, once, at start-up. Every name here is documented in the README. */
 export const EnvSchema = z.object({
@@ -27,8 +40,14 @@ export const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   /** Webhook channel: how long one HTTP attempt may take before it counts as a timeout (and is retried). */
   WEBHOOK_ATTEMPT_TIMEOUT_MS: positiveInt.default(10_000),
-  /** Webhook channel: HTTP attempts per send before the message ends `failed` / `retries_exhausted`. */
-  WEBHOOK_MAX_ATTEMPTS: positiveInt.default(5),
+  /**
+   * How long a message the receiver does not take (5xx, 408, 429, timeouts, network errors) is tried again, from its
+   * first attempt (ISO 8601, e.g. `PT24H`); then it ends `failed` / `retries_exhausted`.
+   */
+  WEBHOOK_RETRY_WINDOW: isoDuration.prefault('PT24H'),
+  /** The wait after a message's first failed attempt; each later wait doubles (with jitter), up to the next setting. */
+  WEBHOOK_RETRY_BASE_MS: positiveInt.default(1_000),
+  WEBHOOK_RETRY_MAX_DELAY_MS: positiveInt.default(60 * 60 * 1000),
   /** How often each worker's scheduler looks for due sets: the bound on how late a due second starts. */
   SCHEDULER_TICK_MS: positiveInt.default(200),
   /** A carved batch still unfinished after this long is checked by the recovery sweep (its job re-added if lost). */

@@ -10,18 +10,22 @@ describe('configuration', () => {
     expect(env.MONGODB_URI).toBeUndefined();
   });
 
-  it('defaults the worker tuning knobs to the production values (BullMQ lock 30 s, webhook attempts of 10 s, 5 tries)', () => {
+  it('defaults the worker tuning knobs to the production values (BullMQ lock 30 s, webhook attempts of 10 s, retried for 24 h)', () => {
     const env = readEnv({});
     expect(env).toMatchObject({
       WEBHOOK_ATTEMPT_TIMEOUT_MS: 10_000,
-      WEBHOOK_MAX_ATTEMPTS: 5,
+      WEBHOOK_RETRY_WINDOW: 24 * 60 * 60 * 1000,
+      WEBHOOK_RETRY_BASE_MS: 1_000,
+      WEBHOOK_RETRY_MAX_DELAY_MS: 60 * 60 * 1000,
       SCHEDULER_TICK_MS: 200,
       STALE_BATCH_MS: 30_000,
       JOB_LOCK_MS: 30_000,
     });
-    const tuned = readEnv({ WEBHOOK_ATTEMPT_TIMEOUT_MS: '1500', WEBHOOK_MAX_ATTEMPTS: '3', SCHEDULER_TICK_MS: '50', STALE_BATCH_MS: '4000', JOB_LOCK_MS: '2000' });
-    expect(tuned).toMatchObject({ WEBHOOK_ATTEMPT_TIMEOUT_MS: 1500, WEBHOOK_MAX_ATTEMPTS: 3, SCHEDULER_TICK_MS: 50, STALE_BATCH_MS: 4000, JOB_LOCK_MS: 2000 });
+    const tuned = readEnv({ WEBHOOK_ATTEMPT_TIMEOUT_MS: '1500', WEBHOOK_RETRY_WINDOW: 'PT2H30M', SCHEDULER_TICK_MS: '50', STALE_BATCH_MS: '4000', JOB_LOCK_MS: '2000' });
+    expect(tuned).toMatchObject({ WEBHOOK_ATTEMPT_TIMEOUT_MS: 1500, WEBHOOK_RETRY_WINDOW: 9_000_000, SCHEDULER_TICK_MS: 50, STALE_BATCH_MS: 4000, JOB_LOCK_MS: 2000 });
     expect(() => readEnv({ JOB_LOCK_MS: '0' })).toThrow(/JOB_LOCK_MS/);
+    expect(() => readEnv({ WEBHOOK_RETRY_WINDOW: '24h' })).toThrow(/WEBHOOK_RETRY_WINDOW must be an ISO 8601 duration/);
+    expect(() => readEnv({ WEBHOOK_RETRY_WINDOW: 'PT0S' })).toThrow(/WEBHOOK_RETRY_WINDOW/);
   });
 
   it('treats empty variables as unset', () => {

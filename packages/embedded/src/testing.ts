@@ -29,3 +29,5 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false> 
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+export { TcpProxy } from './tcp-proxy.js';

@@ -30,6 +30,7 @@ export {
   type JourneyStateStatus,
   type JourneyStatesRepository,
   type MessageOutcome,
+  type MessageOutcomeInput,
   type MessageStatus,
   type SendReason,
   type StepCommit,

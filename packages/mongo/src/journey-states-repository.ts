@@ -1,4 +1,5 @@
 import { ID_PATTERN, JsonObjectSchema, type JsonObject } from '@journey/core';
+import { randomBytes } from 'node:crypto';
 import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { z } from 'zod';
 
@@ -20,23 +21,36 @@ export type ActionEvent = z.infer<typeof ActionEventSchema>;
 export const SendReasonSchema = z.enum(['muted', 'frequency_cap', 'http_3xx', 'http_4xx', 'retries_exhausted', 'invalid_url']);
 export type SendReason = z.infer<typeof SendReasonSchema>;
 
-export const MessageStatusSchema = z.enum(['sent', 'failed', 'skipped']);
+export const MessageStatusSchema = z.enum(['sent', 'failed', 'skipped', 'retrying']);
 export type MessageStatus = z.infer<typeof MessageStatusSchema>;
 
 /**
- * How a message step of the entry ended: `sent` (delivered), `failed` (the channel gave up; `reason` says why) or
- * `skipped` (not sent on purpose). Written by the step's own commit, so the state and its messages move together: a
- * retry that finds the state moved on finds the message too, and one that finds neither sends again (with the same
- * Idempotency-Key). A step reached again within the entry finds its message and does not send twice.
+ * How the last visit of a message step stands: `sent` (delivered), `failed` (the receiver refused it, or the retry
+ * window ran out; `reason` says why), `skipped` (not sent on purpose) or `retrying` (the receiver did not take it yet;
+ * the next attempt is due at `nextAttemptAt`). Written by the step's own commit, so the state and its messages move
+ * together: a retry that finds the state moved on finds the message too. `token` and `visit` tell this visit from
+ * an earlier one of the same step in the entry (a loop), which sends a message of its own.
  */
 const MessageOutcomeSchema = z.object({
   status: MessageStatusSchema,
   reason: SendReasonSchema.nullish().transform((value) => value ?? null),
   /** HTTP tries it took (0 for a skip). */
   attempts: z.number().int().nonnegative(),
-  completedAt: z.date(),
+  /** When it ended; null while retrying. */
+  completedAt: z.date().nullable(),
+  /** The token of the item that made this visit (absent on records kept before visits were told apart). */
+  token: z.string().nullish().transform((value) => value ?? null),
+  /** 1 for the step's first visit in the entry. */
+  visit: z.number().int().positive().nullish().transform((value) => value ?? 1),
+  firstAttemptAt: z.date().nullish().transform((value) => value ?? null),
+  nextAttemptAt: z.date().nullish().transform((value) => value ?? null),
+  /** What the last failed attempt saw, while retrying or once failed. */
+  lastError: z.string().nullish().transform((value) => value ?? null),
+  /** The branch the walk took last before the step (the message's `branchId`): a retry sends what the first attempt sent. */
+  branch: z.object({ stepId: z.string(), branchId: z.string() }).nullish().transform((value) => value ?? null),
 });
 export type MessageOutcome = z.infer<typeof MessageOutcomeSchema>;
+export type MessageOutcomeInput = z.input<typeof MessageOutcomeSchema>;
 
 const JourneyStateDocumentSchema = z.object({
   _id: z.string(),
@@ -56,6 +70,8 @@ const JourneyStateDocumentSchema = z.object({
   actionEvent: ActionEventSchema.nullish().transform((value) => value ?? null),
   /** The messages of this entry, by message step id (absent: none yet, or a state written before they were kept). */
   messages: z.record(z.string(), MessageOutcomeSchema).nullish().transform((value) => value ?? {}),
+  /** The last commit that changed the state: `key` names the decision (a retry of it does not land twice), `nonce` the try. */
+  lastCommit: z.object({ key: z.string(), nonce: z.string() }).nullish().transform((value) => value ?? null),
   firstEnteredAt: z.date(),
   lastEnteredAt: z.date(),
   entries: z.number().int().positive(),
@@ -77,8 +93,9 @@ export interface JourneyState {
   awaiting: AwaitingStep | null;
   /** The event that picked the last `action_paths` path of this entry, or null. */
   actionEvent: ActionEvent | null;
-  /** How this entry's message steps ended, by step id. */
+  /** How this entry's message steps stand (the last visit of each), by step id. */
   messages: Record<string, MessageOutcome>;
+  lastCommit: { key: string; nonce: string } | null;
   firstEnteredAt: Date;
   lastEnteredAt: Date;
   entries: number;
@@ -104,6 +121,11 @@ export interface EnterInput {
 export type EnterResult = 'entered' | 'same-entry' | 'already-active';
 
 export interface StepCommit {
+  /**
+   * Names this decision of the entry (the item's token, and the attempt for a retry's record): a state that holds it
+   * already took this commit, so a retried try of the same item changes nothing and counts nothing twice.
+   */
+  key: string;
   journeyId: string;
   userId: string;
   entryId: string;
@@ -117,8 +139,8 @@ export interface StepCommit {
    * `await`); absent or null clears it, since the entry has moved on from any earlier wait.
    */
   awaiting?: AwaitingStep | null;
-  /** The message the step ended with, kept in the entry's `messages` by the same write. */
-  message?: { stepId: string; outcome: MessageOutcome };
+  /** The message record of the step (how it ended, or that it is retrying), kept in the entry's `messages` by the same write. */
+  message?: { stepId: string; outcome: MessageOutcomeInput };
   now: Date;
 }
 
@@ -161,9 +183,10 @@ export interface JourneyStatesRepository {
    */
   claimActionEvent(claim: ActionEventClaim): Promise<boolean>;
   /**
-   * Applies a batch's commit operations in unordered bulkWrites (of at most 50 each) and tells which landed (in input
-   * order). When fewer states changed than were committed (a racing try moved one on first, or the entry ended), the
-   * batch's states are read once to tell which: a state that holds the commit's token, status and time (`now`) got it.
+   * Applies a batch's commit operations in unordered bulkWrites (of at most 50 each) and tells which landed now (in
+   * input order). A commit lands only on the entry it names, at the token it read, once: a state that took a commit
+   * of the same `key` refuses it. When fewer states changed than were committed, the states are read once to tell
+   * which: a state holding this call's nonce got it now.
    */
   commitEach(commits: StepCommit[]): Promise<boolean[]>;
 }
@@ -200,21 +223,28 @@ function toState(stored: unknown): JourneyState {
 export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
   const states = db.collection<JourneyStateDocument>(COLLECTION);
 
-  /** The single write that commits a user's step (and the message it ended with), conditional on entry and token. */
-  function commitOperation(commit: StepCommit): AnyBulkWriteOperation<JourneyStateDocument> {
+  /** The single write that commits a user's step (and its message record), conditional on entry, token and key. */
+  function commitOperation(commit: StepCommit, nonce: string): AnyBulkWriteOperation<JourneyStateDocument> {
     const ended = commit.status !== 'active';
     const $set: Record<string, unknown> = {
       token: commit.token,
       stepId: commit.stepId,
       status: commit.status,
       awaiting: commit.awaiting ?? null,
+      lastCommit: { key: commit.key, nonce },
       updatedAt: commit.now,
       endedAt: ended ? commit.now : null,
     };
     if (commit.message) $set[`messages.${messageKey(commit.message.stepId)}`] = MessageOutcomeSchema.parse(commit.message.outcome);
     return {
       updateOne: {
-        filter: { _id: journeyStateId(commit.journeyId, commit.userId), entryId: commit.entryId, token: commit.expectedToken, status: 'active' },
+        filter: {
+          _id: journeyStateId(commit.journeyId, commit.userId),
+          entryId: commit.entryId,
+          token: commit.expectedToken,
+          status: 'active',
+          'lastCommit.key': { $ne: commit.key },
+        },
         update: { $set },
       },
     };
@@ -262,6 +292,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
               awaiting: null,
               actionEvent: null,
               messages: {},
+              lastCommit: null,
               lastEnteredAt: input.now,
               updatedAt: input.now,
               endedAt: null,
@@ -303,17 +334,20 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
     },
 
     async commitEach(commits) {
+      const nonce = randomBytes(9).toString('base64url');
       let modified = 0;
       for (let first = 0; first < commits.length; first += COMMIT_SLICE) {
-        const result = await states.bulkWrite(commits.slice(first, first + COMMIT_SLICE).map(commitOperation), { ordered: false });
+        const slice = commits.slice(first, first + COMMIT_SLICE).map((commit) => commitOperation(commit, nonce));
+        const result = await states.bulkWrite(slice, { ordered: false });
         modified += result.modifiedCount;
       }
       if (modified === commits.length) return commits.map(() => true);
-      // A bulk write says how many changed, not which: a state holding this commit's token, status and time got it.
-      const byId = new Map((await states.find({ _id: { $in: commits.map((commit) => journeyStateId(commit.journeyId, commit.userId)) } }).toArray()).map((doc) => [doc._id, doc]));
-      return commits.map((commit) => {
-        const doc = byId.get(journeyStateId(commit.journeyId, commit.userId));
-        return doc !== undefined && doc.entryId === commit.entryId && doc.token === commit.token && doc.status === commit.status && doc.updatedAt.getTime() === commit.now.getTime();
+      // A bulk write says how many changed, not which: a state holding this call's nonce and the commit's key got it.
+      const ids = commits.map((commit) => journeyStateId(commit.journeyId, commit.userId));
+      const byId = new Map((await states.find({ _id: { $in: ids } }, { projection: { lastCommit: 1, entryId: 1 } }).toArray()).map((doc) => [doc._id, doc]));
+      return commits.map((commit, index) => {
+        const doc = byId.get(ids[index]!);
+        return doc?.entryId === commit.entryId && doc.lastCommit?.key === commit.key && doc.lastCommit.nonce === nonce;
       });
     },
 
@@ -337,6 +371,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
             awaiting: null,
             actionEvent: null,
             messages: {},
+            lastCommit: null,
             firstEnteredAt: input.now,
             lastEnteredAt: input.now,
             entries: 1,

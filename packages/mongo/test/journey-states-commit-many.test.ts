@@ -24,6 +24,7 @@ describe('journey states: committing a whole batch', () => {
       journeyId: 'j1',
       userId,
       entryId: 'e1',
+      key: token,
       expectedToken,
       token,
       stepId: 'next',
@@ -49,6 +50,7 @@ describe('journey states: committing a whole batch', () => {
       journeyId: 'j2',
       userId,
       entryId: 'e1',
+      key: '1',
       expectedToken,
       token: '1',
       stepId: null,
@@ -62,8 +64,9 @@ describe('journey states: committing a whole batch', () => {
     expect(await states.commitEach(userIds.map((userId) => commit(userId, '0')))).toEqual([true, false, true]);
     // Replayed later from the old token (a retried try): it changes nothing, and is told so.
     expect(await states.commitEach([{ ...commit('kept-1', '0'), now: new Date(t0.getTime() + 1) }])).toEqual([false]);
-    expect(await states.get('j2', 'kept-1')).toMatchObject({ status: 'completed', token: '1', messages: { welcome: sent } });
-    expect((await states.get('j2', 'kept-2'))?.messages).toEqual({ welcome: { ...sent, attempts: 1 } });
+    const kept = { token: null, visit: 1, firstAttemptAt: null, nextAttemptAt: null, lastError: null, branch: null };
+    expect(await states.get('j2', 'kept-1')).toMatchObject({ status: 'completed', token: '1', messages: { welcome: { ...sent, ...kept } } });
+    expect((await states.get('j2', 'kept-2'))?.messages).toEqual({ welcome: { ...sent, ...kept, attempts: 1 } });
     expect(await states.commitEach([])).toEqual([]);
 
     const later = new Date(t0.getTime() + 60_000);

@@ -15,6 +15,7 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   p:lock:<journey>:<userId>:<entryId>  branch lock (single key)
  *   p:subs:<userId>                      muted message types (single key)
  *   p:sends:<bucket>                     recent sends of the users hashed to the bucket (hash), for frequency caps
+ *   p:refused:<messageId>                a message the receiver refused for good (string, expires)
  *   p:stats:<journey>:<version>          counters hash (single key)
  *   p:ops:activity:<second>              dispatch activity of one second (hash, expires), for ops rates
  *   p:ops:failures                       recent failures (capped list of JSON), for ops
@@ -66,6 +67,7 @@ export interface BatchRef extends DueSetRef {
 }
 
 const NONCE_PATTERN = /^[A-Za-z0-9]{1,32}$/;
+const MESSAGE_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 const ID = '[A-Za-z0-9_-]{1,64}';
 const INT = '(0|[1-9][0-9]{0,15})';
 
@@ -97,6 +99,8 @@ export interface Keys {
   subscriptions(userId: string): string;
   /** The hash that holds the user's recent sends (with other users'), for frequency caps: see send-history.ts. */
   sendHistory(userId: string): string;
+  /** A message the receiver refused for good: a retried step records that instead of posting it again. */
+  refusedMessage(messageId: string): string;
   stats(journeyId: string, version: number): string;
   /** Dispatch activity of one epoch second (hash of counters). */
   opsActivity(second: number): string;
@@ -193,6 +197,10 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
     subscriptions: (userId) => `${prefix}:subs:${userIdPart(userId)}`,
     // Not ":sent:": that held one sorted set per user before the buckets, and a numeric user id would collide.
     sendHistory: (userId) => `${prefix}:sends:${fnv1a32(userIdPart(userId)) % sendHistoryBuckets}`,
+    refusedMessage: (messageId) => {
+      if (!MESSAGE_ID_PATTERN.test(messageId)) throw new InvalidInputError('message id must be 1 to 64 letters, digits or "-"', { messageId });
+      return `${prefix}:refused:${messageId}`;
+    },
     stats: (journeyId, journeyVersion) => `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}`,
     opsActivity: (activitySecond) => `${prefix}:ops:activity:${second(activitySecond)}`,
     opsFailures: () => `${prefix}:ops:failures`,

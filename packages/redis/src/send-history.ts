@@ -23,9 +23,17 @@ export interface SendHistory {
   note(userId: string, messageId: string, sentAtMs: number): Promise<boolean>;
   /** When the user's kept messages were sent after `sinceMs` (epoch ms), oldest first. */
   sentSince(userId: string, sinceMs: number): Promise<number[]>;
+  /** Notes that the receiver refused a message for good (kept for a day: long enough for any retry of its step). */
+  noteRefused(messageId: string, reason: string): Promise<void>;
+  /**
+   * What the receiver answered to an earlier try of a message, as noted: a retried step records that instead of
+   * posting the message again. Null when nothing was noted (it was never answered, or the answer was a retry).
+   */
+  recall(userId: string, messageId: string): Promise<{ status: 'sent'; at: number } | { status: 'refused'; reason: string } | null>;
 }
 
 const RECORD_BYTES = 12;
+const REFUSED_KEPT_MS = 24 * 60 * 60 * 1000;
 const SWEEP_EVERY_MS = 24 * 60 * 60 * 1000;
 
 function digest(text: string, bytes: number): Buffer {
@@ -68,6 +76,17 @@ export function createSendHistory(redis: Redis, keys: Keys, { keepMs = FREQUENCY
         if (at > sinceMs) times.push(at);
       }
       return times.sort((a, b) => a - b);
+    },
+    async noteRefused(messageId, reason) {
+      await redis.set(keys.refusedMessage(messageId), reason, 'PX', REFUSED_KEPT_MS);
+    },
+    async recall(userId, messageId) {
+      const wanted = messageDigest(messageId);
+      const [sends, refused] = await Promise.all([redis.hgetBuffer(keys.sendHistory(userId), userField(userId)), redis.get(keys.refusedMessage(messageId))]);
+      for (let offset = 0; sends !== null && offset + RECORD_BYTES <= sends.length; offset += RECORD_BYTES) {
+        if (sends.subarray(offset + 6, offset + RECORD_BYTES).equals(wanted)) return { status: 'sent', at: sends.readUIntBE(offset, 6) };
+      }
+      return refused === null ? null : { status: 'refused', reason: refused };
     },
   };
 }

@@ -1,3 +1,4 @@
+import { STEP_COUNTERS, type StepCount, type StepCounter } from '@journey/core';
 import type { Redis } from 'ioredis';
 import { InvalidInputError, UnexpectedReplyError } from './errors.js';
 import { KEY_ID_PATTERN } from './ids.js';
@@ -10,18 +11,11 @@ import type { Keys } from './keys.js';
  * Step and branch ids never contain ":" (KEY_ID_PATTERN), so fields parse back unambiguously.
  */
 
-export const STAT_COUNTERS = ['entered', 'sent', 'skipped', 'exited', 'converted', 'failed'] as const;
-export type StatCounter = (typeof STAT_COUNTERS)[number];
+export const STAT_COUNTERS = STEP_COUNTERS;
+export type StatCounter = StepCounter;
 export type Counters = Record<StatCounter, number>;
-
-export interface StatIncrement {
-  stepId: string;
-  /** Omitted: the step as a whole. */
-  branchId?: string;
-  counter: StatCounter;
-  /** Default 1. */
-  by?: number;
-}
+/** One counter to add to (core's StepCount): the step as a whole, or one branch of it. */
+export type StatIncrement = StepCount;
 
 export interface StepStats {
   counters: Counters;

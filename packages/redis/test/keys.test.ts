@@ -26,6 +26,7 @@ describe('keys', () => {
     expect(keys.sendHistory('user-1')).toBe(`jrn:sends:${fnv1a32('user-1') % 65_536}`);
     expect(createKeys('jrn', { sendHistoryBuckets: 1 }).sendHistory('anyone')).toBe('jrn:sends:0');
     expect(keys.stats('j_1', 3)).toBe('jrn:stats:j_1:3');
+    expect(keys.refusedMessage('0a1b-2c')).toBe('jrn:refused:0a1b-2c');
   });
 
   it('keys touched by one script share their hash tag and cluster slot', () => {

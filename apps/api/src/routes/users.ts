@@ -30,7 +30,20 @@ function journeyStateBody(state: JourneyState): UserProfileBody['journeys'][numb
     lastEnteredAt: state.lastEnteredAt.toISOString(),
     entries: state.entries,
     endedAt: state.endedAt?.toISOString() ?? null,
-    messages: Object.fromEntries(Object.entries(state.messages).map(([stepId, message]) => [stepId, { ...message, completedAt: message.completedAt.toISOString() }])),
+    messages: Object.fromEntries(
+      Object.entries(state.messages).map(([stepId, message]) => [
+        stepId,
+        {
+          status: message.status,
+          reason: message.reason,
+          attempts: message.attempts,
+          visit: message.visit,
+          completedAt: message.completedAt?.toISOString() ?? null,
+          nextAttemptAt: message.nextAttemptAt?.toISOString() ?? null,
+          lastError: message.lastError,
+        },
+      ]),
+    ),
   };
 }
 

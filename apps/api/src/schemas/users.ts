@@ -52,10 +52,15 @@ export type UserBody = z.infer<typeof UserSchema>;
 
 const EntryMessageSchema = z
   .object({
-    status: MessageStatusSchema.describe('sent: delivered; failed: the channel gave up; skipped: not sent on purpose'),
-    reason: SendReasonSchema.nullable().describe('Why it was not sent (failed or skipped); null when sent'),
-    attempts: z.number().int().nonnegative().describe('HTTP tries it took; 0 for a skip'),
-    completedAt: IsoTimeSchema.describe('When it ended'),
+    status: MessageStatusSchema.describe(
+      'sent: delivered; failed: refused by the receiver, or not taken within the retry window; skipped: not sent on purpose; retrying: the receiver did not take it yet',
+    ),
+    reason: SendReasonSchema.nullable().describe('Why it was not sent (failed or skipped); null otherwise'),
+    attempts: z.number().int().nonnegative().describe('HTTP tries so far; 0 for a skip'),
+    visit: z.number().int().positive().describe('Which visit of the step in this entry (a loop visits a step again, each visit with a message of its own)'),
+    completedAt: IsoTimeSchema.nullable().describe('When it ended; null while retrying'),
+    nextAttemptAt: IsoTimeSchema.nullable().describe('While retrying: when the next attempt is due'),
+    lastError: z.string().nullable().describe('What the last failed attempt saw'),
   })
   .meta({ id: 'EntryMessage' });
 
@@ -70,7 +75,7 @@ const UserJourneyStateSchema = z
     lastEnteredAt: IsoTimeSchema.describe('When the current (or last) entry began'),
     entries: z.number().int().positive().describe('How many times the user entered'),
     endedAt: IsoTimeSchema.nullable().describe('When the current entry ended; null while active'),
-    messages: z.record(z.string(), EntryMessageSchema).describe('How each message step of the current (or last) entry ended, by step id'),
+    messages: z.record(z.string(), EntryMessageSchema).describe('How the last visit of each message step of the current (or last) entry stands, by step id'),
   })
   .meta({ id: 'UserJourneyState' });
 
@@ -97,7 +102,7 @@ export const UserProfileSchema = UserSchema.extend({
           lastEnteredAt: CREATED,
           entries: 1,
           endedAt: null,
-          messages: { welcome: { status: 'sent', reason: null, attempts: 1, completedAt: CREATED } },
+          messages: { welcome: { status: 'sent', reason: null, attempts: 1, visit: 1, completedAt: CREATED, nextAttemptAt: null, lastError: null } },
         },
       ],
     },

@@ -31,38 +31,35 @@ export interface SendAttempt {
   error?: string;
 }
 
-/** How a send ended; the caller records it (the channel writes nothing: the step's commit keeps the outcome). */
-export type WebhookSendResult = { attempts: SendAttempt[]; startedAt: Date } & (
+/**
+ * What one attempt of a message came to; the caller records it (the channel writes nothing). `retry`: the receiver
+ * did not take it this time (5xx, 408, 429, a timeout or a network error); `retryAfterMs` is its `Retry-After`.
+ */
+export type WebhookAttemptResult = { attempt: SendAttempt } & (
   | { status: 'sent' }
-  /** It will not be delivered: a 3xx or 4xx, retries exhausted, or a URL that is not http(s). */
-  | { status: 'failed'; reason: SendReason }
+  /** It will not be delivered: a 3xx or 4xx, or a URL that is not http(s). */
+  | { status: 'failed'; reason: Exclude<SendReason, 'muted' | 'frequency_cap' | 'retries_exhausted'> }
+  | { status: 'retry'; retryAfterMs?: number }
 );
 
 export interface WebhookChannel {
-  send(message: WebhookMessage): Promise<WebhookSendResult>;
-  /** Lets in-flight requests finish and closes the connections; a send waiting to retry then throws `WebhookChannelClosedError`. */
+  /** One HTTP attempt of the message. When to try again is the caller's decision (durable, not a wait in here). */
+  attempt(message: WebhookMessage): Promise<WebhookAttemptResult>;
+  /** Lets in-flight requests finish and closes the connections; a later attempt throws `WebhookChannelClosedError`. */
   close(): Promise<void>;
 }
 
 const WebhookSettingsSchema = z.object({
-  maxAttempts: z.number().int().min(1).default(5),
-  baseDelayMs: z.number().nonnegative().default(200),
-  maxDelayMs: z.number().nonnegative().default(10_000),
   attemptTimeoutMs: z.number().positive().default(10_000),
-  maxTotalMs: z.number().positive().default(60_000),
   maxConnectionsPerOrigin: z.number().int().min(1).default(20),
 });
 
 export type WebhookChannelOptions = z.input<typeof WebhookSettingsSchema> & {
-  /** Waits between attempts; tests pass one that advances their clock instead of waiting. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Epoch ms: attempt times, durations and the `maxTotalMs` budget. */
+  /** Epoch ms: attempt times and durations. */
   now?: () => number;
-  /** In [0, 1): the backoff jitter. */
-  random?: () => number;
 };
 
-/** Thrown by a send that was waiting to retry when the channel closed: nothing is recorded, and a later dispatch sends it again. */
+/** Thrown by an attempt made after the channel closed: nothing is recorded, and a later dispatch sends it. */
 export class WebhookChannelClosedError extends Error {
   override readonly name = 'WebhookChannelClosedError';
   constructor(readonly messageId: string) {
@@ -76,20 +73,16 @@ const ERROR_BODY_CHARS = 300;
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** What one attempt means for the message. */
-type Verdict = { kind: 'sent' } | { kind: 'failed'; reason: SendReason } | { kind: 'retry'; retryAfterMs?: number };
+type Verdict = { kind: 'sent' } | { kind: 'failed'; reason: 'http_3xx' | 'http_4xx' } | { kind: 'retry'; retryAfterMs?: number };
 
 /**
- * The webhook channel. Retries live inside `send`: one dispatch carries a user's step from first try to outcome,
- * so a batch job never has to remember half-sent messages, and a transient 5xx costs seconds rather than a
- * re-scheduled job. `maxTotalMs` keeps a long outage from holding the batch: a retry is made only if it can run to
- * its timeout within the budget (waiting for a free connection to a busy origin comes on top); after that the
- * message ends `failed` / `retries_exhausted`, and the result carries every attempt for its record.
+ * The webhook channel: one attempt per call, bounded by `attemptTimeoutMs` (waiting for a free connection to a busy
+ * origin comes on top). Retrying is the dispatcher's: a message the receiver did not take is scheduled again with
+ * backoff, durably, so a long outage holds no batch and no worker slot, and survives a worker restart.
  */
 export function createWebhookChannel(options: WebhookChannelOptions): WebhookChannel {
   const settings = WebhookSettingsSchema.parse(options);
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? Date.now;
-  const random = options.random ?? Math.random;
 
   const agent = new Agent({ connections: settings.maxConnectionsPerOrigin });
   // undici queues requests beyond `connections` inside the agent, where the attempt timeout would run out before
@@ -97,12 +90,6 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
   // queue of one slow origin never holds sends to other origins.
   const limiter = new OriginLimiter(settings.maxConnectionsPerOrigin);
   let closed = false;
-
-  /** Exponential, with "equal jitter": at least half the step, so retries spread out without collapsing to zero. */
-  function backoffMs(attempt: number): number {
-    const step = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(step / 2 + random() * (step / 2));
-  }
 
   async function attemptOnce(target: URL, body: string, messageId: string): Promise<{ attempt: SendAttempt; verdict: Verdict }> {
     const release = await limiter.acquire(target.origin);
@@ -142,11 +129,13 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
   }
 
   return {
-    async send(message) {
+    async attempt(message) {
       if (closed) throw new WebhookChannelClosedError(message.messageId);
-      const startedAt = new Date(now());
       const target = parseHttpUrl(message.url);
-      if (!target) return { status: 'failed', reason: 'invalid_url', attempts: [], startedAt };
+      if (!target) {
+        const attempt: SendAttempt = { at: new Date(now()), durationMs: 0, outcome: 'network_error', error: 'not an http(s) URL' };
+        return { status: 'failed', reason: 'invalid_url', attempt };
+      }
       const body = JSON.stringify({
         messageId: message.messageId,
         journeyId: message.journeyId,
@@ -157,20 +146,10 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
         entryId: message.entryId,
         payload: message.payload,
       });
-      const deadline = now() + settings.maxTotalMs;
-      const attempts: SendAttempt[] = [];
-
-      for (;;) {
-        const { attempt, verdict } = await attemptOnce(target, body, message.messageId);
-        attempts.push(attempt);
-        if (verdict.kind === 'sent') return { status: 'sent', attempts, startedAt };
-        if (verdict.kind === 'failed') return { status: 'failed', reason: verdict.reason, attempts, startedAt };
-        const delay = verdict.retryAfterMs !== undefined ? Math.min(verdict.retryAfterMs, settings.maxDelayMs) : backoffMs(attempts.length);
-        const outOfTime = now() + delay + settings.attemptTimeoutMs > deadline;
-        if (attempts.length >= settings.maxAttempts || outOfTime) return { status: 'failed', reason: 'retries_exhausted', attempts, startedAt };
-        await sleep(delay);
-        if (closed) throw new WebhookChannelClosedError(message.messageId);
-      }
+      const { attempt, verdict } = await attemptOnce(target, body, message.messageId);
+      if (verdict.kind === 'sent') return { status: 'sent', attempt };
+      if (verdict.kind === 'failed') return { status: 'failed', reason: verdict.reason, attempt };
+      return verdict.retryAfterMs === undefined ? { status: 'retry', attempt } : { status: 'retry', retryAfterMs: verdict.retryAfterMs, attempt };
     },
 
     async close() {

@@ -11,7 +11,8 @@ import {
   type Keys,
   type OpsFailure,
 } from '@journey/redis';
-import { createWebhookChannel, type WebhookChannelOptions, type WebhookSendResult } from '../channels/webhook.js';
+import type { RetryPolicy } from '@journey/core';
+import { createWebhookChannel, type WebhookChannelOptions } from '../channels/webhook.js';
 import type { WorkerDeps } from '../processors.js';
 import { startBatchProcessor } from './batch-processor.js';
 import { createJourneyCatalog } from './journey-catalog.js';
@@ -27,6 +28,7 @@ export interface DispatchOptions {
   /** BullMQ job lock and stalled-check interval of the batch processor (default BullMQ's 30 s). */
   jobLockMs?: number;
   webhook?: WebhookChannelOptions;
+  retryPolicy?: RetryPolicy;
 }
 
 export interface RunningDispatch {
@@ -77,16 +79,9 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
       users: createUsersRepository(mongo.db),
       states: createJourneyStatesRepository(mongo.db),
       catalog: createJourneyCatalog(createJourneysRepository(mongo.db, { now }), { now }),
-      deliveries: createWebhookDeliveries(channel, createSendHistory(commands, keys), now, (message, result) =>
-        recordFailure({
-          at: now(),
-          source: 'send',
-          reason: failedSendReason(result),
-          journeyId: message.journeyId,
-          stepId: message.stepId,
-          userId: message.userId,
-        }),
-      ),
+      deliveries: createWebhookDeliveries(channel, createSendHistory(commands, keys)),
+      ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
+      onFailure: recordFailure,
       activity,
       logger,
       now,
@@ -108,11 +103,4 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
       commands.disconnect();
     },
   };
-}
-
-/** The operators' line for a failed send: why, after how many tries, and what the last one saw. */
-function failedSendReason(result: Extract<WebhookSendResult, { status: 'failed' }>): string {
-  const last = result.attempts.at(-1);
-  const seen = last ? [last.status === undefined ? undefined : `HTTP ${last.status}`, last.error].filter(Boolean).join(' ') : '';
-  return `${result.reason} after ${result.attempts.length} attempt(s)${seen ? `: ${seen}` : ''}`;
 }

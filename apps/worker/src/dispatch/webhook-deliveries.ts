@@ -1,26 +1,17 @@
 import type { SendHistory } from '@journey/redis';
-import type { WebhookChannel, WebhookMessage, WebhookSendResult } from '../channels/webhook.js';
+import type { WebhookChannel } from '../channels/webhook.js';
 import type { Deliveries } from './deliveries.js';
 
-/** Told of every send that ended `failed` (the operators' recent failures). */
-export type OnSendFailed = (message: WebhookMessage, result: Extract<WebhookSendResult, { status: 'failed' }>) => void;
-
-/** Dispatch's view of the webhook channel and of the users' send history (frequency caps). */
-export function createWebhookDeliveries(channel: WebhookChannel, history: SendHistory, now: () => number = Date.now, onFailed?: OnSendFailed): Deliveries {
+/** Dispatch's view of the webhook channel and of the users' send history (frequency caps, recalled answers). */
+export function createWebhookDeliveries(channel: WebhookChannel, history: SendHistory): Deliveries {
   return {
-    async send(message) {
-      const result = await channel.send(message);
-      const completedAt = new Date(now());
-      if (result.status === 'failed') {
-        onFailed?.(message, result);
-        return { status: 'failed', reason: result.reason, attempts: result.attempts.length, completedAt };
-      }
-      await history.note(message.userId, message.messageId, completedAt.getTime());
-      return { status: 'sent', reason: null, attempts: result.attempts.length, completedAt };
+    async attempt(message) {
+      const result = await channel.attempt(message);
+      if (result.status === 'sent') await history.note(message.userId, message.messageId, result.attempt.at.getTime() + result.attempt.durationMs);
+      else if (result.status === 'failed') await history.noteRefused(message.messageId, result.reason);
+      return result;
     },
-    skip(_message, reason) {
-      return { status: 'skipped', reason, attempts: 0, completedAt: new Date(now()) };
-    },
+    recall: (userId, messageId) => history.recall(userId, messageId),
     sentSince: (userId, sinceMs) => history.sentSince(userId, sinceMs),
   };
 }
