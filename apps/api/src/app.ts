@@ -5,9 +5,11 @@ import { createApiKeysRepository } from '@journey/mongo';
 import { createJourneysRepository } from '@journey/mongo';
 import { createJourneyStatesRepository, createUsersRepository } from '@journey/mongo';
 import {
+  createDeadLetters,
   createDrainQueue,
   createDueSchedule,
   createEventsStream,
+  createJourneysRevision,
   createKeys,
   createOpsActivity,
   createStats,
@@ -77,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     queues,
     dueSchedule: createDueSchedule(deps.redis, keys),
     events,
+    deadLetters: createDeadLetters(deps.redis, keys),
     activity: createOpsActivity(deps.redis, keys),
   });
   await app.register(metricsPlugin, { snapshot });
@@ -86,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(apiKeyRoutes, { apiKeys });
   const journeys = createJourneysRepository(deps.mongo.db);
   await journeys.ensureIndexes();
-  await app.register(journeyRoutes, { journeys });
+  await app.register(journeyRoutes, { journeys, revision: createJourneysRevision(deps.redis, keys) });
 
   // Ingestion: everything that changes a user's journeys is appended to the user's event partition. The fail-fast
   // command connection serves BullMQ's adds too: an add fails at once during an outage (and is only logged),

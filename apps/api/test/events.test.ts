@@ -364,7 +364,11 @@ describe('POST /v1/journeys/:id/entries', () => {
       const created = await call(dead.app, 'POST', '/v1/journeys', { payload: { ...exampleJourney, entry: { ...exampleJourney.entry, trigger: { type: 'api' } } } });
       const { id } = created.json();
       expect((await call(dead.app, 'POST', `/v1/journeys/${id}/entries`, { payload: { userIds: ['u'] } })).statusCode).toBe(409);
-      expect((await call(dead.app, 'POST', `/v1/journeys/${id}/publish`)).statusCode).toBe(200);
+      // The publish is stored, but the workers cannot be told while Redis is away: the answer says so.
+      const published = await call(dead.app, 'POST', `/v1/journeys/${id}/publish`);
+      expect(published.statusCode).toBe(503);
+      expect(published.headers['retry-after']).toBeDefined();
+      expect(published.json()).toEqual({ error: expect.stringContaining(`Journey ${id} is active now`) });
       const response = await call(dead.app, 'POST', `/v1/journeys/${id}/entries`, { payload: { userIds: ['u'] } });
       expect(response.statusCode).toBe(503);
       expect(response.json()).toEqual({ error: expect.stringContaining('no user was entered') });

@@ -1,4 +1,5 @@
-import { entryIdFor, EXIT_TOKEN, type IngestRecord } from '@journey/core';
+import { entryIdFor, EXIT_TOKEN, validateJourney, type IngestRecord } from '@journey/core';
+import { uniqueName } from '@journey/embedded/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActiveJourneys } from '../src/ingest/active-journeys.js';
 import { createRecordApplier } from '../src/ingest/apply-record.js';
@@ -93,6 +94,7 @@ describe('applying an event', () => {
       journeys: env.journeys,
       dueSchedule: { schedule: () => Promise.reject(new Error('crash before scheduling')) },
       branchLock: env.lock,
+      stats: env.stats,
       logger: silentLogger,
       now: env.clock.now,
     });
@@ -114,6 +116,7 @@ describe('applying an event', () => {
       journeys: env.journeys,
       dueSchedule: env.dueSchedule,
       branchLock: env.lock,
+      stats: env.stats,
       logger: silentLogger,
       now: env.clock.now,
     });
@@ -194,6 +197,41 @@ describe('leaving a journey', () => {
     await env.applier.apply(await env.append({ type: 'attributes', id: 'a2', userId: 'attr', time: T0 }));
     expect(await env.states.get(journeyId, 'attr')).toMatchObject({ status: 'exited' });
     expect(await env.lock.take(target, { expectedToken: '0', ownToken: '1' }, 60_000)).toEqual({ status: 'lost', current: EXIT_TOKEN });
+  });
+
+  it('counts each exit once, at the step the entry was at, however often its record is applied', async () => {
+    const journeyId = await env.publish(onboardingJourney());
+    await env.users.mergeAttributes('count', { country: 'US' }, new Date(T0));
+    await enter(journeyId, 'count');
+    const bye = await env.append(event('count', 'account_deleted'));
+    await env.applier.apply(bye);
+    await env.applier.apply(bye);
+    await env.applier.apply(await env.append(event('count', 'account_deleted')));
+    expect((await env.stats.read(journeyId, 1)).steps['welcome']?.counters).toMatchObject({ exited: 1 });
+  });
+
+  it('a user who already matches the exit criteria does not enter', async () => {
+    const journeyId = await env.publish(onboardingJourney());
+    await env.users.mergeAttributes('gone', { country: 'US', unsubscribed: true }, new Date(T0));
+    await env.applier.apply(await env.append(event('gone', 'signed_up', { source: 'ads' })));
+    expect(await env.states.get(journeyId, 'gone')).toBeNull();
+
+    // Nor does an event that is itself an exit event of the journey enter anyone.
+    const both = await env.publish(onboardingJourney({ name: 'Exit on sign-up', exit: { events: ['signed_up'] } }));
+    await env.users.mergeAttributes('both', { country: 'US' }, new Date(T0));
+    await env.applier.apply(await env.append(event('both', 'signed_up', { source: 'ads' })));
+    expect(await env.states.get(both, 'both')).toBeNull();
+  });
+
+  it('an api entry of a user who matches the exit criteria enters nobody', async () => {
+    const journeyId = await env.publish(onboardingJourney({ entry: { trigger: { type: 'api' } } }));
+    await env.users.mergeAttributes('api-gone', { unsubscribed: true }, new Date(T0));
+    await env.users.mergeAttributes('api-ok', {}, new Date(T0));
+    for (const userId of ['api-gone', 'api-ok']) {
+      await env.applier.apply(await env.append({ type: 'enter', id: uniqueName('ent'), userId, journeyId, time: T0 }));
+    }
+    expect(await env.states.get(journeyId, 'api-gone')).toBeNull();
+    expect(await env.states.get(journeyId, 'api-ok')).toMatchObject({ status: 'active' });
   });
 });
 
@@ -278,27 +316,46 @@ describe('api entries', () => {
   it('a paused journey enters nobody', async () => {
     const journeyId = await env.publish(onboardingJourney());
     expect((await env.journeysRepo.pause(journeyId)).ok).toBe(true);
+    await env.revision.bump();
     await env.users.mergeAttributes('p', { country: 'US' }, new Date(T0));
     await env.applier.apply(await env.append(event('p', 'signed_up', { source: 'ads' })));
     expect(await env.states.get(journeyId, 'p')).toBeNull();
   });
 });
 
-describe('the active journeys cache', () => {
-  it('serves the list for maxAgeMs, then reads it again; any published version stays readable', async () => {
+describe('the active journeys', () => {
+  it('are read again when the journeys revision moves, and only then (or once they are old); any published version stays readable', async () => {
     let clock = 0;
-    const journeys = createActiveJourneys(env.journeysRepo, { maxAgeMs: 1_000, clock: () => clock });
+    const journeys = createActiveJourneys(env.journeysRepo, env.revision, { maxAgeMs: 60_000, clock: () => clock });
     const first = await env.publish(onboardingJourney());
+    await journeys.refresh();
     expect((await journeys.list()).map((journey) => journey.journeyId)).toEqual([first]);
 
-    const second = await env.publish(onboardingJourney({ name: 'Second' }));
+    // A change whose revision did not move yet is not seen; once it moved, the next refresh reads the list again.
     expect((await env.journeysRepo.pause(first)).ok).toBe(true);
-    clock = 999;
+    clock = 59_999;
+    await journeys.refresh();
     expect((await journeys.list()).map((journey) => journey.journeyId)).toEqual([first]);
-    clock = 1_000;
+    await env.revision.bump();
+    await journeys.refresh();
+    expect(await journeys.list()).toEqual([]);
+
+    // The safety net: a list older than maxAgeMs is read again whatever the revision says.
+    const second = await createJourneyWithoutBump(onboardingJourney({ name: 'Second' }));
+    clock = 130_000;
+    await journeys.refresh();
     expect(await journeys.list()).toEqual([{ journeyId: second, version: 1, definition: expect.objectContaining({ name: 'Second' }) }]);
     // Users inside a paused journey still finish (and exit) on their version.
     expect(await journeys.definition(first, 1)).toMatchObject({ name: 'Onboarding' });
     expect(await journeys.definition(first, 2)).toBeNull();
   });
 });
+
+async function createJourneyWithoutBump(definition: Parameters<IngestEnv['publish']>[0]): Promise<string> {
+  const validation = validateJourney(definition);
+  if (!validation.ok) throw new Error('invalid test journey');
+  const created = await env.journeysRepo.create(validation.journey);
+  if (!created.ok) throw new Error(created.message);
+  expect((await env.journeysRepo.publish(created.journey.id)).ok).toBe(true);
+  return created.journey.id;
+}

@@ -13,6 +13,7 @@ import {
   createBranchLock,
   createDispatchQueue,
   createDueSchedule,
+  createJourneysRevision,
   createKeys,
   createOpsActivity,
   createSendHistory,
@@ -66,6 +67,7 @@ export async function dispatchHarness(options: {
   const dispatchQueue = createDispatchQueue(redis, keys);
   const activity = createOpsActivity(redis, keys);
   const sendHistory = createSendHistory(redis, keys);
+  const revision = createJourneysRevision(redis, keys);
   const sink = await new WebhookSink().listen();
   const channel = createWebhookChannel({ now, attemptTimeoutMs: 2_000 });
   const deps = {
@@ -75,7 +77,7 @@ export async function dispatchHarness(options: {
     subscriptions,
     users,
     states,
-    catalog: createJourneyCatalog(journeys, { statusTtlMs: 0 }),
+    catalog: createJourneyCatalog(journeys, revision),
     deliveries: createWebhookDeliveries(channel, sendHistory),
     ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
     activity,
@@ -86,13 +88,20 @@ export async function dispatchHarness(options: {
   const startWorker = () => startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, deps });
   const workers: Worker[] = [startWorker()];
 
+  /** Lifecycle changes tell the workers, as the API does (the journeys revision). */
+  const announced = <A extends unknown[], R>(change: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    const result = await change(...args);
+    await revision.bump();
+    return result;
+  };
   return {
     keys,
     sink,
-    journeys,
+    journeys: { ...journeys, pause: announced(journeys.pause), resume: announced(journeys.resume), archive: announced(journeys.archive) },
     users,
     states,
     sendHistory,
+    revision,
     stats,
     subscriptions,
     dueSchedule,
@@ -117,6 +126,7 @@ export async function dispatchHarness(options: {
       if (!created.ok) throw new Error(`journey not created: ${JSON.stringify(created)}`);
       const published = await journeys.publish(created.journey.id);
       if (!published.ok) throw new Error(`journey not published: ${JSON.stringify(published)}`);
+      await revision.bump();
       return created.journey.id;
     },
     /** Enters a user as the ingest worker does: the state, then the first step due now. */

@@ -1,5 +1,6 @@
 import { eventually } from '@journey/embedded/testing';
-import { createDrainQueue, type DrainQueue } from '@journey/redis';
+import { isMongoUnavailableError } from '@journey/mongo';
+import { createDeadLetters, createDrainQueue, isRedisUnavailableError, type DeadLetters, type DrainQueue } from '@journey/redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordApplier, StreamRecord } from '../src/ingest/apply-record.js';
 import { startDrainWorker, type AppliedRecord, type RunningDrainWorker } from '../src/ingest/drain-processor.js';
@@ -22,7 +23,11 @@ async function setup(partitions = 4): Promise<{ env: IngestEnv; drainQueue: Drai
   return { env, drainQueue };
 }
 
-function drainWorkers(env: IngestEnv, count: number, options: { applier?: RecordApplier; onApplied: (applied: AppliedRecord) => void; drainQueue: DrainQueue }): RunningDrainWorker[] {
+function drainWorkers(
+  env: IngestEnv,
+  count: number,
+  options: { applier?: RecordApplier; onApplied: (applied: AppliedRecord) => void; drainQueue: DrainQueue; deadLetters?: DeadLetters },
+): RunningDrainWorker[] {
   return Array.from({ length: count }, () => {
     const connection = env.blocking.duplicate();
     const running = startDrainWorker({
@@ -35,6 +40,10 @@ function drainWorkers(env: IngestEnv, count: number, options: { applier?: Record
       chunkSize: 25,
       onApplied: options.onApplied,
       drainQueue: options.drainQueue,
+      deadLetters: options.deadLetters ?? env.deadLetters,
+      isUnavailable: (error) => isMongoUnavailableError(error) || isRedisUnavailableError(error),
+      beforeChunk: () => env.journeys.refresh(),
+      retryBaseMs: 10,
     });
     cleanups.push(async () => {
       await running.close();
@@ -101,6 +110,63 @@ describe('draining the event partitions', () => {
     expect(applied.map((each) => each.streamId)).toEqual([before.streamId, after.streamId]);
     expect(worker!.stats).toMatchObject({ applied: 2, unreadable: 2 });
     await eventually(async () => (await env.stream.lengths())[0] === 0, { what: 'the stream acknowledged' });
+  });
+
+  it('moves a record that keeps failing to the dead letters, and the partition goes on without it', async () => {
+    const { env, drainQueue } = await setup(1);
+    const journeyId = await env.publish(onboardingJourney());
+    for (const userId of ['poisoned', 'other']) await env.users.mergeAttributes(userId, { country: 'US' }, new Date(T0));
+    const poison = await env.append(event('poisoned', 'clicked', { n: 1 }));
+    const later = await env.append(event('poisoned', 'signed_up', { source: 'ads' }));
+    const others = await Promise.all(Array.from({ length: 120 }, (_, index) => env.append(event('other', 'clicked', { index }))));
+    let tries = 0;
+    const poisoned: RecordApplier = {
+      apply: async (entry) => {
+        if (entry.streamId !== poison.streamId) return env.applier.apply(entry);
+        tries++;
+        throw new TypeError('cannot read the stored user');
+      },
+    };
+    const applied: AppliedRecord[] = [];
+    drainWorkers(env, 1, { applier: poisoned, onApplied: (record) => applied.push(record), drainQueue });
+    await drainQueue.requestDrain([0]);
+
+    await eventually(() => applied.length === 121, { what: 'every other record applied' });
+    expect(tries).toBe(env.deadLetters.limit);
+    expect(byUser(applied, 'other')).toEqual(others.map((each) => each.streamId));
+    // The poisoned user's later record is applied too: the user entered the journey.
+    expect(byUser(applied, 'poisoned')).toEqual([later.streamId]);
+    expect(await env.states.get(journeyId, 'poisoned')).toMatchObject({ status: 'active' });
+    const [letter] = await env.deadLetters.recent();
+    expect(letter).toMatchObject({ partition: 0, streamId: poison.streamId, failures: env.deadLetters.limit, error: 'TypeError: cannot read the stored user' });
+    expect(JSON.parse(letter!.record)).toMatchObject({ userId: 'poisoned', name: 'clicked' });
+    expect(await env.deadLetters.counts()).toEqual([1]);
+    await eventually(async () => (await env.stream.lengths())[0] === 0, { what: 'the stream acknowledged' });
+  });
+
+  it('counts nothing against a record while a store is unreachable, and applies it once the store is back', async () => {
+    const { env, drainQueue } = await setup(1);
+    const deadLetters = createDeadLetters(env.redis, env.keys, { limit: 2 });
+    const record = await env.append(event('waiting', 'clicked'));
+    let failures = 0;
+    const outage: RecordApplier = {
+      apply: async (entry) => {
+        // More failures than the dead letters allow: a store outage must never make a dead letter.
+        if (failures < deadLetters.limit + 1) {
+          failures++;
+          throw new Error('Connection is closed.');
+        }
+        return env.applier.apply(entry);
+      },
+    };
+    const applied: AppliedRecord[] = [];
+    drainWorkers(env, 1, { applier: outage, onApplied: (each) => applied.push(each), drainQueue, deadLetters });
+    await drainQueue.requestDrain([0]);
+
+    await eventually(() => applied.length === 1, { what: 'the record applied by a retried drain after the outage' });
+    expect(failures).toBe(deadLetters.limit + 1);
+    expect(applied[0]?.streamId).toBe(record.streamId);
+    expect(await deadLetters.counts()).toEqual([0]);
   });
 
   it('fails the drain when a record cannot be applied; the retry applies every record once, in order', async () => {

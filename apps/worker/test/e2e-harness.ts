@@ -85,6 +85,8 @@ export interface E2eEnv {
   call<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, status?: number): Promise<T>;
   /** Creates and publishes a journey over HTTP; returns its id. */
   publish(definition: Record<string, unknown>): Promise<string>;
+  /** The worker process's MongoDB database (for a test that must put the store in a state no API call makes). */
+  workerDb(): MongoStore['db'];
   putUser(userId: string, attributes: Record<string, unknown>): Promise<void>;
   postEvents(events: Record<string, unknown>[]): Promise<{ accepted: number; duplicates: number; rejected: unknown[] }>;
   /** The user's state in the journey from `GET /v1/users/:id` (undefined: never entered, or no such user). */
@@ -183,6 +185,7 @@ export async function e2eEnv(): Promise<E2eEnv> {
       await call('POST', `/v1/journeys/${id}/publish`);
       return id;
     },
+    workerDb: () => workerMongo.db,
     async putUser(userId, attributes) {
       await call('PUT', `/v1/users/${encodeURIComponent(userId)}`, { attributes });
     },
@@ -208,8 +211,6 @@ export async function e2eEnv(): Promise<E2eEnv> {
       ingestion ??= await startIngestion(workerDeps, {
         keys,
         now,
-        // Publishing, pausing and archiving reach entries at once, and schedule runs are added at once.
-        activeJourneys: { maxAgeMs: 0 },
         sweepIntervalMs: 50,
         scheduleCheckIntervalMs: 50,
       });

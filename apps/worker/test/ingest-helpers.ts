@@ -14,9 +14,15 @@ import {
 import {
   connectRedis,
   createBranchLock,
+  createDeadLetters,
   createDueSchedule,
   createEventsStream,
+  createJourneysRevision,
   createKeys,
+  createStats,
+  type DeadLetters,
+  type JourneysRevision,
+  type Stats,
   type BranchLock,
   type DueBranch,
   type DueSchedule,
@@ -54,10 +60,15 @@ export interface IngestEnv {
   users: UsersRepository;
   states: JourneyStatesRepository;
   journeysRepo: JourneysRepository;
+  /** Bumped by `publish` as the API does; tests that change a journey through `journeysRepo` bump it themselves. */
+  revision: JourneysRevision;
   journeys: ActiveJourneys;
   stream: EventsStream;
+  stats: Stats;
+  deadLetters: DeadLetters;
   dueSchedule: DueSchedule;
   lock: BranchLock;
+  /** Applies one record as a drain applies a chunk of one: the journeys catch up first. */
   applier: RecordApplier;
   /** Appends a record to its partition's stream (as the API does) and returns it with its stream id. */
   append(record: IngestRecord): Promise<StreamRecord>;
@@ -89,11 +100,19 @@ export async function ingestEnv(options: { keys?: KeysOptions } = {}): Promise<I
   await states.ensureIndexes();
   const journeysRepo = createJourneysRepository(mongo.db, { now: clock.now });
   await journeysRepo.ensureIndexes();
-  const journeys = createActiveJourneys(journeysRepo, { maxAgeMs: 0 });
+  const revision = createJourneysRevision(redis, keys);
+  const journeys = createActiveJourneys(journeysRepo, revision);
   const stream = createEventsStream(redis, keys);
   const dueSchedule = createDueSchedule(redis, keys);
   const lock = createBranchLock(redis, keys);
-  const applier = createRecordApplier({ users, states, journeys, dueSchedule, branchLock: lock, logger: silentLogger, now: clock.now });
+  const stats = createStats(redis, keys);
+  const inner = createRecordApplier({ users, states, journeys, dueSchedule, branchLock: lock, stats, logger: silentLogger, now: clock.now });
+  const applier: RecordApplier = {
+    async apply(entry) {
+      await journeys.refresh();
+      return inner.apply(entry);
+    },
+  };
 
   const dueSetKey = (userId: string, branch: DueBranch, dueSecond: number) => keys.dueSet({ shard: keys.dueShardOf(userId), branch, dueSecond });
   return {
@@ -106,8 +125,11 @@ export async function ingestEnv(options: { keys?: KeysOptions } = {}): Promise<I
     users,
     states,
     journeysRepo,
+    revision,
     journeys,
     stream,
+    stats,
+    deadLetters: createDeadLetters(redis, keys),
     dueSchedule,
     lock,
     applier,
@@ -123,6 +145,7 @@ export async function ingestEnv(options: { keys?: KeysOptions } = {}): Promise<I
       if (!created.ok) throw new Error(created.message);
       const published = await journeysRepo.publish(created.journey.id);
       if (!published.ok) throw new Error(published.message);
+      await revision.bump();
       return created.journey.id;
     },
     dueMembers: (userId, branch, dueSecond) => redis.smembers(dueSetKey(userId, branch, dueSecond)).then((members) => members.sort()),

@@ -88,7 +88,7 @@ describe('planning one record', () => {
       }),
     );
     expect(plan.actions.map((action) => action.kind)).toEqual(['exit', 'enter']);
-    expect(plan.actions[0]).toEqual({ kind: 'exit', journeyId: 'j2', entryId: 'old' });
+    expect(plan.actions[0]).toEqual({ kind: 'exit', journeyId: 'j2', version: 3, entryId: 'old', stepId: 'welcome' });
     expect(plan.actions[1]).toMatchObject({ kind: 'enter', entrant: { current: { entryId: 'old', status: 'exited' } } });
     expect(decideEntry(again.entry.reentry, { ...left, status: 'exited' }, 'new', T0)).toEqual({ kind: 'enter' });
   });
@@ -119,7 +119,7 @@ describe('planning one record', () => {
 
   it('an attribute change only evaluates exit.when; an api entry only enters its api journey', () => {
     const attributes: IngestRecord = { type: 'attributes', id: 'a', userId: 'u1', time: T0 };
-    expect(planRecord(input(attributes, { states: [state()], attributes: { unsubscribed: true } })).actions).toEqual([{ kind: 'exit', journeyId: 'j1', entryId: 'e1' }]);
+    expect(planRecord(input(attributes, { states: [state()], attributes: { unsubscribed: true } })).actions).toEqual([{ kind: 'exit', journeyId: 'j1', version: 1, entryId: 'e1', stepId: 'welcome' }]);
     expect(planRecord(input(attributes, { states: [state()] })).actions).toEqual([]);
 
     const api = definition({ entry: { trigger: { type: 'api' } } });
@@ -128,9 +128,11 @@ describe('planning one record', () => {
       { journeyId: 'api', version: 2, definition: api },
     ];
     const enter = (journeyId: string): IngestRecord => ({ type: 'enter', id: 'n', userId: 'u1', journeyId, time: T0 });
-    expect(planRecord(input(enter('api'), { active, states: [state()], attributes: { unsubscribed: true } })).actions).toMatchObject([
+    expect(planRecord(input(enter('api'), { active, states: [state()] })).actions).toMatchObject([
       { kind: 'enter', journey: { journeyId: 'api' }, entrant: { trigger: null } },
     ]);
+    // A user who matches the journey's exit criteria would leave at once: the entry is not planned.
+    expect(planRecord(input(enter('api'), { active, states: [state()], attributes: { unsubscribed: true } })).actions).toEqual([]);
     expect(planRecord(input(enter('j1'), { active })).actions).toEqual([]);
     expect(planRecord(input(enter('unknown'), { active })).actions).toEqual([]);
   });

@@ -111,7 +111,24 @@ describe('schedule triggers', () => {
     expect(await run(fakeJob({ journeyId, version: 1, at: Date.parse(AT) + 1 }))).toMatchObject({ entered: 0, skipped: expect.any(String) });
     expect(await run(fakeJob({ journeyId, version: 2, at: Date.parse(AT) }))).toMatchObject({ entered: 0, skipped: expect.any(String) });
     expect((await env.journeysRepo.pause(journeyId)).ok).toBe(true);
+    await env.revision.bump();
     expect(await run(fakeJob({ journeyId, version: 1, at: Date.parse(AT) }))).toMatchObject({ entered: 0, skipped: expect.any(String) });
     expect(await env.states.get(journeyId, 'us')).toBeNull();
+  });
+
+  it("one journey's trigger that cannot be scheduled does not keep the others' runs from being added", async () => {
+    const env = await ingestEnv();
+    cleanups.push(() => env.close());
+    const scheduleQueue = createScheduleQueue(env.blocking, env.keys);
+    cleanups.push(() => scheduleQueue.queue.obliterate({ force: true }), () => scheduleQueue.close());
+    const broken = await env.publish(scheduledJourney());
+    const healthy = await env.publish(scheduledJourney());
+    // A stored version dated before 1970 (no rule lets one in any more): its run has no valid time.
+    await env.mongo.db.collection('journey_versions').updateOne({ _id: `${broken}:1` as never }, { $set: { 'definition.entry.trigger.at': '1969-12-31T23:00:00Z' } });
+    const check = startScheduleTriggerCheck({ journeys: env.journeys, scheduleQueue, logger: silentLogger, intervalMs: 60_000 });
+    cleanups.push(() => check.stop());
+
+    expect(await check.check()).toBe(1);
+    expect(await scheduleQueue.queue.getJob(env.keys.scheduleJobId(healthy, 1, Date.parse(AT)))).toBeTruthy();
   });
 });

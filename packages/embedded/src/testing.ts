@@ -31,3 +31,13 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false> 
 }
 
 export { TcpProxy } from './tcp-proxy.js';
+
+/** The error `action` fails with; throws when it does not fail. */
+export async function rejectionOf(action: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('the action did not fail');
+}

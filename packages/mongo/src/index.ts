@@ -1,4 +1,5 @@
 export { connectMongo, pingMongo, type MongoStore } from './connection.js';
+export { isMongoUnavailableError } from './unavailable.js';
 export {
   ApiKeyScopeSchema,
   createApiKeysRepository,

@@ -1,4 +1,5 @@
 export { createRedis, connectRedis, pingRedis, redisServerVersion } from './connection.js';
+export { isRedisUnavailableError } from './unavailable.js';
 
 export { createKeys, fnv1a32, DEFAULT_DUE_SHARDS, DEFAULT_EVENT_PARTITIONS, PREFIX_PATTERN } from './keys.js';
 export type { BatchRef, DueBranch, DueSetRef, Keys, KeysOptions } from './keys.js';
@@ -39,3 +40,7 @@ export { ACTIVITY_COUNTERS, createOpsActivity, FAILURES_KEPT, OpsFailureSchema }
 export type { ActivityCounter, ActivityCounts, ActivityWindow, OpsActivity, OpsFailure } from './ops-activity.js';
 export { createSendHistory } from './send-history.js';
 export type { SendHistory } from './send-history.js';
+export { createDeadLetters } from './dead-letters.js';
+export type { DeadLetter, DeadLetters, DeadLettersOptions, FailureOutcome } from './dead-letters.js';
+export { createJourneysRevision } from './journeys-revision.js';
+export type { JourneysRevision } from './journeys-revision.js';

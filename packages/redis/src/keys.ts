@@ -7,6 +7,8 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   {p:ev:N}:stream                      stream of partition N's accepted events
  *   {p:ev:N}:dedup:<userId>|<eventId>    client event id seen (string, EX window); scoped by user so the
  *                                        outcome does not depend on which users share a partition
+ *   {p:ev:N}:failures                    failed applications per stream id of partition N (hash)
+ *   {p:ev:N}:dead                        records of partition N that failed too often (stream, capped)
  *   {p:due:S}:<journey>:<version>:<step>:<second>   due set: members waiting for that branch and second
  *   {p:due:S}:index                      sorted set of shard S's due set keys, scored by their second
  *   {p:due:S}:batch:<batchId>            set of up to 200 members carved for one batch job
@@ -16,6 +18,7 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   p:subs:<userId>                      muted message types (single key)
  *   p:sends:<bucket>                     recent sends of the users hashed to the bucket (hash), for frequency caps
  *   p:refused:<messageId>                a message the receiver refused for good (string, expires)
+ *   p:journeys:revision                  counter bumped by every journey lifecycle change (workers reload then)
  *   p:stats:<journey>:<version>          counters hash (single key)
  *   p:ops:activity:<second>              dispatch activity of one second (hash, expires), for ops rates
  *   p:ops:failures                       recent failures (capped list of JSON), for ops
@@ -83,6 +86,10 @@ export interface Keys {
 
   eventStream(partition: number): string;
   eventDedup(partition: number, userId: string, eventId: string): string;
+  /** How often each of the partition's records failed to apply (hash: stream id -> count). */
+  eventFailures(partition: number): string;
+  /** Records of the partition that failed too often, with their error (dead letters). */
+  deadLetters(partition: number): string;
 
   dueSet(ref: DueSetRef): string;
   dueIndex(shard: number): string;
@@ -101,6 +108,8 @@ export interface Keys {
   sendHistory(userId: string): string;
   /** A message the receiver refused for good: a retried step records that instead of posting it again. */
   refusedMessage(messageId: string): string;
+  /** Bumped by every journey lifecycle change: workers reload their journeys when it moved. */
+  journeysRevision(): string;
   stats(journeyId: string, version: number): string;
   /** Dispatch activity of one epoch second (hash of counters). */
   opsActivity(second: number): string;
@@ -162,6 +171,8 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
       if (eventId.length === 0) throw new InvalidInputError('event id must not be empty');
       return `${partitionTag(partition)}:dedup:${userIdPart(userId)}|${eventId}`;
     },
+    eventFailures: (partition) => `${partitionTag(partition)}:failures`,
+    deadLetters: (partition) => `${partitionTag(partition)}:dead`,
 
     dueSet: (ref) => `${shardTag(ref.shard)}:${branchPart(ref.branch)}:${second(ref.dueSecond)}`,
     dueIndex: (shard) => `${shardTag(shard)}:index`,
@@ -201,6 +212,7 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
       if (!MESSAGE_ID_PATTERN.test(messageId)) throw new InvalidInputError('message id must be 1 to 64 letters, digits or "-"', { messageId });
       return `${prefix}:refused:${messageId}`;
     },
+    journeysRevision: () => `${prefix}:journeys:revision`,
     stats: (journeyId, journeyVersion) => `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}`,
     opsActivity: (activitySecond) => `${prefix}:ops:activity:${second(activitySecond)}`,
     opsFailures: () => `${prefix}:ops:failures`,

@@ -24,6 +24,7 @@ export const SCRIPT_FILES = {
   extendBranchLock: 'extendBranchLock-1.lua',
   releaseBranchLock: 'releaseBranchLock-1.lua',
   noteSend: 'noteSend-1.lua',
+  noteRecordFailure: 'noteRecordFailure-2.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

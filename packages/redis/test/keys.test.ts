@@ -26,7 +26,10 @@ describe('keys', () => {
     expect(keys.sendHistory('user-1')).toBe(`jrn:sends:${fnv1a32('user-1') % 65_536}`);
     expect(createKeys('jrn', { sendHistoryBuckets: 1 }).sendHistory('anyone')).toBe('jrn:sends:0');
     expect(keys.stats('j_1', 3)).toBe('jrn:stats:j_1:3');
+    expect(keys.eventFailures(7)).toBe('{jrn:ev:7}:failures');
+    expect(keys.deadLetters(7)).toBe('{jrn:ev:7}:dead');
     expect(keys.refusedMessage('0a1b-2c')).toBe('jrn:refused:0a1b-2c');
+    expect(keys.journeysRevision()).toBe('jrn:journeys:revision');
   });
 
   it('keys touched by one script share their hash tag and cluster slot', () => {
@@ -39,6 +42,7 @@ describe('keys', () => {
       extendBranchLock: [keys.branchLock('j', 'u', 'e')],
       releaseBranchLock: [keys.branchLock('j', 'u', 'e')],
       noteSend: [keys.sendHistory('u')],
+      noteRecordFailure: [keys.eventFailures(3), keys.deadLetters(3)],
     };
     for (const [script, group] of Object.entries(groups)) {
       expect(new Set(group.map(hashTagOf)).size, script).toBe(1);

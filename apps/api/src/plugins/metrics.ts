@@ -46,6 +46,7 @@ export const metricsPlugin = fp<MetricsOptions>(
     const lag = gauge('journey_due_lag_seconds', 'How far the oldest due set is behind now');
     const unfinished = gauge('journey_unfinished_batches', 'Batches carved and not yet finished');
     const pending = gauge('journey_events_pending', 'Accepted events not yet applied');
+    const deadLetters = gauge('journey_events_dead_letters', 'Records that failed to apply too often and were set aside');
     const opsUp = gauge('journey_ops_snapshot_up', '1 when the Redis figures below were read at this scrape, 0 when Redis did not answer');
     const rate = gauge('journey_dispatch_per_second', 'Dispatch over the last full minute, per second: users dispatched and sends by outcome', ['counter']);
 
@@ -85,6 +86,7 @@ export const metricsPlugin = fp<MetricsOptions>(
       lag.set(ops.batches.lagSeconds);
       unfinished.set(ops.batches.unfinishedBatches);
       pending.set(ops.events.pending);
+      deadLetters.set(ops.events.deadLetters);
       for (const [counter, value] of Object.entries(ops.rates.perSecond)) rate.set({ counter }, value);
     }
   },

@@ -8,12 +8,14 @@ import {
   type JourneyVersionEntry,
   type JourneyWriteResult,
 } from '@journey/mongo';
+import type { JourneysRevision } from '@journey/redis';
 import type { FastifyReply } from 'fastify';
 import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/types/schema.js';
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../plugins/error-handler.js';
 import { errorResponses } from '../schemas/error.js';
+import { serviceUnavailable } from './unavailable.js';
 import {
   CreatedJourneySchema,
   IfMatchHeadersSchema,
@@ -115,7 +117,7 @@ const tags = ['journeys'];
 const config = { scopes: ['admin'] } as const;
 
 /** Journey definitions, their versions and lifecycle (admin keys). */
-export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository }> = async (app, { journeys }) => {
+export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository; revision: Pick<JourneysRevision, 'bump'> }> = async (app, { journeys, revision }) => {
   // The API speaks JSON only: Fastify's default text/plain parser would hand these routes a string (a confusing
   // 400); without it such a body is a 415. Parsers are encapsulated, so this holds for this plugin's routes.
   app.removeContentTypeParser('text/plain');
@@ -233,14 +235,27 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
         schema: {
           tags,
           summary,
-          description: 'A move the lifecycle does not allow from the current status is a 409 naming that status.',
+          description:
+            'A move the lifecycle does not allow from the current status is a 409 naming that status. Once this answers ' +
+            '200, every event accepted afterwards sees the change. A 503 means the change is stored but Redis did not ' +
+            'answer: workers see it within a minute, and events accepted until then may not.',
           params: JourneyParamsSchema,
           headers: IfMatchHeadersSchema,
-          response: { 200: JourneySummarySchema, ...errorResponses(400, 401, 403, 404, 409) },
+          response: { 200: JourneySummarySchema, ...errorResponses(400, 401, 403, 404, 409, 503) },
         },
       },
       async (request, reply) => {
         const journey = changed(await journeys[name](request.params.id, { expectedRevision: request.headers['if-match'] }));
+        // Workers reload their journeys when the revision moved: only then may an event accepted from now on rely on it.
+        try {
+          await revision.bump();
+        } catch (error) {
+          request.log.warn({ err: error, journeyId: journey.id }, 'could not bump the journeys revision');
+          throw serviceUnavailable(
+            reply,
+            `Journey ${journey.id} is ${journey.status} now, but Redis did not answer: workers see the change within a minute, and events accepted until then may not`,
+          );
+        }
         return withEtag(reply, journey).send(summaryBody(journey));
       },
     );

@@ -30,7 +30,22 @@ export const OpsQueuesSchema = z
         oldestBatchCarvedAt: z.iso.datetime().nullable(),
       })
       .describe('The batch buffers: due sets keyed branch:second and the batches carved from them'),
-    events: z.object({ pending: count.describe('Accepted events not yet applied, over every partition') }),
+    events: z.object({
+      pending: count.describe('Accepted events not yet applied, over every partition'),
+      deadLetters: count.describe('Records that failed to apply too often and were set aside (their partition went on without them)'),
+      recentDeadLetters: z
+        .array(
+          z.object({
+            partition: count,
+            streamId: z.string().describe("The record's id in its partition's stream"),
+            record: z.string().describe('The record as it was accepted (JSON)'),
+            error: z.string().describe('The error of its last failure'),
+            failures: count,
+            at: z.iso.datetime(),
+          }),
+        )
+        .describe('The newest dead letters, newest first'),
+    }),
     rates: z
       .object({ windowSeconds: count, perSecond: ActivityCountsSchema, totals: ActivityCountsSchema })
       .describe('Dispatch over the last full minute: users dispatched, and sends sent, failed and skipped'),
@@ -53,7 +68,7 @@ export const OpsQueuesSchema = z
           unfinishedBatches: 48,
           oldestBatchCarvedAt: '2026-12-03T11:59:59.120Z',
         },
-        events: { pending: 0 },
+        events: { pending: 0, deadLetters: 0, recentDeadLetters: [] },
         rates: {
           windowSeconds: 60,
           perSecond: { dispatched: 4100, sent: 4090, failed: 0.5, skipped: 9.5 },

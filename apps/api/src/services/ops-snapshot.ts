@@ -1,4 +1,4 @@
-import type { DueSchedule, EventsStream, Keys, OpsActivity, OpsFailure } from '@journey/redis';
+import type { DeadLetters, DueSchedule, EventsStream, Keys, OpsActivity, OpsFailure } from '@journey/redis';
 import type { Queue } from 'bullmq';
 import { QUEUE_COUNT_STATES, type OpsQueues } from '../schemas/ops.js';
 
@@ -9,6 +9,7 @@ export interface OpsSnapshotDeps {
   queues: Record<QueueName, Queue>;
   dueSchedule: Pick<DueSchedule, 'backlog'>;
   events: Pick<EventsStream, 'lengths'>;
+  deadLetters: Pick<DeadLetters, 'counts' | 'recent'>;
   activity: Pick<OpsActivity, 'window' | 'recentFailures'>;
   now?: () => number;
 }
@@ -16,6 +17,7 @@ export interface OpsSnapshotDeps {
 /** Failed jobs read per queue: enough for "recent", bounded whatever piled up. */
 const FAILED_JOBS_READ = 10;
 const FAILURES_SHOWN = 20;
+const DEAD_LETTERS_SHOWN = 10;
 
 /**
  * What the engine is doing, read from Redis only: counters, index heads and capped lists, so its cost does not grow
@@ -42,10 +44,12 @@ export function createOpsSnapshot(deps: OpsSnapshotDeps): () => Promise<OpsQueue
   return async function snapshot() {
     const at = now();
     const shards = Array.from({ length: deps.keys.dueShards }, (_, shard) => shard);
-    const [counts, backlogs, lengths, window, recorded, failedJobs] = await Promise.all([
+    const [counts, backlogs, lengths, deadCounts, deadLetters, window, recorded, failedJobs] = await Promise.all([
       Promise.all(names.map((name) => deps.queues[name].getJobCounts(...QUEUE_COUNT_STATES))),
       Promise.all(shards.map((shard) => deps.dueSchedule.backlog(shard))),
       deps.events.lengths(),
+      deps.deadLetters.counts(),
+      deps.deadLetters.recent(DEAD_LETTERS_SHOWN),
       deps.activity.window({ nowMs: at }),
       deps.activity.recentFailures(FAILURES_SHOWN),
       queueFailures(),
@@ -70,7 +74,11 @@ export function createOpsSnapshot(deps: OpsSnapshotDeps): () => Promise<OpsQueue
         unfinishedBatches: sum(backlogs.map((backlog) => backlog.unfinishedBatches)),
         oldestBatchCarvedAt: oldestCarved === null ? null : new Date(oldestCarved).toISOString(),
       },
-      events: { pending: sum(lengths) },
+      events: {
+        pending: sum(lengths),
+        deadLetters: sum(deadCounts),
+        recentDeadLetters: deadLetters.map((letter) => ({ ...letter, at: new Date(letter.at).toISOString() })),
+      },
       rates: { windowSeconds: window.seconds, perSecond: window.perSecond, totals: window.totals },
       failures: failures.map((failure) => ({ ...failure, at: new Date(failure.at).toISOString() })),
     };

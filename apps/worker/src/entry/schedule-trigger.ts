@@ -1,5 +1,5 @@
 import type { Logger } from '@journey/config';
-import { entryIdFor, isInAudience, scheduledAt } from '@journey/core';
+import { entryIdFor, isInAudience, scheduledAt, shouldExit } from '@journey/core';
 import type { JourneysRepository, JourneyStatesRepository, UsersRepository } from '@journey/mongo';
 import { ScheduleRunJobSchema, type DueSchedule, type Keys, type ScheduleQueue } from '@journey/redis';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
@@ -70,7 +70,8 @@ export function createScheduleRunProcessor(deps: ScheduleRunDeps): (job: Job) =>
       if (page.length === 0) break;
       result.pages++;
       result.users += page.length;
-      const matches = page.filter((user) => isInAudience(definition.entry, user.attributes));
+      // A user who matches the exit criteria would leave at once: they do not enter.
+      const matches = page.filter((user) => isInAudience(definition.entry, user.attributes) && !shouldExit(definition.exit, user.attributes));
       const current = new Map((await deps.states.listForJourney(journeyId, matches.map((user) => user.userId))).map((state) => [state.userId, state]));
       const entrants: Entrant[] = matches.map((user) => ({ userId: user.userId, entryId, trigger: null, current: current.get(user.userId) ?? null }));
       const outcome = await enterUsers(deps, active, entrants, deps.now());
@@ -112,7 +113,7 @@ export function startScheduleWorker(options: ScheduleWorkerOptions): RunningSche
 }
 
 export interface ScheduleTriggerCheckOptions {
-  journeys: Pick<ActiveJourneys, 'list'>;
+  journeys: Pick<ActiveJourneys, 'list' | 'refresh'>;
   scheduleQueue: Pick<ScheduleQueue, 'scheduleJourneyRun'>;
   logger: Logger;
   /** Pause between checks (default 5 s). */
@@ -133,11 +134,17 @@ export interface ScheduleTriggerCheck extends Periodic {
 export function startScheduleTriggerCheck(options: ScheduleTriggerCheckOptions): ScheduleTriggerCheck {
   async function check(): Promise<number> {
     let asked = 0;
+    await options.journeys.refresh();
     for (const { journeyId, version, definition } of await options.journeys.list()) {
       const trigger = definition.entry.trigger;
       if (trigger.type !== 'schedule') continue;
-      await options.scheduleQueue.scheduleJourneyRun(journeyId, version, scheduledAt(trigger));
-      asked++;
+      try {
+        await options.scheduleQueue.scheduleJourneyRun(journeyId, version, scheduledAt(trigger));
+        asked++;
+      } catch (error) {
+        // One journey's bad trigger must not keep the others' runs from being added.
+        options.logger.error({ err: error, journeyId, version }, 'could not add the run of a schedule trigger');
+      }
     }
     return asked;
   }

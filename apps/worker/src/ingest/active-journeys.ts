@@ -1,5 +1,6 @@
 import type { JourneyDefinition } from '@journey/core';
 import type { JourneysRepository } from '@journey/mongo';
+import type { JourneysRevision } from '@journey/redis';
 
 /** An active journey and the definition of the version new entries use. */
 export interface ActiveJourney {
@@ -9,16 +10,22 @@ export interface ActiveJourney {
 }
 
 export interface ActiveJourneys {
-  /** Every active journey, as of at most `maxAgeMs` ago. */
+  /** Every active journey, as of the last `refresh` (loaded on first use). */
   list(): Promise<readonly ActiveJourney[]>;
   /** Any published version, active or not (users finish on the version they entered); null when unknown. */
   definition(journeyId: string, version: number): Promise<JourneyDefinition | null>;
+  /**
+   * Reloads the list when the journeys' revision moved since it was loaded (a publish, pause, resume or archive
+   * answered meanwhile), or when it is older than `maxAgeMs`. Called after reading records and before applying
+   * them, so a record accepted after a lifecycle change answered sees that change.
+   */
+  refresh(): Promise<void>;
 }
 
 export interface ActiveJourneysOptions {
-  /** How stale the list may be (default 1 s): the bound on how long a publish or pause takes to reach entries. */
+  /** A reload at least this often even when the revision did not move (default 60 s): a safety net, not the rule. */
   maxAgeMs?: number;
-  /** A monotonic clock for the cache age only, independent of the engine's (injected) time. */
+  /** A monotonic clock for the list's age only, independent of the engine's (injected) time. */
   clock?: () => number;
   /** Published versions kept in memory (they never change). */
   maxVersions?: number;
@@ -27,19 +34,21 @@ export interface ActiveJourneysOptions {
 const PAGE = 100;
 
 /**
- * A short-lived, process-wide view of the active journeys, so applying a record does not read every journey
- * from MongoDB. Versions are immutable and cached for the life of the process (bounded); the list of which
- * journeys are active, and with which version, is read again once it is older than `maxAgeMs`.
+ * A process-wide view of the active journeys, so applying a record does not read every journey from MongoDB.
+ * Versions are immutable and cached for the life of the process (bounded); the list of which journeys are active,
+ * and with which version, is read again only when the journeys' revision moved (or the list grew old). Only active
+ * journeys' published definitions are read: drafts, however large, are never loaded here.
  */
 export function createActiveJourneys(
   journeys: Pick<JourneysRepository, 'list' | 'findPublishedVersion'>,
+  revision: Pick<JourneysRevision, 'current'>,
   options: ActiveJourneysOptions = {},
 ): ActiveJourneys {
-  const maxAgeMs = options.maxAgeMs ?? 1_000;
+  const maxAgeMs = options.maxAgeMs ?? 60_000;
   const clock = options.clock ?? (() => performance.now());
   const maxVersions = options.maxVersions ?? 1_000;
   const versions = new Map<string, Promise<JourneyDefinition | null>>();
-  let current: { loadedAt: number; list: Promise<ActiveJourney[]> } | undefined;
+  let current: { loadedAt: number; revision: number; list: Promise<ActiveJourney[]> } | undefined;
 
   function definition(journeyId: string, version: number): Promise<JourneyDefinition | null> {
     const key = `${journeyId}:${version}`;
@@ -75,20 +84,26 @@ export function createActiveJourneys(
     return active;
   }
 
-  function snapshot(): Promise<ActiveJourney[]> {
-    if (!current || clock() - current.loadedAt >= maxAgeMs) {
-      const loading = { loadedAt: clock(), list: load() };
-      // A failed load is not served again: the caller's job fails and its retry reads anew.
-      loading.list.catch(() => {
-        if (current === loading) current = undefined;
-      });
-      current = loading;
-    }
-    return current.list;
+  function reload(seen: number): Promise<ActiveJourney[]> {
+    const loading = { loadedAt: clock(), revision: seen, list: load() };
+    // A failed load is not served again: the caller's job fails and its retry reads anew.
+    loading.list.catch(() => {
+      if (current === loading) current = undefined;
+    });
+    current = loading;
+    return loading.list;
   }
 
   return {
-    list: snapshot,
+    async list() {
+      return (current ?? { list: reload(await revision.current()) }).list;
+    },
     definition,
+    async refresh() {
+      // Read before the list: a change that lands in between is seen by the next refresh, never missed.
+      const seen = await revision.current();
+      if (current && current.revision === seen && clock() - current.loadedAt < maxAgeMs) return;
+      await reload(seen);
+    },
   };
 }

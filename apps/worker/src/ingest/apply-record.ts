@@ -1,7 +1,7 @@
 import type { Logger } from '@journey/config';
 import { EXIT_TOKEN, type IngestRecord, type JourneyDefinition } from '@journey/core';
 import { compareStreamIds, type JourneyStatesRepository, type UsersRepository } from '@journey/mongo';
-import type { BranchLock, DueSchedule } from '@journey/redis';
+import type { BranchLock, DueSchedule, Stats } from '@journey/redis';
 import { enterUsers } from '../entry/enter-users.js';
 import type { ActiveJourneys } from './active-journeys.js';
 import { planRecord, versionKey, type RecordAction } from './plan-record.js';
@@ -15,6 +15,7 @@ export interface RecordApplierDeps {
   journeys: ActiveJourneys;
   dueSchedule: Pick<DueSchedule, 'schedule'>;
   branchLock: Pick<BranchLock, 'seal'>;
+  stats: Pick<Stats, 'increment'>;
   logger: Logger;
   /** Milliseconds since the epoch. */
   now: () => number;
@@ -55,7 +56,9 @@ export function createRecordApplier(deps: RecordApplierDeps): RecordApplier {
     switch (action.kind) {
       case 'exit': {
         await deps.branchLock.seal({ journeyId: action.journeyId, userId, entryId: action.entryId }, EXIT_TOKEN, sealTtlMs);
-        await deps.states.exit(action.journeyId, userId, action.entryId, new Date(now));
+        const exited = await deps.states.exit(action.journeyId, userId, action.entryId, new Date(now));
+        // Counted by the write that ended the entry: a re-applied record finds it ended and counts nothing.
+        if (exited && action.stepId !== null) await deps.stats.increment(action.journeyId, action.version, [{ stepId: action.stepId, counter: 'exited' }]);
         return;
       }
       case 'action-path': {

@@ -1,5 +1,5 @@
 import type { Logger } from '@journey/config';
-import { DrainJobSchema, type DrainQueue, type EventsStream, type Keys } from '@journey/redis';
+import { DrainJobSchema, type DeadLetter, type DeadLetters, type DrainQueue, type EventsStream, type Keys } from '@journey/redis';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { jobLockOptions } from '../job-lock.js';
 import type { RecordApplier, StreamRecord } from './apply-record.js';
@@ -9,6 +9,8 @@ export interface DrainStats {
   applied: number;
   skipped: number;
   unreadable: number;
+  /** Records that failed too often and went to the dead letters. */
+  deadLettered: number;
 }
 
 export interface AppliedRecord extends StreamRecord {
@@ -28,6 +30,21 @@ export interface DrainProcessorOptions {
   stopping?: () => boolean;
   drainQueue?: Pick<DrainQueue, 'requestDrain'>;
   stats?: DrainStats;
+  /** Where a record that keeps failing goes, so its partition moves on without it. */
+  deadLetters: Pick<DeadLetters, 'noteFailure'>;
+  /**
+   * Whether a failure is the stores' (unreachable, shutting down), not the record's: it fails the job, which BullMQ
+   * retries, and counts nothing against the record.
+   */
+  isUnavailable: (error: unknown) => boolean;
+  /** Runs after a chunk is read and before it is applied: the applier's view of the journeys catches up there. */
+  beforeChunk?: () => Promise<void>;
+  /** Told of each record moved to the dead letters. */
+  onDeadLetter?: (letter: Omit<DeadLetter, 'failures'>) => void;
+  /** The first wait before a failed record is tried again; each later wait doubles (default 100 ms). */
+  retryBaseMs?: number;
+  /** Milliseconds since the epoch (default Date.now). */
+  now?: () => number;
 }
 
 export type DrainResult = DrainStats;
@@ -37,13 +54,38 @@ export type DrainResult = DrainStats;
  * reads the stream oldest first in chunks and applies each chunk, one user's records one after another in
  * stream order and different users in parallel, then acknowledges (trims) the chunk; until the stream is empty.
  * An entry that cannot be read is logged, counted and acknowledged with its chunk: it never blocks the
- * partition. A record whose application throws fails the job before its chunk is acknowledged, and BullMQ
- * retries it; records already applied are skipped by the retry (`users.lastRecord`).
+ * partition. A record whose application fails is tried again after a short wait, each failure counted in Redis
+ * (so a crash forgets none); at the dead letters' limit it moves there with its error and the user's later records
+ * go on: one poisoned record never holds up its partition for more than a second or two. A failure of the stores
+ * themselves counts nothing: it fails the job before its chunk is acknowledged, and BullMQ retries it; records
+ * already applied are skipped by the retry (`users.lastRecord`).
  */
 export function createDrainProcessor(options: DrainProcessorOptions): (job: Job) => Promise<DrainResult> {
-  const { keys, stream, applier, logger } = options;
+  const { keys, stream, applier, logger, deadLetters } = options;
   const chunkSize = options.chunkSize ?? 100;
-  const stats = options.stats ?? { applied: 0, skipped: 0, unreadable: 0 };
+  const retryBaseMs = options.retryBaseMs ?? 100;
+  const now = options.now ?? Date.now;
+  const stats = options.stats ?? { applied: 0, skipped: 0, unreadable: 0, deadLettered: 0 };
+
+  /** Applies one record, trying a failed one again until it lands or becomes a dead letter. */
+  async function applyRecord(partition: number, entry: StreamRecord): Promise<'applied' | 'skipped' | 'deadLettered'> {
+    for (;;) {
+      try {
+        return await applier.apply(entry);
+      } catch (error) {
+        if (options.isUnavailable(error)) throw error;
+        const failed = { streamId: entry.streamId, record: JSON.stringify(entry.record), error: describeError(error), at: now() };
+        const noted = await deadLetters.noteFailure(partition, failed);
+        if (noted.status === 'dead') {
+          logger.error({ err: error, partition, streamId: entry.streamId, userId: entry.record.userId }, 'record failed too often: moved to the dead letters');
+          options.onDeadLetter?.({ partition, ...failed });
+          return 'deadLettered';
+        }
+        logger.warn({ err: error, partition, streamId: entry.streamId, failures: noted.failures }, 'applying a record failed; trying it again');
+        await new Promise((resolve) => setTimeout(resolve, retryBaseMs * 2 ** (noted.failures - 1)));
+      }
+    }
+  }
 
   return async (job) => {
     const parsed = DrainJobSchema.safeParse(job.data);
@@ -51,11 +93,12 @@ export function createDrainProcessor(options: DrainProcessorOptions): (job: Job)
       throw new UnrecoverableError(`drain job ${job.id} has an invalid payload: ${JSON.stringify(job.data)}`);
     }
     const { partition } = parsed.data;
-    const result: DrainResult = { applied: 0, skipped: 0, unreadable: 0 };
+    const result: DrainResult = { applied: 0, skipped: 0, unreadable: 0, deadLettered: 0 };
 
     for (;;) {
       const entries = await stream.read(partition, { count: chunkSize });
       if (entries.length === 0) break;
+      await options.beforeChunk?.();
 
       const byUser = new Map<string, StreamRecord[]>();
       for (const entry of entries) {
@@ -74,7 +117,7 @@ export function createDrainProcessor(options: DrainProcessorOptions): (job: Job)
       const settled = await Promise.allSettled(
         [...byUser.values()].map(async (records) => {
           for (const entry of records) {
-            const outcome = await applier.apply(entry);
+            const outcome = await applyRecord(partition, entry);
             result[outcome]++;
             stats[outcome]++;
             if (outcome === 'applied') options.onApplied?.({ ...entry, partition });
@@ -112,7 +155,7 @@ export interface RunningDrainWorker {
 
 export function startDrainWorker(options: DrainWorkerOptions): RunningDrainWorker {
   let closing = false;
-  const stats: DrainStats = options.stats ?? { applied: 0, skipped: 0, unreadable: 0 };
+  const stats: DrainStats = options.stats ?? { applied: 0, skipped: 0, unreadable: 0, deadLettered: 0 };
   const processor = createDrainProcessor({ ...options, stats, stopping: () => closing || (options.stopping?.() ?? false) });
   const worker = new Worker(options.keys.queues.drain, processor, {
     connection: options.connection,
@@ -131,4 +174,8 @@ export function startDrainWorker(options: DrainWorkerOptions): RunningDrainWorke
       await worker.close();
     },
   };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -32,8 +32,8 @@ export interface RecordPlanInput {
 }
 
 export type RecordAction =
-  /** Seal the entry's branch lock with EXIT_TOKEN, then mark the state exited. */
-  | { kind: 'exit'; journeyId: string; entryId: string }
+  /** Seal the entry's branch lock with EXIT_TOKEN, then mark the state exited (counted at the step it was at). */
+  | { kind: 'exit'; journeyId: string; version: number; entryId: string; stepId: string | null }
   /** Claim the awaited step for this event, then schedule the path's item (expecting the awaiting token). */
   | {
       kind: 'action-path';
@@ -63,7 +63,8 @@ export const versionKey = (journeyId: string, version: number): string => `${jou
  *    attribute changes; api entries change no attributes and trigger no exit);
  * 2. for an event, the `action_paths` step each remaining active entry waits on;
  * 3. entries: event triggers of active journeys whose trigger and audience match, or the api journey an
- *    `enter` record names (audience still applies). A journey the user just exited counts as exited.
+ *    `enter` record names (audience still applies), unless the user matches the journey's exit criteria (they
+ *    would leave at once). A journey the user just exited counts as exited.
  */
 export function planRecord(input: RecordPlanInput): RecordPlan {
   const { record, attributes, now } = input;
@@ -82,7 +83,7 @@ export function planRecord(input: RecordPlanInput): RecordPlan {
     for (const state of activeStates) {
       const definition = definitionOf(state);
       if (definition && shouldExit(definition.exit, attributes, event)) {
-        actions.push({ kind: 'exit', journeyId: state.journeyId, entryId: state.entryId });
+        actions.push({ kind: 'exit', journeyId: state.journeyId, version: state.version, entryId: state.entryId, stepId: state.stepId });
         exited.add(state.journeyId);
       }
     }
@@ -124,9 +125,13 @@ export function planRecord(input: RecordPlanInput): RecordPlan {
     }
   }
 
-  const candidates = input.active.filter(({ journeyId, definition: { entry } }) => {
-    if (record.type === 'event') return triggerMatchesEvent(entry.trigger, event!, attributes) && isInAudience(entry, attributes, event);
-    if (record.type === 'enter') return journeyId === record.journeyId && entry.trigger.type === 'api' && isInAudience(entry, attributes);
+  const candidates = input.active.filter(({ journeyId, definition: { entry, exit } }) => {
+    if (record.type === 'event') {
+      return triggerMatchesEvent(entry.trigger, event!, attributes) && isInAudience(entry, attributes, event) && !shouldExit(exit, attributes, event);
+    }
+    if (record.type === 'enter') {
+      return journeyId === record.journeyId && entry.trigger.type === 'api' && isInAudience(entry, attributes) && !shouldExit(exit, attributes);
+    }
     return false;
   });
   for (const journey of candidates) {

@@ -1,5 +1,18 @@
-import { createJourneyStatesRepository, createJourneysRepository, createUsersRepository } from '@journey/mongo';
-import { createBranchLock, createDrainQueue, createDueSchedule, createEventsStream, createKeys, createScheduleQueue, type Keys } from '@journey/redis';
+import { createJourneyStatesRepository, createJourneysRepository, createUsersRepository, isMongoUnavailableError } from '@journey/mongo';
+import {
+  createBranchLock,
+  createDeadLetters,
+  createDrainQueue,
+  createDueSchedule,
+  createEventsStream,
+  createJourneysRevision,
+  createKeys,
+  createOpsActivity,
+  createScheduleQueue,
+  createStats,
+  isRedisUnavailableError,
+  type Keys,
+} from '@journey/redis';
 import { startScheduleTriggerCheck, startScheduleWorker } from '../entry/schedule-trigger.js';
 import type { WorkerDeps } from '../processors.js';
 import { createActiveJourneys, type ActiveJourneys, type ActiveJourneysOptions } from './active-journeys.js';
@@ -46,7 +59,8 @@ export async function startIngestion(deps: WorkerDeps, options: IngestionOptions
   const users = createUsersRepository(mongo.db);
   const states = createJourneyStatesRepository(mongo.db);
   await states.ensureIndexes();
-  const journeys = createActiveJourneys(createJourneysRepository(mongo.db, { now }), options.activeJourneys);
+  const journeys = createActiveJourneys(createJourneysRepository(mongo.db, { now }), createJourneysRevision(redis, keys), options.activeJourneys);
+  const activity = createOpsActivity(redis, keys);
   const stream = createEventsStream(redis, keys);
   const dueSchedule = createDueSchedule(redis, keys);
   const drainQueue = createDrainQueue(redis, keys);
@@ -58,6 +72,7 @@ export async function startIngestion(deps: WorkerDeps, options: IngestionOptions
     journeys,
     dueSchedule,
     branchLock: createBranchLock(redis, keys),
+    stats: createStats(redis, keys),
     logger,
     now,
     ...(options.exitSealTtlMs === undefined ? {} : { exitSealTtlMs: options.exitSealTtlMs }),
@@ -70,6 +85,14 @@ export async function startIngestion(deps: WorkerDeps, options: IngestionOptions
     applier,
     logger,
     drainQueue,
+    now,
+    deadLetters: createDeadLetters(redis, keys),
+    isUnavailable: (error) => isMongoUnavailableError(error) || isRedisUnavailableError(error),
+    beforeChunk: () => journeys.refresh(),
+    onDeadLetter: (letter) =>
+      void activity
+        .recordFailure({ at: letter.at, source: 'drain', reason: `dead letter ${letter.streamId}: ${letter.error}`.slice(0, 1_000) })
+        .catch((err: unknown) => logger.warn({ err }, 'could not record a failure for ops')),
     ...(options.jobLockMs === undefined ? {} : { lockMs: options.jobLockMs }),
     ...(options.drainChunkSize === undefined ? {} : { chunkSize: options.drainChunkSize }),
     ...(options.onApplied === undefined ? {} : { onApplied: options.onApplied }),
