@@ -1,7 +1,21 @@
-import { messageId, validateJourney, type IngestRecord } from '@journey/core';
-import { testServers, uniqueName } from '@journey/embedded/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateJourney, visitMessageId, type IngestRecord } from '@journey/core';
+import { startRedis, type EmbeddedRedis } from '@journey/embedded';
+import { TcpProxy, testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo, createJourneyStatesRepository, createJourneysRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
-import { connectRedis, createDrainQueue, createDueSchedule, createEventsStream, createKeys, type DrainQueue, type Keys } from '@journey/redis';
+import {
+  connectRedis,
+  createDrainQueue,
+  createDueSchedule,
+  createEventsStream,
+  createJourneysRevision,
+  createKeys,
+  createSendHistory,
+  type DrainQueue,
+  type Keys,
+} from '@journey/redis';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,13 +24,14 @@ import { FaultSink, reportDeliveries } from './fault-sink.js';
 import { WorkerFleet } from './fault-workers.js';
 
 /**
- * Guarantees 1 and 2 under crashes (docs/product.md): worker processes are killed with SIGKILL while they drain
- * events and dispatch batches, the receiver answers 500 or hangs now and then, and still every user entered gets
- * exactly one delivered message per message step of its branch and none of the other branch, as seen by a receiver
- * that de-duplicates by Idempotency-Key (the webhook contract). Raw redeliveries of an already delivered key are
- * the contract's at-least-once: a worker killed after the receiver's 2xx and before the step's commit sends again
- * with the same key; so does a retried batch whose commit of a delivered send failed to write, and a duplicate of a
- * next step that a crash left behind, racing its twin. They are counted and printed, not forbidden.
+ * Guarantees 1 and 2 under faults (docs/product.md): worker processes are killed with SIGKILL while they drain
+ * events and dispatch batches, Redis is restarted (a real redis-server of this test's, with AOF, stopped and started
+ * on its port), MongoDB is cut off (every connection of the workers dropped and refused for a few seconds, through a
+ * TCP proxy), the receiver is down for longer than the old retry span and answers 500 or hangs now and then, and
+ * still every user entered gets exactly one delivered message per message step of its branch and none of the other
+ * branch. A key posted again after the receiver took it is allowed only for the sends in flight in a killed process
+ * at that instant: requests on its connections that were unanswered, or answered but not yet noted in the send
+ * history. Each kill counts them; every repeated key must be one of them.
  *
  * Knobs (JOURNEY_TEST_* pass through turbo): JOURNEY_TEST_FAULT_SEED replays the dice (which requests fail, when and
  * whom to kill); JOURNEY_TEST_FAULT_USERS sizes the run (default 3,000 on MongoDB, 200 on the embedded FerretDB,
@@ -25,16 +40,18 @@ import { WorkerFleet } from './fault-workers.js';
  */
 const SEED = Number(process.env.JOURNEY_TEST_FAULT_SEED ?? 20_261_122);
 const WORKERS = 3;
-const KILLS = 8;
 /** Events are posted in waves while the workers start and die, a few hundred milliseconds apart. */
 const WAVES = 6;
 const ATTEMPT_TIMEOUT_MS = 1_500;
-const MAX_ATTEMPTS = 5;
 /** BullMQ lock and stalled check: a killed worker's jobs run again within about twice this. */
 const JOB_LOCK_MS = 3_000;
 const STALE_BATCH_MS = 10_000;
 /** The kills are spread over this at most; then the test goes on with the kills made (and fails on the count). */
 const CHAOS_LIMIT_MS = 90_000;
+const MONGO_OUTAGE_MS = 3_000;
+const RECEIVER_OUTAGE_MS = 8_000;
+/** The faults, in order, a second or two apart: worker kills, with the store and receiver outages among them. */
+const FAULTS = ['kill', 'receiver-outage', 'kill', 'redis-restart', 'kill', 'mongo-outage', 'kill', 'kill', 'kill', 'kill', 'kill'] as const;
 const SETTLE_TIMEOUT_MS = 150_000;
 
 const userId = (index: number) => `u${String(index).padStart(5, '0')}`;
@@ -55,9 +72,17 @@ describe('exactly-once delivery while worker processes are killed', () => {
   let drainQueue: DrainQueue;
   let sink: FaultSink;
   let fleet: WorkerFleet | undefined;
+  // The workers' Redis is this test's own (it restarts it); their MongoDB is reached through a proxy it cuts.
+  const redisDir = mkdtempSync(join(tmpdir(), 'journey-fault-redis-'));
+  const quiet = { info: () => undefined, warn: (message: string) => console.warn(`[fault] ${message}`) };
+  let redisServer: EmbeddedRedis | undefined;
+  let mongoProxy: TcpProxy | undefined;
 
   beforeAll(async () => {
-    const { redisUrl, mongoUri } = testServers();
+    const { mongoUri } = testServers();
+    redisServer = await startRedis({ log: quiet, dataDir: redisDir, persistent: true });
+    const redisUrl = redisServer.url;
+    mongoProxy = await TcpProxy.forUrl(mongoUri);
     mongo = await connectMongo(mongoUri, uniqueName('fault'));
     const info = await mongo.db.admin().command({ buildInfo: 1 });
     const ferretDb = typeof info.ferretdbVersion === 'string';
@@ -70,13 +95,12 @@ describe('exactly-once delivery while worker processes are killed', () => {
     fleet = new WorkerFleet(
       {
         REDIS_URL: redisUrl,
-        MONGODB_URI: mongoUri,
+        MONGODB_URI: mongoProxy.rewrite(mongoUri),
         MONGODB_DB: mongo.db.databaseName,
         REDIS_PREFIX: keys.prefix,
         LOG_LEVEL: 'info',
         WORKER_CONCURRENCY: '8',
         WEBHOOK_ATTEMPT_TIMEOUT_MS: String(ATTEMPT_TIMEOUT_MS),
-        WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
         JOB_LOCK_MS: String(JOB_LOCK_MS),
         STALE_BATCH_MS: String(STALE_BATCH_MS),
         SCHEDULER_TICK_MS: '200',
@@ -103,13 +127,17 @@ describe('exactly-once delivery while worker processes are killed', () => {
       await mongo.db.dropDatabase().catch(() => undefined);
       await mongo.close();
     }
+    await mongoProxy?.close();
+    await redisServer?.stop();
+    rmSync(redisDir, { recursive: true, force: true });
   });
 
   it(
-    `delivers each message step exactly once per Idempotency-Key through ${KILLS} SIGKILLs of ${WORKERS} workers`,
+    `delivers each message step exactly once per Idempotency-Key through SIGKILLs of ${WORKERS} workers and store and receiver outages`,
     async () => {
       const activeFleet = fleet!;
       const journeyId = await publishJourney(mongo, sink.url);
+      await createJourneysRevision(redis, keys).bump();
       const usersRepository = createUsersRepository(mongo.db);
       const setupStart = Date.now();
       await inParallel(userCount, 50, (index) => usersRepository.mergeAttributes(userId(index), { group: groupOf(index) }, new Date()));
@@ -155,21 +183,63 @@ describe('exactly-once delivery while worker processes are killed', () => {
       await postWave(0);
       for (let count = 0; count < WORKERS; count++) activeFleet.start();
 
-      const kills: Array<{ at: number; workerId: number; uptimeMs: number }> = [];
+      const kills: Array<{ at: number; workerId: number; uptimeMs: number; inFlight: string[] }> = [];
+      const outages: Array<{ what: string; at: number; ms: number }> = [];
+      const history = createSendHistory(redis, keys);
+      /**
+       * The sends in flight in the killed process at the kill: requests on its connections (they closed when it died)
+       * that were unanswered then, or answered 2xx but not yet noted in the send history (read at once, before any
+       * retry of its batch can run). Only these keys may be posted again.
+       */
+      async function inFlightOf(killedAt: number, exitedAt: number): Promise<string[]> {
+        const connections = new Set([...sink.connectionClosedAt].filter(([, closedAt]) => closedAt >= killedAt && closedAt <= exitedAt + 200).map(([connection]) => connection));
+        const calls = sink.calls.filter((call) => connections.has(call.connection) && call.at <= killedAt);
+        const keys = new Set<string>();
+        for (const call of calls) {
+          if (call.verdict === 'hang') keys.add(call.key);
+          if (call.verdict === 'ok' && (await history.recall(call.userId, call.key))?.status !== 'sent') keys.add(call.key);
+        }
+        return [...keys];
+      }
       const chaos = (async () => {
-        // Kills start once sends are under way, so they land in drains and in batches alike.
+        // Faults start once sends are under way, so they land in drains and in batches alike.
         const deadline = Date.now() + CHAOS_LIMIT_MS;
         while (sink.calls.length === 0 && Date.now() < deadline) await sleep(50);
-        while (kills.length < KILLS && Date.now() < deadline) {
+        for (const fault of FAULTS) {
+          if (Date.now() >= deadline) return;
           await sleep(between(chaosRandom, 1_000, 2_000));
           if (activeFleet.disposed) return; // the test failed early and cleaned up
-          // Only ready workers are killed, and never the last one: a replacement takes a moment to start.
-          const ready = activeFleet.alive().filter((worker) => worker.ready);
-          if (ready.length < 2) continue;
-          const victim = ready[Math.floor(chaosRandom() * ready.length)]!;
-          kills.push({ at: Date.now(), workerId: victim.id, uptimeMs: Date.now() - victim.startedAt });
-          await activeFleet.crash(victim);
-          activeFleet.start();
+          if (fault === 'redis-restart') {
+            const at = Date.now();
+            await redisServer!.stop();
+            redisServer = await startRedis({ log: quiet, dataDir: redisDir, persistent: true, port: redisServer!.port });
+            outages.push({ what: 'Redis restart', at, ms: Date.now() - at });
+          } else if (fault === 'mongo-outage') {
+            const at = Date.now();
+            await mongoProxy!.cut();
+            await sleep(MONGO_OUTAGE_MS);
+            await mongoProxy!.restore();
+            outages.push({ what: 'MongoDB cut off', at, ms: Date.now() - at });
+          } else if (fault === 'receiver-outage') {
+            const at = Date.now();
+            sink.down();
+            outages.push({ what: 'receiver down', at, ms: RECEIVER_OUTAGE_MS });
+            setTimeout(() => sink.up(), RECEIVER_OUTAGE_MS);
+          } else {
+            // Only ready workers are killed, and never the last one: a replacement takes a moment to start.
+            let ready = activeFleet.alive().filter((worker) => worker.ready);
+            while (ready.length < 2 && Date.now() < deadline) {
+              await sleep(100);
+              ready = activeFleet.alive().filter((worker) => worker.ready);
+            }
+            if (ready.length < 2) return;
+            const victim = ready[Math.floor(chaosRandom() * ready.length)]!;
+            const at = Date.now();
+            await activeFleet.crash(victim);
+            const inFlight = await inFlightOf(at, Date.now());
+            kills.push({ at, workerId: victim.id, uptimeMs: at - victim.startedAt, inFlight });
+            activeFleet.start();
+          }
         }
       })();
       for (let wave = 1; wave < WAVES; wave++) {
@@ -224,23 +294,23 @@ describe('exactly-once delivery while worker processes are killed', () => {
       }
       const keysPerStep = (stepId: string) => [...report.delivered.values()].reduce((sum, steps) => sum + (steps.get(stepId)?.size ?? 0), 0);
       const rawPerStep = (stepId: string) => sink.calls.filter((call) => call.stepId === stepId && call.verdict === 'ok').length;
-      const firstOk = new Map<string, number>();
-      for (const call of sink.calls) if (call.verdict === 'ok' && !firstOk.has(call.key)) firstOk.set(call.key, call.at);
       const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-      const afterKill = report.redeliveries.filter((call) => kills.some((kill) => kill.at >= firstOk.get(call.key)! && kill.at <= call.at)).length;
-      // Redeliveries with no kill since the first 2xx: the step's commit failed to write after the 2xx (its batch was
-      // retried), or a duplicate item that an earlier crash left behind raced its twin.
-      const withoutKill = report.redeliveries.filter((call) => !kills.some((kill) => kill.at >= firstOk.get(call.key)! && kill.at <= call.at));
-      for (const call of withoutKill.slice(0, 5)) {
-        const tries = sink.calls.filter((each) => each.key === call.key).map((each) => `${each.verdict} at +${seconds(each.at - runStart)}`);
-        console.log(`[fault] redelivered without a kill in between: ${call.userId} ${call.stepId}: ${tries.join(', ')}`);
+      const inFlight = new Set(kills.flatMap((kill) => kill.inFlight));
+      const inFlightCount = kills.reduce((total, kill) => total + kill.inFlight.length, 0);
+      // A repeated key that was in flight in no killed process: posted twice with no crash to explain it.
+      const unexplained = report.redeliveries.filter((call) => !inFlight.has(call.key));
+      for (const call of unexplained.slice(0, 5)) {
+        const tries = sink.calls.filter((each) => each.key === call.key).map((each) => `${each.verdict} at +${seconds(each.at - runStart)} on connection ${each.connection}`);
+        console.log(`[fault] posted again with no kill to explain it: ${call.userId} ${call.stepId}: ${tries.join(', ')}`);
       }
       const stuck = settled ? [] : await states.find({ journeyId, status: { $ne: 'completed' } }).limit(5).toArray();
 
       // The engine's record of its messages: each state keeps how its entry's message steps ended.
       const finalStates = await createJourneyStatesRepository(mongo.db).listForJourney(journeyId, Array.from({ length: userCount }, (_, index) => userId(index)));
       const completedStates = finalStates.filter((state) => state.status === 'completed').length;
-      const kept = finalStates.flatMap((state) => Object.entries(state.messages).map(([stepId, outcome]) => ({ id: messageId(journeyId, state.userId, state.entryId, stepId), outcome })));
+      const kept = finalStates.flatMap((state) =>
+        Object.entries(state.messages).map(([stepId, outcome]) => ({ id: visitMessageId(journeyId, state.userId, state.entryId, stepId, outcome.visit), outcome })),
+      );
       const sentIds = new Set(kept.filter(({ outcome }) => outcome.status === 'sent').map(({ id }) => id));
       const sentRecords = sentIds.size;
       const unsentRecords = kept.length - sentRecords;
@@ -251,10 +321,11 @@ describe('exactly-once delivery while worker processes are killed', () => {
         [
           `[fault] seed ${SEED} on ${server}: ${userCount} users (group a ${Math.ceil(userCount / 2)}, b ${Math.floor(userCount / 2)}), ${WORKERS} workers, ${kills.length} SIGKILLs, ${activeFleet.workers.length} processes started`,
           `[fault] events accepted ${accepted.events} + ${accepted.repeatedSignups} repeated sign-ups (new ids), ${accepted.duplicates} duplicate ids refused`,
-          `[fault] kills at +${kills.map((kill) => `${seconds(kill.at - runStart)} (worker ${kill.workerId}, up ${seconds(kill.uptimeMs)})`).join(', +')}`,
-          `[fault] sink: ${report.requests} requests, ${report.okRaw} answered 2xx, ${report.errors} answered 500, ${report.hangs} hung past the ${ATTEMPT_TIMEOUT_MS} ms attempt timeout`,
+          `[fault] kills at +${kills.map((kill) => `${seconds(kill.at - runStart)} (worker ${kill.workerId}, up ${seconds(kill.uptimeMs)}, ${kill.inFlight.length} sends in flight)`).join(', +')}`,
+          `[fault] outages: ${outages.map((outage) => `${outage.what} at +${seconds(outage.at - runStart)} for ${seconds(outage.ms)}`).join(', ')}`,
+          `[fault] sink: ${report.requests} requests, ${report.okRaw} answered 2xx, ${report.errors} answered 500, ${report.hangs} hung past the ${ATTEMPT_TIMEOUT_MS} ms attempt timeout, ${report.downs} answered 503 while down`,
           `[fault] delivered (distinct Idempotency-Keys): welcome ${keysPerStep('welcome')}, msgA ${keysPerStep('msgA')}, msgB ${keysPerStep('msgB')}; raw 2xx: welcome ${rawPerStep('welcome')}, msgA ${rawPerStep('msgA')}, msgB ${rawPerStep('msgB')}`,
-          `[fault] raw redeliveries of an already-2xx key: ${report.redeliveries.length} (${afterKill} with a kill between the first 2xx and the redelivery, ${report.redeliveries.length - afterKill} without)`,
+          `[fault] keys posted again after a 2xx: ${report.redeliveries.length}, against ${inFlightCount} sends in flight in the killed processes (${unexplained.length} not among them)`,
           `[fault] users with exactly their messages: ${complete}/${userCount}; states completed ${completedStates}; messages kept sent ${sentRecords}, otherwise ${unsentRecords}`,
           `[fault] worker warnings/errors: ${[...activeFleet.problems].map(([what, count]) => `${count}x ${what}`).join('; ') || 'none'}`,
           `[fault] time: attributes ${seconds(setupMs)}, chaos ${seconds(chaosEndedAt - runStart)}, settled ${settled ? seconds(settledAt - runStart) : 'NOT'}, stop ${stopped.clean} clean / ${stopped.forced} forced, total ${seconds(Date.now() - startedAt)}`,
@@ -264,7 +335,12 @@ describe('exactly-once delivery while worker processes are killed', () => {
       const context = () =>
         `progress ${JSON.stringify(progress)}; first wrong users: ${wrong.slice(0, 10).join(', ')}; not completed: ${JSON.stringify(stuck)}\n${activeFleet.tails()}`;
       expect(settled, context()).toBe(true);
-      expect(kills, context()).toHaveLength(KILLS);
+      expect(kills, context()).toHaveLength(FAULTS.filter((fault) => fault === 'kill').length);
+      expect(outages.map((outage) => outage.what).sort()).toEqual(['MongoDB cut off', 'Redis restart', 'receiver down']);
+      expect(report.downs, 'requests answered while the receiver was down').toBeGreaterThan(0);
+      // Re-sends (issue 16.2): only what was in flight in a killed process, never a key posted again otherwise.
+      expect(unexplained.map((call) => `${call.userId} ${call.stepId}`), context()).toEqual([]);
+      expect(report.redeliveries.length).toBeLessThanOrEqual(inFlightCount);
       expect(sink.malformed, 'requests whose Idempotency-Key is not their messageId').toHaveLength(0);
       // Guarantee 4 at the door: a repeated event id is refused, a new id is appended (and then enters nobody twice).
       const retried = Array.from({ length: (WAVES - 1) * waveSize }, (_, index) => index);

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { WebhookSink, type SinkReply, type SinkRequest } from './webhook-sink.js';
 
-/** What the sink did with one request. `ok` answered 2xx: the message counts as delivered to the receiver. */
-export type SinkVerdict = 'ok' | 'error' | 'hang';
+/**
+ * What the sink did with one request. `ok` answered 2xx: the message counts as delivered to the receiver. `down`: it
+ * answered 503 because the receiver was down (an outage, not the dice).
+ */
+export type SinkVerdict = 'ok' | 'error' | 'hang' | 'down';
 
 export interface SinkCall {
   /** When the sink received it (epoch ms of the test process). */
@@ -13,6 +16,8 @@ export interface SinkCall {
   userId: string;
   stepId: string;
   verdict: SinkVerdict;
+  /** The connection it came on (see WebhookSink). */
+  connection: number;
 }
 
 export interface FaultSinkOptions {
@@ -41,6 +46,7 @@ export class FaultSink {
   readonly malformed: SinkRequest[] = [];
   private readonly faults = new Map<string, number>();
   private readonly sink: WebhookSink;
+  private isDown = false;
 
   constructor(private readonly options: FaultSinkOptions) {
     this.sink = new WebhookSink((request) => this.reply(request));
@@ -58,6 +64,20 @@ export class FaultSink {
   /** Requests held open right now. */
   get inFlight(): number {
     return this.sink.inFlight;
+  }
+
+  /** When each connection closed (epoch ms), by number. */
+  get connectionClosedAt(): ReadonlyMap<number, number> {
+    return this.sink.connectionClosedAt;
+  }
+
+  /** The receiver is down: every request is answered 503 until `up()`. */
+  down(): void {
+    this.isDown = true;
+  }
+
+  up(): void {
+    this.isDown = false;
   }
 
   async close(): Promise<void> {
@@ -82,11 +102,13 @@ export class FaultSink {
     const draw = random();
     const faults = this.faults.get(key) ?? 0;
     let verdict: SinkVerdict = 'ok';
-    if (faults < maxFaultsPerKey && draw < errorRate) verdict = 'error';
+    if (this.isDown) verdict = 'down';
+    else if (faults < maxFaultsPerKey && draw < errorRate) verdict = 'error';
     else if (faults < maxFaultsPerKey && draw < errorRate + hangRate) verdict = 'hang';
-    if (verdict !== 'ok') this.faults.set(key, faults + 1);
-    this.calls.push({ at: Date.now(), key, messageId: body.messageId, userId: body.userId, stepId: body.stepId, verdict });
+    if (verdict === 'error' || verdict === 'hang') this.faults.set(key, faults + 1);
+    this.calls.push({ at: Date.now(), key, messageId: body.messageId, userId: body.userId, stepId: body.stepId, verdict, connection: request.connection });
 
+    if (verdict === 'down') return { status: 503, body: 'receiver down' };
     if (verdict === 'error') return { status: 500, body: 'injected failure' };
     if (verdict === 'hang') return 'hold';
     return { status: 200 };
@@ -97,6 +119,8 @@ export interface DeliveryReport {
   requests: number;
   errors: number;
   hangs: number;
+  /** Answered 503 while the receiver was down. */
+  downs: number;
   /** 2xx answers, raw (a de-duplicating receiver sees fewer). */
   okRaw: number;
   /** Distinct Idempotency-Keys answered 2xx per user and step: what a de-duplicating receiver delivered. */
@@ -112,10 +136,12 @@ export function reportDeliveries(calls: readonly SinkCall[]): DeliveryReport {
   const redeliveries: SinkCall[] = [];
   let errors = 0;
   let hangs = 0;
+  let downs = 0;
   let okRaw = 0;
   for (const call of calls) {
     if (call.verdict === 'error') errors++;
     if (call.verdict === 'hang') hangs++;
+    if (call.verdict === 'down') downs++;
     if (call.verdict !== 'ok') continue;
     okRaw++;
     if (seenOk.has(call.key)) redeliveries.push(call);
@@ -126,5 +152,5 @@ export function reportDeliveries(calls: readonly SinkCall[]): DeliveryReport {
     steps.set(call.stepId, keys);
     keys.add(call.key);
   }
-  return { requests: calls.length, errors, hangs, okRaw, delivered, redeliveries };
+  return { requests: calls.length, errors, hangs, downs, okRaw, delivered, redeliveries };
 }

@@ -6,6 +6,8 @@ export interface SinkRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The connection it came on (numbered from 1 in the order they opened): one client process's connections are its own. */
+  connection: number;
 }
 
 /** A response; `afterMs` makes the receiver take that long (real time) before it answers. */
@@ -27,9 +29,13 @@ export class WebhookSink {
   readonly requests: SinkRequest[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  /** When each connection closed (epoch ms), by number: a killed client's connections close when it dies. */
+  readonly connectionClosedAt = new Map<number, number>();
   private readonly held: ServerResponse[] = [];
   private server: Server | undefined;
   private port = 0;
+  private connections = 0;
+  private readonly connectionOf = new WeakMap<object, number>();
 
   constructor(public reply: (request: SinkRequest, index: number) => SinkReply = () => ({ status: 200 })) {}
 
@@ -42,13 +48,19 @@ export class WebhookSink {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const request: SinkRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        const connection = this.connectionOf.get(req.socket) ?? 0;
+        const request: SinkRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), connection };
         const index = this.requests.push(request) - 1;
         const reply = this.reply(request, index);
         if (reply === 'hold') this.held.push(res);
         else if (reply.afterMs) setTimeout(() => respond(res, reply), reply.afterMs);
         else respond(res, reply);
       });
+    });
+    server.on('connection', (socket) => {
+      const number = ++this.connections;
+      this.connectionOf.set(socket, number);
+      socket.on('close', () => this.connectionClosedAt.set(number, Date.now()));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

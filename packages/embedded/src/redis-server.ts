@@ -9,6 +9,7 @@ const SYSTEM_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin
 export interface EmbeddedRedis {
   url: string;
   version: string;
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -49,14 +50,15 @@ function redisVersion(binary: string): string {
 }
 
 /**
- * Starts a private redis-server on a free loopback port. With `dataDir` it persists (AOF) so `npm start`
- * keeps accepted events across restarts; without, it is a throw-away test server.
+ * Starts a private redis-server on a free loopback port (or `port`: a fault test restarts a server where its clients
+ * expect it). `persistent` keeps its data (AOF) in `dataDir` so `npm start` keeps accepted events across restarts;
+ * without, it is a throw-away test server.
  */
-export async function startRedis(options: { log: ServiceLog; dataDir: string; persistent: boolean }): Promise<EmbeddedRedis> {
+export async function startRedis(options: { log: ServiceLog; dataDir: string; persistent: boolean; port?: number }): Promise<EmbeddedRedis> {
   const binary = findRedisServer() ?? installRedisServer(options.log);
   const version = redisVersion(binary);
   mkdirSync(options.dataDir, { recursive: true });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const logFile = join(options.dataDir, 'redis.log');
   const persistence = options.persistent
     ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '']
@@ -73,5 +75,5 @@ export async function startRedis(options: { log: ServiceLog; dataDir: string; pe
     logFile,
   });
   options.log.info('embedded redis-server started', { port, version });
-  return { url: `redis://127.0.0.1:${port}`, version, stop: () => daemon.stop() };
+  return { url: `redis://127.0.0.1:${port}`, version, port, stop: () => daemon.stop() };
 }
