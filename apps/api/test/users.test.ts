@@ -115,9 +115,9 @@ describe('users over HTTP', () => {
       expect(await states.enter({ ...base, journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb', entryId: 'entry-b', stepId: 'wait' })).toBe('entered');
       expect(await states.enter({ ...base, journeyId: 'jrn_aaaaaaaaaaaaaaaaaaaa', version: 3, entryId: 'entry-a', stepId: 'welcome' })).toBe('entered');
       expect(await states.exit('jrn_aaaaaaaaaaaaaaaaaaaa', userId, 'entry-a', ended)).toBe(true);
-      const welcomed = { status: 'sent' as const, reason: null, attempts: 1, completedAt: entered };
+      const welcomed = { status: 'sent' as const, reason: null, attempts: 1, completedAt: entered.getTime(), token: '0', visit: 1, firstAttemptAt: entered.getTime(), nextAttemptAt: null, lastError: null, branch: null };
       const commit = { key: '0', journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb', userId, entryId: 'entry-b', expectedToken: '0', token: '1', stepId: 'wait', status: 'active' as const };
-      expect(await states.commitEach([{ ...commit, message: { stepId: 'welcome', outcome: welcomed }, now: entered }])).toEqual([true]);
+      expect(await states.commitEach([{ ...commit, message: { stepId: 'welcome', record: welcomed }, now: entered.getTime() }])).toEqual([true]);
       await createSubscriptions(deps.redis, createKeys(deps.config.REDIS_PREFIX)).mute(userId, ['promo', 'digest']);
 
       const response = await call(app, 'GET', userUrl(userId));

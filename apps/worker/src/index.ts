@@ -1,3 +1,2 @@
 export { startProcessors, type WorkerDeps, type RunningProcessors } from './processors.js';
 export { startDispatch, type RunningDispatch } from './dispatch/start-dispatch.js';
-export { FIRST_STEP_TOKEN, firstStep } from './entry/entry-decision.js';

@@ -28,8 +28,7 @@ async function enter(journeyId: string, userId: string): Promise<string> {
 
 /** The dispatcher's part, by hand: the entry's first step ran and ended the entry. */
 async function complete(journeyId: string, userId: string, entryId: string): Promise<void> {
-  const at = new Date(env.clock.now());
-  expect(await env.states.commitEach([{ key: 'test', journeyId, userId, entryId, expectedToken: '0', token: '1', stepId: null, status: 'completed', now: at }])).toEqual([true]);
+  expect(await env.states.commitEach([{ key: 'test', journeyId, userId, entryId, expectedToken: '0', token: '1', stepId: null, status: 'completed', now: env.clock.now() }])).toEqual([true]);
 }
 
 describe('applying an event', () => {
@@ -248,7 +247,7 @@ describe('action_paths', () => {
     await env.lock.take(target, { expectedToken: '', ownToken: '0' }, 86_400_000);
     await env.lock.take(target, { expectedToken: '0', ownToken: '1' }, 86_400_000);
     await env.states.commitEach([
-      { key: 'test', journeyId, userId: 'buyer', entryId, expectedToken: '0', token: '1', stepId: 'act', status: 'active', awaiting: { stepId: 'act', token: '1', deadline: new Date(deadline) }, now: new Date(T0) },
+      { key: 'test', journeyId, userId: 'buyer', entryId, expectedToken: '0', token: '1', stepId: 'act', status: 'active', awaiting: { stepId: 'act', token: '1', deadline }, now: T0 },
     ]);
     const act = { journeyId, version: 1, stepId: 'act' };
     await env.dueSchedule.schedule(act, Math.floor(deadline / 1000), [{ userId: 'buyer', entryId, expectedToken: '1', ownToken: '2.timeout' }]);
@@ -285,7 +284,7 @@ describe('action_paths', () => {
     expect((await env.states.get(journeyId, 'idle'))?.actionEvent).toBeNull();
 
     await env.states.commitEach([
-      { key: 'test', journeyId, userId: 'idle', entryId, expectedToken: '0', token: '1', stepId: 'act', status: 'active', awaiting: { stepId: 'act', token: '1', deadline: new Date(T0 + 60 * MINUTE) }, now: new Date(T0) },
+      { key: 'test', journeyId, userId: 'idle', entryId, expectedToken: '0', token: '1', stepId: 'act', status: 'active', awaiting: { stepId: 'act', token: '1', deadline: T0 + 60 * MINUTE }, now: T0 },
     ]);
     await env.applier.apply(await env.append(event('idle', 'logged_in')));
     expect(await env.dueMembers('idle', act, SECOND)).toEqual([]);

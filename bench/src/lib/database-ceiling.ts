@@ -1,5 +1,5 @@
 import { createJourneyStatesRepository, createUsersRepository, type MongoStore, type StepCommit } from '@journey/mongo';
-import { stepToken } from '@journey/core';
+import { stepToken, type MessageRecord } from '@journey/core';
 import { publishWebhookJourney, type PublishedJourney } from './bench-journey.js';
 import { waitWithProgress } from './progress.js';
 import { benchUser, enterStates } from './users.js';
@@ -29,7 +29,8 @@ export async function runDatabaseCeiling(options: { mongo: MongoStore; journey: 
     const userIds: string[] = [];
     for (let index = first; index < end; index++) userIds.push(benchUser(journey.journeyId, index).userId);
     const [found] = await Promise.all([states.listForJourney(journey.journeyId, userIds), users.getMany(userIds)]);
-    const now = new Date();
+    const now = Date.now();
+    const record: MessageRecord = { status: 'sent', reason: null, attempts: 1, completedAt: now, token: ownToken, visit: 1, firstAttemptAt: now, nextAttemptAt: null, lastError: null, branch: null };
     const commits: StepCommit[] = found.map((state) => ({
       key: ownToken,
       journeyId: journey.journeyId,
@@ -39,7 +40,7 @@ export async function runDatabaseCeiling(options: { mongo: MongoStore; journey: 
       token: ownToken,
       stepId: null,
       status: 'completed',
-      message: { stepId, outcome: { status: 'sent', reason: null, attempts: 1, completedAt: now } },
+      message: { stepId, record },
       now,
     }));
     if (commits.length !== userIds.length) throw new Error(`database ceiling: ${userIds.length - commits.length} of ${userIds.length} states missing`);

@@ -1,6 +1,6 @@
 import { createJourneyStatesRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
 import { connectRedis, createBranchLock, createSendHistory, type Keys } from '@journey/redis';
-import { messageId, stepToken } from '@journey/core';
+import { messageId, stepToken, type MessageRecord } from '@journey/core';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
@@ -74,9 +74,10 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
           });
           await response.body.dump();
           if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`sink answered ${response.statusCode}`);
-          const now = new Date();
-          await history.note(userId, id, now.getTime());
-          const message = { stepId, outcome: { status: 'sent' as const, reason: null, attempts: 1, completedAt: now } };
+          const now = Date.now();
+          await history.note(userId, id, now);
+          const record: MessageRecord = { status: 'sent', reason: null, attempts: 1, completedAt: now, token: ownToken, visit: 1, firstAttemptAt: now, nextAttemptAt: null, lastError: null, branch: null };
+          const message = { stepId, record };
           // One user's commit alone: one `update` command of one statement.
           await states.commitEach([{ key: ownToken, journeyId: journey.journeyId, userId, entryId, expectedToken: ownToken, token: ownToken, stepId: null, status: 'completed', message, now }]);
           // As the engine does once an entry's end is committed: Redis keeps locks of live entries only.

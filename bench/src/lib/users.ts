@@ -1,7 +1,6 @@
-import { entryIdFor } from '@journey/core';
+import { entryIdFor, FIRST_STEP_TOKEN, firstStep } from '@journey/core';
 import type { JourneyStatesRepository } from '@journey/mongo';
 import type { DueSchedule } from '@journey/redis';
-import { FIRST_STEP_TOKEN, firstStep } from '@journey/worker';
 import type { PublishedJourney } from './bench-journey.js';
 import { inChunks } from './progress.js';
 

@@ -133,4 +133,12 @@ export { EventIdSchema, IngestRecordSchema, UserEventInputSchema, UserIdSchema }
 export type { IngestRecord, UserEventInput } from './event/schema.js';
 export { entryIdFor, EXIT_TOKEN, parseStepToken, stepToken } from './engine/token.js';
 export { walkEntry } from './engine/walk.js';
+export { ENTRY_STATUSES, SEND_REASONS } from './engine/entry-state.js';
+export type { ActionEvent, AwaitingStep, DueItem, EntryCommit, EntryState, EntryStatus, MessageRecord, ScheduledStep, SendReason } from './engine/entry-state.js';
+export { decideEntry, FIRST_STEP_TOKEN, firstStep, pendingFirstStep } from './engine/entry-decision.js';
+export type { EntryDecision } from './engine/entry-decision.js';
+export { planRecord, versionKey } from './engine/record-plan.js';
+export type { ActiveJourney, Entrant, RecordAction, RecordPlan, RecordPlanInput } from './engine/record-plan.js';
+export { decideMember, LOCK_MARGIN_MS, settleSend, skipReason } from './engine/settle.js';
+export type { Delivery, DispatchItem, MemberDecision, MemberInput, MessageToSend, PendingSend, Settlement } from './engine/settle.js';
 export type { NextItem, WalkOutcome, WalkResult } from './engine/walk.js';

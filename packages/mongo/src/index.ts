@@ -20,6 +20,7 @@ export {
   createJourneyStatesRepository,
   journeyStateId,
   JourneyStateStatusSchema,
+  toEntryState,
   MessageStatusSchema,
   SendReasonSchema,
   type ActionEvent,

@@ -1,9 +1,9 @@
-import { ID_PATTERN, JsonObjectSchema, type JsonObject } from '@journey/core';
+import { ENTRY_STATUSES, ID_PATTERN, JsonObjectSchema, SEND_REASONS, type EntryCommit, type EntryState, type JsonObject, type MessageRecord } from '@journey/core';
 import { randomBytes } from 'node:crypto';
 import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { z } from 'zod';
 
-export const JourneyStateStatusSchema = z.enum(['active', 'completed', 'exited']);
+export const JourneyStateStatusSchema = z.enum(ENTRY_STATUSES);
 export type JourneyStateStatus = z.infer<typeof JourneyStateStatusSchema>;
 
 /** The `action_paths` step an entry waits on: an event matching one of its paths is scheduled expecting `token`. */
@@ -18,7 +18,7 @@ const ActionEventSchema = z.object({ token: z.string(), recordId: z.string(), na
 export type ActionEvent = z.infer<typeof ActionEventSchema>;
 
 /** Why a message was not sent: `skipped` ones by the dispatcher's checks, `failed` ones by the channel. */
-export const SendReasonSchema = z.enum(['muted', 'frequency_cap', 'http_3xx', 'http_4xx', 'retries_exhausted', 'invalid_url']);
+export const SendReasonSchema = z.enum(SEND_REASONS);
 export type SendReason = z.infer<typeof SendReasonSchema>;
 
 export const MessageStatusSchema = z.enum(['sent', 'failed', 'skipped', 'retrying']);
@@ -120,29 +120,8 @@ export interface EnterInput {
  */
 export type EnterResult = 'entered' | 'same-entry' | 'already-active';
 
-export interface StepCommit {
-  /**
-   * Names this decision of the entry (the item's token, and the attempt for a retry's record): a state that holds it
-   * already took this commit, so a retried try of the same item changes nothing and counts nothing twice.
-   */
-  key: string;
-  journeyId: string;
-  userId: string;
-  entryId: string;
-  /** The token the state must still hold: a commit for a branch that lost changes nothing. */
-  expectedToken: string;
-  token: string;
-  stepId: string | null;
-  status: JourneyStateStatus;
-  /**
-   * The `action_paths` step the entry waits on after this commit (the dispatcher sets it when it plans an
-   * `await`); absent or null clears it, since the entry has moved on from any earlier wait.
-   */
-  awaiting?: AwaitingStep | null;
-  /** The message record of the step (how it ended, or that it is retrying), kept in the entry's `messages` by the same write. */
-  message?: { stepId: string; outcome: MessageOutcomeInput };
-  now: Date;
-}
+/** What a step's commit writes: core's EntryCommit (instants in epoch ms). */
+export type StepCommit = EntryCommit;
 
 /** An event that matched a path of the step the entry awaits (see `claimActionEvent`). */
 export interface ActionEventClaim {
@@ -211,6 +190,35 @@ function messageKey(stepId: string): string {
   return stepId;
 }
 
+/** A core message record as stored (dates for instants). */
+function storedMessage(record: MessageRecord): MessageOutcomeInput {
+  const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+  return { ...record, completedAt: date(record.completedAt), firstAttemptAt: date(record.firstAttemptAt), nextAttemptAt: date(record.nextAttemptAt) };
+}
+
+/** A stored state as core's decisions read it (epoch ms for instants). */
+export function toEntryState(state: JourneyState): EntryState {
+  const ms = (date: Date | null) => (date === null ? null : date.getTime());
+  const messages: Record<string, MessageRecord> = {};
+  for (const [stepId, message] of Object.entries(state.messages)) {
+    messages[stepId] = { ...message, completedAt: ms(message.completedAt), firstAttemptAt: ms(message.firstAttemptAt), nextAttemptAt: ms(message.nextAttemptAt) };
+  }
+  return {
+    journeyId: state.journeyId,
+    userId: state.userId,
+    version: state.version,
+    entryId: state.entryId,
+    status: state.status,
+    stepId: state.stepId,
+    token: state.token,
+    trigger: state.trigger,
+    awaiting: state.awaiting ? { ...state.awaiting, deadline: state.awaiting.deadline.getTime() } : null,
+    actionEvent: state.actionEvent,
+    messages,
+    lastEnteredAt: state.lastEnteredAt.getTime(),
+  };
+}
+
 export function journeyStateId(journeyId: string, userId: string): string {
   return `${journeyId}:${userId}`;
 }
@@ -226,16 +234,17 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
   /** The single write that commits a user's step (and its message record), conditional on entry, token and key. */
   function commitOperation(commit: StepCommit, nonce: string): AnyBulkWriteOperation<JourneyStateDocument> {
     const ended = commit.status !== 'active';
+    const now = new Date(commit.now);
     const $set: Record<string, unknown> = {
       token: commit.token,
       stepId: commit.stepId,
       status: commit.status,
-      awaiting: commit.awaiting ?? null,
+      awaiting: commit.awaiting ? { ...commit.awaiting, deadline: new Date(commit.awaiting.deadline) } : null,
       lastCommit: { key: commit.key, nonce },
-      updatedAt: commit.now,
-      endedAt: ended ? commit.now : null,
+      updatedAt: now,
+      endedAt: ended ? now : null,
     };
-    if (commit.message) $set[`messages.${messageKey(commit.message.stepId)}`] = MessageOutcomeSchema.parse(commit.message.outcome);
+    if (commit.message) $set[`messages.${messageKey(commit.message.stepId)}`] = MessageOutcomeSchema.parse(storedMessage(commit.message.record));
     return {
       updateOne: {
         filter: {

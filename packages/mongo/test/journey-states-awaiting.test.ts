@@ -31,7 +31,7 @@ async function awaitingUser(userId: string) {
   const states = createJourneyStatesRepository(store.db);
   await states.enter(entry(userId));
   const committed = await states.commitEach([
-    { journeyId: 'j1', userId, entryId: 'e1', key: '1', expectedToken: '0', token: '1', stepId: 'act', status: 'active', awaiting: { stepId: 'act', token: '1', deadline }, now: t0 },
+    { journeyId: 'j1', userId, entryId: 'e1', key: '1', expectedToken: '0', token: '1', stepId: 'act', status: 'active', awaiting: { stepId: 'act', token: '1', deadline: deadline.getTime() }, now: t0.getTime() },
   ]);
   expect(committed).toEqual([true]);
   return states;
@@ -95,7 +95,7 @@ describe('journey states: awaiting an action_paths step', () => {
   it('a new entry awaits nothing; a commit sets the wait and the next commit clears it', async () => {
     const states = await awaitingUser('u1');
     expect(await states.get('j1', 'u1')).toMatchObject({ awaiting: { stepId: 'act', token: '1', deadline }, actionEvent: null });
-    await states.commitEach([{ journeyId: 'j1', userId: 'u1', entryId: 'e1', key: '2.timeout', expectedToken: '1', token: '2.timeout', stepId: 'ab', status: 'active', now: t0 }]);
+    await states.commitEach([{ journeyId: 'j1', userId: 'u1', entryId: 'e1', key: '2.timeout', expectedToken: '1', token: '2.timeout', stepId: 'ab', status: 'active', now: t0.getTime() }]);
     expect((await states.get('j1', 'u1'))?.awaiting).toBeNull();
   });
 
@@ -107,7 +107,7 @@ describe('journey states: awaiting an action_paths step', () => {
     expect((await states.get('j1', 'u2'))?.actionEvent).toEqual({ token: '1', recordId: '1700000000000-0', name: 'purchased', properties: { item: 'T-shirt' } });
 
     // The stored event survives the path's commit (templates after the path read it) and a retried claim still finds it.
-    await states.commitEach([{ journeyId: 'j1', userId: 'u2', entryId: 'e1', key: '2.bought', expectedToken: '1', token: '2.bought', stepId: 'thanks', status: 'active', now: t0 }]);
+    await states.commitEach([{ journeyId: 'j1', userId: 'u2', entryId: 'e1', key: '2.bought', expectedToken: '1', token: '2.bought', stepId: 'thanks', status: 'active', now: t0.getTime() }]);
     expect(await states.claimActionEvent(claim('u2'))).toBe(true);
     expect((await states.get('j1', 'u2'))?.actionEvent?.properties).toEqual({ item: 'T-shirt' });
   });

@@ -29,12 +29,12 @@ describe('journey states: committing a whole batch', () => {
       token,
       stepId: 'next',
       status: 'active',
-      now: t0,
+      now: t0.getTime(),
     });
 
     expect(await states.commitEach(userIds.map((userId) => commit(userId, '0', '1')))).toEqual(userIds.map(() => true));
     // Again from the old token, later: a retried batch changes nothing.
-    const retried = new Date(t0.getTime() + 1);
+    const retried = t0.getTime() + 1;
     expect(await states.commitEach(userIds.map((userId) => ({ ...commit(userId, '0', '1'), now: retried })))).toEqual(userIds.map(() => false));
     const read = await states.listForJourney('j1', userIds);
     expect(read).toHaveLength(120);
@@ -45,6 +45,7 @@ describe('journey states: committing a whole batch', () => {
     const states = createJourneyStatesRepository(store.db);
     const userIds = ['kept-1', 'kept-2', 'kept-3'];
     await states.enterMany(userIds.map((userId) => ({ journeyId: 'j2', userId, version: 1, entryId: 'e1', stepId: 'welcome', token: '0', trigger: null, now: t0 })));
+    const record = { status: 'sent' as const, reason: null, attempts: 2, completedAt: t0.getTime(), token: null, visit: 1, firstAttemptAt: null, nextAttemptAt: null, lastError: null, branch: null };
     const sent = { status: 'sent' as const, reason: null, attempts: 2, completedAt: t0 };
     const commit = (userId: string, expectedToken: string): StepCommit => ({
       journeyId: 'j2',
@@ -55,15 +56,15 @@ describe('journey states: committing a whole batch', () => {
       token: '1',
       stepId: null,
       status: 'completed',
-      message: { stepId: 'welcome', outcome: sent },
-      now: t0,
+      message: { stepId: 'welcome', record },
+      now: t0.getTime(),
     });
     // kept-2 was moved on by a racing try (another token) before this batch's commit.
-    await states.commitEach([{ ...commit('kept-2', '0'), token: 'raced', status: 'active', stepId: 'next', message: { stepId: 'welcome', outcome: { ...sent, attempts: 1 } } }]);
+    await states.commitEach([{ ...commit('kept-2', '0'), token: 'raced', status: 'active', stepId: 'next', message: { stepId: 'welcome', record: { ...record, attempts: 1 } } }]);
 
     expect(await states.commitEach(userIds.map((userId) => commit(userId, '0')))).toEqual([true, false, true]);
     // Replayed later from the old token (a retried try): it changes nothing, and is told so.
-    expect(await states.commitEach([{ ...commit('kept-1', '0'), now: new Date(t0.getTime() + 1) }])).toEqual([false]);
+    expect(await states.commitEach([{ ...commit('kept-1', '0'), now: t0.getTime() + 1 }])).toEqual([false]);
     const kept = { token: null, visit: 1, firstAttemptAt: null, nextAttemptAt: null, lastError: null, branch: null };
     expect(await states.get('j2', 'kept-1')).toMatchObject({ status: 'completed', token: '1', messages: { welcome: { ...sent, ...kept } } });
     expect((await states.get('j2', 'kept-2'))?.messages).toEqual({ welcome: { ...sent, ...kept, attempts: 1 } });

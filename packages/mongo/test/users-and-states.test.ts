@@ -105,7 +105,7 @@ describe('journey states repository', () => {
   it('commits a step only for the token that owns the entry', async () => {
     const states = createJourneyStatesRepository(store.db);
     await states.enter(entry({ userId: 'u3' }));
-    const base = { journeyId: 'j1', userId: 'u3', entryId: 'e1', now: t0 };
+    const base = { journeyId: 'j1', userId: 'u3', entryId: 'e1', now: t0.getTime() };
     expect(await states.commitEach([{ ...base, key: 'x', expectedToken: 'stale', token: 'x', stepId: 'wait', status: 'active' }])).toEqual([false]);
     expect(await states.commitEach([{ ...base, key: 't1', expectedToken: 't0', token: 't1', stepId: 'wait', status: 'active' }])).toEqual([true]);
     expect(await states.commitEach([{ ...base, key: 't2', expectedToken: 't1', token: 't2', stepId: null, status: 'completed' }])).toEqual([true]);

@@ -1,24 +1,11 @@
-import type { JsonObject } from '@journey/core';
+import type { MessageToSend } from '@journey/core';
 import type { SendReason } from '@journey/mongo';
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { OriginLimiter } from './origin-limiter.js';
 
 /** One message of a `message` step, as the dispatcher hands it over (docs/product.md, "Webhook channel"). */
-export interface WebhookMessage {
-  /** Deterministic for (journey, user, entry, step): the Idempotency-Key of every try. */
-  messageId: string;
-  journeyId: string;
-  version: number;
-  stepId: string;
-  branchId: string | null;
-  userId: string;
-  entryId: string;
-  /** What a user may mute (by type); not part of the posted body. */
-  messageType: string;
-  url: string;
-  payload: JsonObject;
-}
+export type WebhookMessage = MessageToSend;
 
 /** One HTTP try of a message. */
 export interface SendAttempt {

@@ -1,25 +1,21 @@
 import type { Logger } from '@journey/config';
 import {
+  decideMember,
   DEFAULT_RETRY_POLICY,
-  frequencyCapWindowStart,
-  isFrequencyCapped,
-  messageCounts,
-  nextAttemptAt,
-  parseStepToken,
-  TIMEOUT_BRANCH_ID,
-  walkCounts,
-  walkEntry,
+  LOCK_MARGIN_MS,
+  settleSend,
+  skipReason,
+  type Delivery,
   type JourneyDefinition,
-  type MessageVisitRecord,
   type NextItem,
+  type PendingSend,
   type RetryPolicy,
-  type SendDecision,
+  type Settlement,
   type StepCount,
-  type WalkResult,
 } from '@journey/core';
-import { SendReasonSchema, type JourneyState, type JourneyStatesRepository, type MessageOutcomeInput, type SendReason, type StepCommit, type UsersRepository } from '@journey/mongo';
+import { SendReasonSchema, toEntryState, type JourneyStatesRepository, type StepCommit, type UsersRepository } from '@journey/mongo';
 import type { ActivityCounts, BatchRef, BranchLock, DueMember, DueSchedule, OpsActivity, OpsFailure, Stats, Subscriptions, TakeLockResult } from '@journey/redis';
-import type { AttemptOutcome, Deliveries, OutgoingMessage } from './deliveries.js';
+import type { Deliveries } from './deliveries.js';
 import type { JourneyCatalog } from './journey-catalog.js';
 import { createBatchLoaders, type BatchLoaders } from './batch-loaders.js';
 
@@ -46,9 +42,6 @@ export interface DispatchDeps {
   pausedRecheckMs?: number;
 }
 
-/** The lock outlives the entry's next wait by this much, so the next step finds it (docs/architecture.md). */
-const LOCK_MARGIN_MS = 7 * 24 * 60 * 60 * 1000;
-
 /** `retrying`: the member's message waits for its next attempt, scheduled with the same tokens. */
 export type MemberResult = 'done' | 'lost' | 'ended' | 'deferred' | 'retrying';
 
@@ -59,13 +52,13 @@ export interface BatchResult {
   journeyStatus: 'active' | 'paused' | 'gone';
 }
 
-/** What one member's walk leaves to do after its side effects: the next item to schedule and the state to commit. */
+/** What one member leaves to do after its side effects: the next item to schedule, the state to commit, the counts. */
 interface MemberPlan {
   member: DueMember;
   result: MemberResult;
   next: NextItem | null;
   commit: StepCommit | null;
-  /** Counted whatever happens to the commit (a walk that commits nothing: quiet hours). */
+  /** Counted whatever happens to the commit (a decision that commits nothing: quiet hours). */
   increments: StepCount[];
   /** Counted only if the commit lands now: a retried try whose earlier commit landed counted them then. */
   commitIncrements: StepCount[];
@@ -192,17 +185,10 @@ async function dispatchMember(
   return landed && plan.commitIncrements.length > 0 ? { ...plan, increments: [...plan.increments, ...plan.commitIncrements] } : plan;
 }
 
-/** What a walking member knows: the batch's branch, its lock and state, and the commit fields every outcome shares. */
-interface Walking {
-  batch: BatchRef;
-  member: DueMember;
-  lock: TakeLockResult;
-  state: JourneyState;
-  now: number;
-  base: Pick<StepCommit, 'key' | 'journeyId' | 'userId' | 'entryId' | 'expectedToken' | 'now'>;
-}
-
-/** Takes the member's lock, walks its entry and sends what it must; what is left to commit and schedule is the plan. */
+/**
+ * One member: take its branch lock, read its state, let core decide, send if it must, and hand back what to commit
+ * and schedule. Everything between the read and the commit is core's (decideMember, settleSend).
+ */
 async function walkMember(
   deps: DispatchDeps,
   batch: BatchRef,
@@ -212,208 +198,46 @@ async function walkMember(
 ): Promise<MemberPlan> {
   const { journeyId, version, stepId } = batch.branch;
   const target = { journeyId, userId: member.userId, entryId: member.entryId };
-  const idle: MemberPlan = { member, result: 'lost', next: null, commit: null, increments: [], commitIncrements: [] };
-
   const lock = await deps.branchLock.take(target, { expectedToken: member.expectedToken, ownToken: member.ownToken }, LOCK_MARGIN_MS);
-  if (lock.status === 'lost') return idle;
+  if (lock.status === 'lost') return { member, result: 'lost', next: null, commit: null, increments: [], commitIncrements: [] };
 
   const [state, user] = await Promise.all([loaders.state.load(member.userId), loaders.user.load(member.userId)]);
-  if (!state || state.entryId !== member.entryId || state.status !== 'active') return { ...idle, result: 'ended' };
-
   const now = deps.now();
-  const base = { key: member.ownToken, journeyId, userId: member.userId, entryId: member.entryId, expectedToken: state.token, now: new Date(now) };
-  // The event that picked this item's path (claimed against the awaiting token this item expects); not for a timeout.
-  const pathTaken = parseStepToken(member.ownToken).branchId;
-  const actionEvent =
-    pathTaken !== undefined && pathTaken !== TIMEOUT_BRANCH_ID && state.actionEvent?.token === member.expectedToken ? state.actionEvent : null;
-  let walk: WalkResult;
-  try {
-    walk = walkEntry(
-      definition,
-      { stepId, expectedToken: member.expectedToken, ownToken: member.ownToken },
-      {
-        journeyId,
-        version,
-        userId: member.userId,
-        entryId: member.entryId,
-        user: user?.attributes ?? {},
-        event: actionEvent?.properties ?? state.trigger?.properties,
-        now,
-        messages: visitRecords(state),
-      },
-    );
-  } catch (error) {
-    // The journey cannot go on for this entry (a definition the rules should have refused): the entry ends, and
-    // the rest of the batch and every other journey go on.
-    deps.logger.error({ err: error, journeyId, version, stepId, userId: member.userId }, 'journey fault: the entry ends');
-    deps.onFailure?.({ at: now, source: 'dispatch', reason: `journey fault: ${(error as Error).message}`, journeyId, stepId, userId: member.userId });
-    const commit: StepCommit = { ...base, token: member.ownToken, stepId: null, status: 'exited', awaiting: null };
-    return { ...idle, result: 'done', commit, commitIncrements: [{ stepId, counter: 'exited' }] };
-  }
-
-  const counts = walkCounts(definition, walk, actionEvent ? 'event' : null);
-  const walking: Walking = { batch, member, lock, state, now, base };
-  const outcome = walk.outcome;
-  switch (outcome.kind) {
-    case 'send':
-      return planSend(deps, definition, walking, walk, outcome.send, outcome.then, counts);
-    case 'defer':
-      return { ...idle, result: 'deferred', next: outcome.retry, increments: counts };
-    case 'wait':
-      await deps.branchLock.extend(target, member.ownToken, Math.max(0, outcome.then.dueAt - now) + LOCK_MARGIN_MS);
-      return {
-        ...idle,
-        result: 'done',
-        next: outcome.then,
-        commitIncrements: counts,
-        commit: { ...base, token: outcome.then.ownToken, stepId: outcome.then.stepId, status: 'active', awaiting: null },
-      };
-    case 'await':
-      await deps.branchLock.extend(target, member.ownToken, Math.max(0, outcome.deadline - now) + LOCK_MARGIN_MS);
-      return {
-        ...idle,
-        result: 'done',
-        next: outcome.timeout,
-        commitIncrements: counts,
-        commit: {
-          ...base,
-          token: member.ownToken,
-          stepId: outcome.stepId,
-          status: 'active',
-          awaiting: { stepId: outcome.stepId, token: member.ownToken, deadline: new Date(outcome.deadline) },
-        },
-      };
-    case 'exit':
-      return {
-        ...idle,
-        result: 'done',
-        commitIncrements: [...counts, { stepId: outcome.stepId, counter: 'exited' }],
-        commit: { ...base, token: member.ownToken, stepId: null, status: 'exited', awaiting: null },
-      };
-    case 'end':
-      return { ...idle, result: 'done', commitIncrements: counts, commit: { ...base, token: member.ownToken, stepId: null, status: 'completed', awaiting: null } };
-  }
-}
-
-/** The entry's message records as core reads them (which visit, how far its message got). */
-function visitRecords(state: JourneyState): Record<string, MessageVisitRecord> {
-  const records: Record<string, MessageVisitRecord> = {};
-  for (const [stepId, message] of Object.entries(state.messages)) {
-    records[stepId] = { status: message.status, token: message.token, visit: message.visit, attempts: message.attempts, firstAttemptAt: message.firstAttemptAt?.getTime() ?? null };
-  }
-  return records;
-}
-
-/**
- * A message step: this visit's message is sent (or recalled from an earlier try, skipped, refused, or scheduled for
- * another attempt), and its record is committed with the entry's next position in one write.
- */
-async function planSend(
-  deps: DispatchDeps,
-  definition: JourneyDefinition,
-  walking: Walking,
-  walk: WalkResult,
-  send: SendDecision,
-  then: NextItem | null,
-  counts: StepCount[],
-): Promise<MemberPlan> {
-  const { batch, member, state, now, base } = walking;
-  const { journeyId, version } = batch.branch;
-  const target = { journeyId, userId: member.userId, entryId: member.entryId };
-  const visit = send.visit;
-  const stored = state.messages[send.stepId];
-  // A retry sends what the first attempt sent: the branch taken before the step is not walked again.
-  const lastDecision = visit.kind === 'retry' && stored?.branch ? stored.branch : walk.branches.at(-1);
-  const message: OutgoingMessage = {
-    messageId: send.messageId,
+  const decision = decideMember({
+    journey: definition,
     journeyId,
     version,
-    stepId: send.stepId,
-    branchId: lastDecision?.branchId ?? null,
-    userId: member.userId,
-    entryId: member.entryId,
-    messageType: send.messageType,
-    url: send.url,
-    payload: send.payload,
-  };
-  const retryItem = (dueAt: number): NextItem => ({ stepId: send.stepId, dueAt, expectedToken: member.expectedToken, ownToken: member.ownToken });
-
-  let record: MessageOutcomeInput | undefined;
-  const commitIncrements = [...counts];
-  if (visit.kind !== 'ended') {
-    if (visit.kind === 'retry' && stored?.nextAttemptAt && stored.nextAttemptAt.getTime() > now) {
-      // A retried try of an item whose wait was committed: the attempt is not due yet.
-      return { member, result: 'retrying', next: retryItem(stored.nextAttemptAt.getTime()), commit: null, increments: counts, commitIncrements: [] };
+    item: { ...member, stepId },
+    state: state ? toEntryState(state) : null,
+    user: user?.attributes ?? {},
+    now,
+  });
+  let settlement: Settlement;
+  if (decision.kind === 'send') {
+    settlement = settleSend(decision, await deliver(deps, decision, lock, now), deps.retryPolicy ?? DEFAULT_RETRY_POLICY);
+  } else {
+    if (decision.kind === 'fault') {
+      deps.logger.error({ err: decision.error, journeyId, version, stepId, userId: member.userId }, 'journey fault: the entry ends');
+      deps.onFailure?.({ at: now, source: 'dispatch', reason: `journey fault: ${decision.error.message}`, journeyId, stepId, userId: member.userId });
     }
-    const attemptsBefore = visit.kind === 'retry' ? visit.attempts : 0;
-    const firstAttemptAt = visit.kind === 'retry' ? visit.firstAttemptAt : now;
-    const result = await deliver(deps, definition, walking, message, visit.kind === 'new');
-    const visitFields = { token: member.ownToken, visit: visit.visit, branch: lastDecision ? { stepId: lastDecision.stepId, branchId: lastDecision.branchId } : null };
-    if (result.status === 'skipped') {
-      record = { status: 'skipped', reason: result.reason, attempts: 0, completedAt: new Date(now), ...visitFields };
-    } else {
-      const attempts = attemptsBefore + 1;
-      const lastError = 'error' in result ? (result.error ?? null) : null;
-      let status: 'sent' | 'failed' | 'retrying' = result.status === 'retry' ? 'retrying' : result.status;
-      let reason: SendReason | null = result.status === 'failed' ? result.reason : null;
-      let nextAt: number | null = null;
-      if (result.status === 'retry') {
-        nextAt = nextAttemptAt(deps.retryPolicy ?? DEFAULT_RETRY_POLICY, { messageId: message.messageId, attempts, firstAttemptAt, now, retryAfterMs: result.retryAfterMs });
-        if (nextAt === null) {
-          status = 'failed';
-          reason = 'retries_exhausted';
-        }
-      }
-      record = {
-        status,
-        reason,
-        attempts,
-        completedAt: status === 'retrying' ? null : new Date(now),
-        firstAttemptAt: new Date(firstAttemptAt),
-        nextAttemptAt: nextAt === null ? null : new Date(nextAt),
-        lastError,
-        ...visitFields,
-      };
-      if (status === 'failed') {
-        deps.onFailure?.({ at: now, source: 'send', reason: `${reason} after ${attempts} attempt(s)${lastError ? `: ${lastError}` : ''}`, journeyId, stepId: send.stepId, userId: member.userId });
-      }
-      if (nextAt !== null) {
-        // Waits durably: the record (attempts, window) is committed, and the same item is scheduled for the attempt.
-        await deps.branchLock.extend(target, member.ownToken, Math.max(0, nextAt - now) + LOCK_MARGIN_MS);
-        const commit: StepCommit = {
-          ...base,
-          key: `${member.ownToken}@${attempts}`,
-          token: state.token,
-          stepId: send.stepId,
-          status: 'active',
-          awaiting: null,
-          message: { stepId: send.stepId, outcome: record },
-        };
-        const firstOfVisit = visit.kind === 'new';
-        return { member, result: 'retrying', next: retryItem(nextAt), commit, increments: [], commitIncrements: [...counts, ...messageCounts(send.stepId, { firstOfVisit, status: 'retrying' }, undefined)] };
-      }
-    }
-    commitIncrements.push(...messageCounts(send.stepId, { firstOfVisit: visit.kind === 'new', status: record.status as 'sent' | 'failed' | 'skipped' }, lastDecision));
+    settlement = decision.settlement;
   }
-  const kept = record ? { message: { stepId: send.stepId, outcome: record } } : {};
-  if (then) {
-    await deps.branchLock.extend(target, member.ownToken, LOCK_MARGIN_MS);
-    const commit: StepCommit = { ...base, token: then.ownToken, stepId: then.stepId, status: 'active', awaiting: null, ...kept };
-    return { member, result: 'done', next: then, commit, increments: [], commitIncrements };
+  if (settlement.commit?.message?.record.status === 'failed') {
+    const { record, stepId: messageStep } = settlement.commit.message;
+    deps.onFailure?.({ at: now, source: 'send', reason: `${record.reason} after ${record.attempts} attempt(s)${record.lastError ? `: ${record.lastError}` : ''}`, journeyId, stepId: messageStep, userId: member.userId });
   }
-  const commit: StepCommit = { ...base, token: member.ownToken, stepId: null, status: 'completed', awaiting: null, ...kept };
-  return { member, result: 'done', next: null, commit, increments: [], commitIncrements };
+  if (settlement.lockTtlMs !== null) await deps.branchLock.extend(target, member.ownToken, settlement.lockTtlMs);
+  return { member, result: settlement.result, next: settlement.next, commit: settlement.commit, increments: settlement.counts, commitIncrements: settlement.commitCounts };
 }
 
-type Delivery = { status: 'skipped'; reason: 'muted' | 'frequency_cap' } | (AttemptOutcome extends infer A ? (A extends unknown ? Omit<A, 'attempt'> & { error?: string } : never) : never);
-
 /**
- * One attempt of the message, unless an earlier try of this item got the receiver's answer already (the lock was
- * ours before: a retried batch, or a crash after the answer), or the user may not get it (a new visit only: a mute
- * or the frequency cap, checked after the recall so a cap never counts this very message against itself).
+ * What became of the send: the answer an earlier try of this item got (the lock was ours before: a retried batch,
+ * or a crash after the answer), a skip (a new visit only: a mute or the frequency cap, checked after the recall so
+ * a cap never counts this very message against itself), or one attempt now.
  */
-async function deliver(deps: DispatchDeps, definition: JourneyDefinition, walking: Walking, message: OutgoingMessage, newVisit: boolean): Promise<Delivery> {
-  if (walking.lock.status === 'resume') {
+async function deliver(deps: DispatchDeps, pending: PendingSend, lock: TakeLockResult, now: number): Promise<Delivery> {
+  const { message } = pending;
+  if (lock.status === 'resume') {
     const recalled = await deps.deliveries.recall(message.userId, message.messageId);
     if (recalled?.status === 'sent') return { status: 'sent' };
     if (recalled?.status === 'refused') {
@@ -421,22 +245,17 @@ async function deliver(deps: DispatchDeps, definition: JourneyDefinition, walkin
       return { status: 'failed', reason: reason.success ? reason.data : 'http_4xx' };
     }
   }
-  if (newVisit) {
-    const skip = await skipReason(deps, definition, message, walking.now);
+  if (pending.checks) {
+    const { checks } = pending;
+    const [muted, sentAt] = await Promise.all([
+      deps.subscriptions.isMuted(message.userId, checks.messageType),
+      checks.capWindowStart === null ? Promise.resolve([]) : deps.deliveries.sentSince(message.userId, checks.capWindowStart),
+    ]);
+    const skip = skipReason(checks, { muted, sentAt }, now);
     if (skip) return { status: 'skipped', reason: skip };
   }
   const { attempt, ...outcome } = await deps.deliveries.attempt(message);
+  if (outcome.status === 'sent') return outcome;
   const seen = [attempt.status === undefined ? undefined : `HTTP ${attempt.status}`, attempt.error].filter(Boolean).join(': ');
   return seen === '' ? outcome : { ...outcome, error: seen };
-}
-
-/** Muted message types and the frequency cap skip a send; the journey continues either way. */
-async function skipReason(deps: DispatchDeps, definition: JourneyDefinition, message: OutgoingMessage, now: number): Promise<'muted' | 'frequency_cap' | null> {
-  if (await deps.subscriptions.isMuted(message.userId, message.messageType)) return 'muted';
-  const cap = definition.settings.frequencyCap;
-  if (cap) {
-    const sent = await deps.deliveries.sentSince(message.userId, frequencyCapWindowStart(cap, now));
-    if (isFrequencyCapped(sent, cap, now)) return 'frequency_cap';
-  }
-  return null;
 }

@@ -1,18 +1,6 @@
-import type { JsonObject } from '@journey/core';
-import type { JourneyState, JourneyStatesRepository } from '@journey/mongo';
+import { decideEntry, FIRST_STEP_TOKEN, firstStep, pendingFirstStep, type ActiveJourney, type Entrant, type ScheduledStep } from '@journey/core';
+import { toEntryState, type JourneyStatesRepository } from '@journey/mongo';
 import type { DueSchedule } from '@journey/redis';
-import type { ActiveJourney } from '../ingest/active-journeys.js';
-import { decideEntry, FIRST_STEP_TOKEN, firstStep, pendingFirstStep, type ScheduledStep } from './entry-decision.js';
-
-export interface Entrant {
-  userId: string;
-  /** Derived from the cause (entryIdFor), so the same cause finds the same entry. */
-  entryId: string;
-  /** The event that entered the user, for `{{event.X}}`; null for api and schedule entries. */
-  trigger: { name: string; properties: JsonObject } | null;
-  /** The user's state in the journey as read before deciding; null when they were never in it. */
-  current: JourneyState | null;
-}
 
 export interface EntryStores {
   states: Pick<JourneyStatesRepository, 'enterMany' | 'get'>;
@@ -63,7 +51,7 @@ export async function enterUsers(stores: EntryStores, journey: ActiveJourney, en
     } else if (result === 'same-entry') {
       // Only if the state changed since it was read (another applier of the same cause): rare, so one read each.
       const state = await stores.states.get(journeyId, entrant.userId);
-      const step = state?.entryId === entrant.entryId ? pendingFirstStep(state) : null;
+      const step = state?.entryId === entrant.entryId ? pendingFirstStep(toEntryState(state)) : null;
       if (step) steps.push(step);
     }
   }

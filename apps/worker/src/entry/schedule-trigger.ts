@@ -1,13 +1,13 @@
 import type { Logger } from '@journey/config';
-import { entryIdFor, isInAudience, scheduledAt, shouldExit } from '@journey/core';
-import type { JourneysRepository, JourneyStatesRepository, UsersRepository } from '@journey/mongo';
+import { entryIdFor, isInAudience, scheduledAt, shouldExit, type Entrant } from '@journey/core';
+import { toEntryState, type JourneysRepository, type JourneyStatesRepository, type UsersRepository } from '@journey/mongo';
 import { ScheduleRunJobSchema, type DueSchedule, type Keys, type ScheduleQueue } from '@journey/redis';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
 import type { ActiveJourneys } from '../ingest/active-journeys.js';
 import { jobLockOptions } from '../job-lock.js';
 import { startPeriodic, type Periodic } from '../periodic.js';
-import { enterUsers, type Entrant } from './enter-users.js';
+import { enterUsers } from './enter-users.js';
 
 export const DEFAULT_SCHEDULE_PAGE_SIZE = 1_000;
 
@@ -72,7 +72,7 @@ export function createScheduleRunProcessor(deps: ScheduleRunDeps): (job: Job) =>
       result.users += page.length;
       // A user who matches the exit criteria would leave at once: they do not enter.
       const matches = page.filter((user) => isInAudience(definition.entry, user.attributes) && !shouldExit(definition.exit, user.attributes));
-      const current = new Map((await deps.states.listForJourney(journeyId, matches.map((user) => user.userId))).map((state) => [state.userId, state]));
+      const current = new Map((await deps.states.listForJourney(journeyId, matches.map((user) => user.userId))).map((state) => [state.userId, toEntryState(state)]));
       const entrants: Entrant[] = matches.map((user) => ({ userId: user.userId, entryId, trigger: null, current: current.get(user.userId) ?? null }));
       const outcome = await enterUsers(deps, active, entrants, deps.now());
       result.matched += matches.length;

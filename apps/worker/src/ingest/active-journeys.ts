@@ -1,13 +1,6 @@
-import type { JourneyDefinition } from '@journey/core';
+import type { ActiveJourney, JourneyDefinition } from '@journey/core';
 import type { JourneysRepository } from '@journey/mongo';
 import type { JourneysRevision } from '@journey/redis';
-
-/** An active journey and the definition of the version new entries use. */
-export interface ActiveJourney {
-  journeyId: string;
-  version: number;
-  definition: JourneyDefinition;
-}
 
 export interface ActiveJourneys {
   /** Every active journey, as of the last `refresh` (loaded on first use). */

@@ -1,10 +1,9 @@
 import type { Logger } from '@journey/config';
-import { EXIT_TOKEN, type IngestRecord, type JourneyDefinition } from '@journey/core';
-import { compareStreamIds, type JourneyStatesRepository, type UsersRepository } from '@journey/mongo';
+import { EXIT_TOKEN, planRecord, versionKey, type IngestRecord, type JourneyDefinition, type RecordAction } from '@journey/core';
+import { compareStreamIds, toEntryState, type JourneyStatesRepository, type UsersRepository } from '@journey/mongo';
 import type { BranchLock, DueSchedule, Stats } from '@journey/redis';
 import { enterUsers } from '../entry/enter-users.js';
 import type { ActiveJourneys } from './active-journeys.js';
-import { planRecord, versionKey, type RecordAction } from './plan-record.js';
 
 /** How long an exit's seal stays on the branch lock (default 7 days): longer than any first step waits to run. */
 export const DEFAULT_EXIT_SEAL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -88,7 +87,8 @@ export function createRecordApplier(deps: RecordApplierDeps): RecordApplier {
       const user = await deps.users.getOrCreate(record.userId, new Date(now));
       if (user.lastRecord !== null && compareStreamIds(streamId, user.lastRecord) <= 0) return 'skipped';
 
-      const [states, active] = await Promise.all([deps.states.listForUser(record.userId), deps.journeys.list()]);
+      const [stored, active] = await Promise.all([deps.states.listForUser(record.userId), deps.journeys.list()]);
+      const states = stored.map(toEntryState);
       const definitions = new Map<string, JourneyDefinition>();
       await Promise.all(
         states

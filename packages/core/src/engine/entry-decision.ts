@@ -1,20 +1,15 @@
-import { mayReenter, stepToken, type Reentry } from '@journey/core';
-import type { JourneyState } from '@journey/mongo';
-import type { DueBranch, DueMember } from '@journey/redis';
+import type { Reentry } from '../journey/schema.js';
+import type { EpochMs } from '../time/epoch.js';
+import { mayReenter } from './entry.js';
+import type { EntryState, ScheduledStep } from './entry-state.js';
+import { stepToken } from './token.js';
 
 /** The token of an entry's first step: the state is written with it, and the first step's member owns it. */
 export const FIRST_STEP_TOKEN = stepToken(0);
 
-/** A step to put into a due set: the branch, the second, and the member waiting there. */
-export interface ScheduledStep {
-  branch: DueBranch;
-  dueSecond: number;
-  member: DueMember;
-}
-
 /**
  * What entering a user means, given their state in the journey (null: never entered) and the entry id the
- * cause derives. Pure: the callers read the state and carry the decision out.
+ * cause derives. The callers read the state and carry the decision out.
  * - `enter`: write the new entry's state, then schedule its first step.
  * - `reschedule`: this very cause entered the user before (a retried drain or schedule run) and the first step
  *   has not run yet: schedule it again (harmless, the member is the same; if it ran meanwhile, the lock says so).
@@ -25,14 +20,14 @@ export type EntryDecision =
   | { kind: 'reschedule'; step: ScheduledStep }
   | { kind: 'skip'; reason: 'entered-by-this-cause' | 'active' | 'reentry' };
 
-export function decideEntry(reentry: Reentry, current: JourneyState | null, entryId: string, now: number): EntryDecision {
+export function decideEntry(reentry: Reentry, current: EntryState | null, entryId: string, now: EpochMs): EntryDecision {
   // Checked before re-entry: a retry must find its own entry, which `reentry` would otherwise refuse.
   if (current?.entryId === entryId) {
     const step = pendingFirstStep(current);
     return step ? { kind: 'reschedule', step } : { kind: 'skip', reason: 'entered-by-this-cause' };
   }
   if (current?.status === 'active') return { kind: 'skip', reason: 'active' };
-  if (!mayReenter(reentry, current ? current.lastEnteredAt.getTime() : null, now)) return { kind: 'skip', reason: 'reentry' };
+  if (!mayReenter(reentry, current ? current.lastEnteredAt : null, now)) return { kind: 'skip', reason: 'reentry' };
   return { kind: 'enter' };
 }
 
@@ -40,12 +35,12 @@ export function decideEntry(reentry: Reentry, current: JourneyState | null, entr
  * The first step of the state's entry while it has not been committed yet (the state still holds the first
  * token: the dispatcher replaces it when it commits that step), due at the second the user entered.
  */
-export function pendingFirstStep(state: JourneyState): ScheduledStep | null {
+export function pendingFirstStep(state: EntryState): ScheduledStep | null {
   if (state.status !== 'active' || state.stepId === null || state.token !== FIRST_STEP_TOKEN) return null;
-  return firstStep(state.journeyId, state.version, state.stepId, state.userId, state.entryId, state.lastEnteredAt.getTime());
+  return firstStep(state.journeyId, state.version, state.stepId, state.userId, state.entryId, state.lastEnteredAt);
 }
 
-export function firstStep(journeyId: string, version: number, stepId: string, userId: string, entryId: string, enteredAt: number): ScheduledStep {
+export function firstStep(journeyId: string, version: number, stepId: string, userId: string, entryId: string, enteredAt: EpochMs): ScheduledStep {
   return {
     branch: { journeyId, version, stepId },
     dueSecond: Math.floor(enteredAt / 1000),

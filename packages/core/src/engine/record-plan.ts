@@ -1,20 +1,29 @@
-import {
-  entryIdFor,
-  isInAudience,
-  matchActionPath,
-  parseStepToken,
-  shouldExit,
-  stepToken,
-  triggerMatchesEvent,
-  type IngestRecord,
-  type JourneyDefinition,
-  type JourneyEvent,
-  type JsonObject,
-} from '@journey/core';
-import type { JourneyState } from '@journey/mongo';
-import type { Entrant } from '../entry/enter-users.js';
-import type { ScheduledStep } from '../entry/entry-decision.js';
-import type { ActiveJourney } from './active-journeys.js';
+import type { JsonObject } from '../data/json.js';
+import type { IngestRecord } from '../event/schema.js';
+import type { JourneyDefinition } from '../journey/schema.js';
+import type { EpochMs } from '../time/epoch.js';
+import { matchActionPath, type JourneyEvent } from './action-paths.js';
+import { isInAudience, shouldExit, triggerMatchesEvent } from './entry.js';
+import type { EntryState, ScheduledStep } from './entry-state.js';
+import { entryIdFor, parseStepToken, stepToken } from './token.js';
+
+/** An active journey and the definition of the version new entries use. */
+export interface ActiveJourney {
+  journeyId: string;
+  version: number;
+  definition: JourneyDefinition;
+}
+
+/** A user about to enter a journey. */
+export interface Entrant {
+  userId: string;
+  /** Derived from the cause (entryIdFor), so the same cause finds the same entry. */
+  entryId: string;
+  /** The event that entered the user, for `{{event.X}}`; null for api and schedule entries. */
+  trigger: { name: string; properties: JsonObject } | null;
+  /** The user's state in the journey as read before deciding; null when they were never in it. */
+  current: EntryState | null;
+}
 
 /** Everything applying one record depends on, read before deciding. */
 export interface RecordPlanInput {
@@ -24,11 +33,11 @@ export interface RecordPlanInput {
   /** The user's attributes now. */
   attributes: Readonly<Record<string, unknown>>;
   /** Every state of the user (any status). */
-  states: readonly JourneyState[];
+  states: readonly EntryState[];
   /** The definitions of the versions the user's active states run on, by `versionKey`. */
   definitions: ReadonlyMap<string, JourneyDefinition>;
   active: readonly ActiveJourney[];
-  now: number;
+  now: EpochMs;
 }
 
 export type RecordAction =
@@ -73,7 +82,7 @@ export function planRecord(input: RecordPlanInput): RecordPlan {
   const event: JourneyEvent | undefined = record.type === 'event' ? { name: record.name, properties: record.properties } : undefined;
   const exited = new Set<string>();
   const activeStates = input.states.filter((state) => state.status === 'active');
-  const definitionOf = (state: JourneyState) => {
+  const definitionOf = (state: EntryState) => {
     const found = input.definitions.get(versionKey(state.journeyId, state.version));
     if (!found) problems.push(`journey ${state.journeyId} has no published version ${state.version}; the user's state in it is left alone`);
     return found;

@@ -1,12 +1,48 @@
-import { entryIdFor, validateJourney, type IngestRecord, type JourneyDefinition } from '@journey/core';
-import type { JourneyState } from '@journey/mongo';
 import { describe, expect, it } from 'vitest';
-import { decideEntry } from '../src/entry/entry-decision.js';
-import type { ActiveJourney } from '../src/ingest/active-journeys.js';
-import { planRecord, versionKey, type RecordPlanInput } from '../src/ingest/plan-record.js';
-import { onboardingJourney, T0 } from './ingest-helpers.js';
+import {
+  decideEntry,
+  entryIdFor,
+  planRecord,
+  validateJourney,
+  versionKey,
+  type ActiveJourney,
+  type EntryState,
+  type IngestRecord,
+  type JourneyDefinition,
+  type RecordPlanInput,
+} from '../../src/index.js';
 
-// Pure decisions: no servers, no clock but the one passed in.
+// What one ingest record does to one user, and whether a user enters: pure decisions, no clock but the one passed in.
+
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+const HOOK = 'http://127.0.0.1:9/hook';
+
+function onboardingJourney(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'Onboarding',
+    entry: {
+      trigger: { type: 'event', event: 'signed_up', where: { prop: 'source', op: 'ne', value: 'test' } },
+      audience: { attr: 'country', op: 'in', value: ['US', 'CA'] },
+      reentry: { mode: 'never' },
+    },
+    exit: { events: ['account_deleted'], when: { attr: 'unsubscribed', op: 'eq', value: true } },
+    start: 'welcome',
+    steps: {
+      welcome: { type: 'message', channel: 'webhook', messageType: 'onboarding', webhook: { url: HOOK }, payload: { text: 'Hi' }, next: 'act' },
+      act: {
+        type: 'action_paths',
+        window: 'PT1H',
+        paths: [
+          { id: 'bought', event: 'purchased', next: 'thanks' },
+          { id: 'browsed', event: 'viewed_item', next: null },
+        ],
+        timeout: null,
+      },
+      thanks: { type: 'message', channel: 'webhook', messageType: 'receipt', webhook: { url: HOOK }, payload: { text: 'Thanks for {{event.item}}' }, next: null },
+    },
+    ...over,
+  };
+}
 
 function definition(over: Record<string, unknown> = {}): JourneyDefinition {
   const validation = validateJourney(onboardingJourney(over));
@@ -17,7 +53,7 @@ function definition(over: Record<string, unknown> = {}): JourneyDefinition {
 const onboarding = definition();
 const again = definition({ entry: { ...(onboardingJourney().entry as object), reentry: { mode: 'after', after: 'PT1H' } } });
 
-function state(over: Partial<JourneyState> = {}): JourneyState {
+function state(over: Partial<EntryState> = {}): EntryState {
   return {
     journeyId: 'j1',
     userId: 'u1',
@@ -29,13 +65,8 @@ function state(over: Partial<JourneyState> = {}): JourneyState {
     trigger: null,
     awaiting: null,
     messages: {},
-    lastCommit: null,
     actionEvent: null,
-    firstEnteredAt: new Date(T0),
-    lastEnteredAt: new Date(T0),
-    entries: 1,
-    updatedAt: new Date(T0),
-    endedAt: null,
+    lastEnteredAt: T0,
     ...over,
   };
 }
@@ -74,8 +105,8 @@ describe('planning one record', () => {
 
   it('exits come first; an exited entry answers no action path; the journey it left may be entered again', () => {
     const j2: ActiveJourney = { journeyId: 'j2', version: 3, definition: again };
-    const waiting = state({ awaiting: { stepId: 'act', token: '1', deadline: new Date(T0 + 3_600_000) }, token: '1', stepId: 'act' });
-    const left = state({ journeyId: 'j2', version: 3, entryId: 'old', lastEnteredAt: new Date(T0 - 7_200_000) });
+    const waiting = state({ awaiting: { stepId: 'act', token: '1', deadline: T0 + 3_600_000 }, token: '1', stepId: 'act' });
+    const left = state({ journeyId: 'j2', version: 3, entryId: 'old', lastEnteredAt: T0 - 7_200_000 });
     const exitAndEnter = definition({ exit: { events: ['signed_up'] } });
     const plan = planRecord(
       input(event('signed_up', { source: 'ads' }), {
@@ -94,7 +125,7 @@ describe('planning one record', () => {
   });
 
   it('an event matching the awaited step plans its path, expecting the awaiting token and owning the next one', () => {
-    const waiting = state({ awaiting: { stepId: 'act', token: '3', deadline: new Date(T0 + 3_600_000) }, token: '3', stepId: 'act' });
+    const waiting = state({ awaiting: { stepId: 'act', token: '3', deadline: T0 + 3_600_000 }, token: '3', stepId: 'act' });
     const plan = planRecord(input(event('purchased', { item: 'T-shirt' }), { states: [waiting], now: T0 + 1_500 }));
     expect(plan.actions).toEqual([
       {
@@ -111,9 +142,9 @@ describe('planning one record', () => {
         },
       },
     ]);
-    const broken = state({ awaiting: { stepId: 'act', token: 'not a token', deadline: new Date(T0) } });
+    const broken = state({ awaiting: { stepId: 'act', token: 'not a token', deadline: T0 } });
     expect(planRecord(input(event('purchased'), { states: [broken] })).problems).toHaveLength(1);
-    const gone = state({ awaiting: { stepId: 'welcome', token: '1', deadline: new Date(T0) } });
+    const gone = state({ awaiting: { stepId: 'welcome', token: '1', deadline: T0 } });
     expect(planRecord(input(event('purchased'), { states: [gone] }))).toMatchObject({ actions: [], problems: [expect.stringContaining('no action_paths step')] });
   });
 
