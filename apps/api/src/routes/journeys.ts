@@ -1,7 +1,5 @@
-import { JourneyDefinitionSchema, validateJourney, type JourneyDefinition } from '@journey/core';
+import { JourneyDefinitionSchema, nestingIssue, unstorableIssues, validateJourney, type JourneyDefinition } from '@journey/core';
 import {
-  definitionDepthIssue,
-  unstorableFields,
   type Journey,
   type JourneysRepository,
   type JourneySummary,
@@ -37,10 +35,10 @@ import {
  * checked first because validation recurses; field names MongoDB cannot store are reported with the rest.
  */
 function checkJourneyBody(body: unknown): { value: JourneyDefinition } | { error: HttpError } {
-  const tooDeep = definitionDepthIssue(body);
+  const tooDeep = nestingIssue(body);
   if (tooDeep) return { error: new HttpError(400, 'Invalid journey', [tooDeep]) };
   const validation = validateJourney(body);
-  const issues = [...(validation.ok ? [] : validation.issues), ...unstorableFields(body)];
+  const issues = [...(validation.ok ? [] : validation.issues), ...unstorableIssues(body)];
   if (!validation.ok || issues.length > 0) return { error: new HttpError(400, 'Invalid journey', issues) };
   return { value: validation.journey };
 }

@@ -1,5 +1,4 @@
-import { EventIdSchema, parseReportingIssues, UserEventInputSchema, type UserEventInput, type ValidationIssue } from '@journey/core';
-import { definitionDepthIssue, unstorableFields } from '@journey/mongo';
+import { EventIdSchema, nestingIssue, parseReportingIssues, unstorableIssues, UserEventInputSchema, type UserEventInput, type ValidationIssue } from '@journey/core';
 import { z } from 'zod';
 import { HttpError } from '../plugins/error-handler.js';
 
@@ -65,13 +64,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function eventIssues(input: unknown): { event: UserEventInput } | { issues: ValidationIssue[] } {
   if (!isObject(input)) return { issues: [{ path: '', message: 'must be an event object: { userId, name, id?, time?, properties? }' }] };
   // Iterative, so it runs before anything recursive (the schema, the BSON encoder) looks at the properties.
-  const tooDeep = definitionDepthIssue(input);
+  const tooDeep = nestingIssue(input);
   if (tooDeep) return { issues: [tooDeep] };
   const parsed = parseReportingIssues(UserEventInputSchema, input);
   if (!parsed.ok) return { issues: parsed.issues };
   // The worker keeps the triggering event's properties with the user's journey state: names MongoDB cannot
   // store would fail that write on every retry and hold up the user's partition.
-  const unstorable = unstorableFields(parsed.value.properties ?? {}).map((issue) => ({ ...issue, path: `properties.${issue.path}` }));
+  const unstorable = unstorableIssues(parsed.value.properties ?? {}).map((issue) => ({ ...issue, path: `properties.${issue.path}` }));
   if (unstorable.length > 0) return { issues: unstorable };
   return { event: parsed.value };
 }

@@ -1,5 +1,5 @@
-import { JsonValueSchema, MessageStepSchema, UserIdSchema } from '@journey/core';
-import { AttributeNameSchema, JourneyStateStatusSchema, MessageStatusSchema, SendReasonSchema, unstorableFields } from '@journey/mongo';
+import { JsonValueSchema, MessageStepSchema, unstorableIssues, UserIdSchema } from '@journey/core';
+import { AttributeNameSchema, JourneyStateStatusSchema, MessageStatusSchema, SendReasonSchema } from '@journey/mongo';
 import { z } from 'zod';
 
 const CREATED = '2026-11-20T08:00:00.000Z';
@@ -29,7 +29,7 @@ export const UpsertUserBodySchema = z
   .strictObject({ attributes: AttributesSchema })
   .superRefine((body, ctx) => {
     // Values become MongoDB fields: names it refuses and nesting it cannot store are a 400, never a failed write.
-    for (const issue of unstorableFields(body)) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
+    for (const issue of unstorableIssues(body)) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
   })
   .meta({
     id: 'UpsertUserRequest',
