@@ -3,6 +3,7 @@ import { testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo } from '@journey/mongo';
 import { connectRedis } from '@journey/redis';
 import type { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import type { AppDeps } from '../src/deps.js';
 
@@ -27,4 +28,31 @@ export async function testApp(overrides: { redis?: Redis; config?: Partial<Confi
       redis.disconnect();
     },
   };
+}
+
+/** One app shared by the tests of a describe block: built before them, closed after them. */
+export function sharedTestApp(overrides: Parameters<typeof testApp>[0] = {}): { readonly app: App; readonly deps: AppDeps } {
+  let built: Awaited<ReturnType<typeof testApp>> | undefined;
+  beforeAll(async () => {
+    built = await testApp(overrides);
+  });
+  afterAll(async () => built?.close());
+  const current = () => {
+    if (!built) throw new Error('sharedTestApp: used outside a test');
+    return built;
+  };
+  return {
+    get app() {
+      return current().app;
+    },
+    get deps() {
+      return current().deps;
+    },
+  };
+}
+
+let users = 0;
+/** A user id no other test of this run uses. */
+export function uniqueUserId(label = 'user'): string {
+  return `${label}-${process.pid}-${Date.now().toString(36)}-${users++}`;
 }

@@ -2,6 +2,17 @@ import type { FastifyError } from 'fastify';
 import type { App } from '../app.js';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import type { ErrorBody } from '../schemas/error.js';
+import { documentRefusal } from './store-errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route stores its body as the client sent it: the store refusing that document for its content is
+     * the body's fault, a 400, not a 500.
+     */
+    storesBody?: boolean;
+  }
+}
 
 /** An expected failure a handler reports: it becomes a 4xx with the contract's error body. */
 export class HttpError extends Error {
@@ -55,6 +66,11 @@ export function registerErrorHandler(app: App): void {
     // A validator that recursed out of stack on a deeply nested body: Fastify marks it a 500, but the input is at fault.
     if (error instanceof RangeError && error.validationContext) {
       return reply.code(400).send({ error: `Request ${error.validationContext} is nested too deeply` } satisfies ErrorBody);
+    }
+    const refusal = request.routeOptions.config.storesBody ? documentRefusal(error) : null;
+    if (refusal !== null) {
+      request.log.info({ err: error }, 'the database refused the request body');
+      return reply.code(400).send({ error: 'The database cannot store the request body', details: [{ path: 'body', message: `cannot be stored: ${refusal}` }] } satisfies ErrorBody);
     }
     const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
     if (known) return reply.code(known.status).send({ error: known.message } satisfies ErrorBody);

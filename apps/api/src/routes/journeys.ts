@@ -111,6 +111,7 @@ function journeyBody(journey: Journey, versions: JourneyVersionEntry[]): Journey
 
 const tags = ['journeys'];
 const config = { scopes: ['admin'] } as const;
+const storing = { ...config, storesBody: true } as const;
 
 /** Journey definitions, their versions and lifecycle (admin keys). */
 export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository }> = async (app, { journeys }) => {
@@ -121,7 +122,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
   app.post(
     '/v1/journeys',
     {
-      config,
+      config: storing,
       validatorCompiler: journeyBodyValidator,
       schema: {
         tags,
@@ -197,7 +198,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
   app.put(
     '/v1/journeys/:id',
     {
-      config,
+      config: storing,
       validatorCompiler: journeyBodyValidator,
       schema: {
         tags,

@@ -37,13 +37,14 @@ function journeyStateBody(state: JourneyState): UserProfileBody['journeys'][numb
 const tags = ['users'];
 // Apps keep their users' attributes and subscriptions current; an admin key may do everything.
 const config = { scopes: ['ingest'] } as const;
+const storing = { ...config, storesBody: true } as const;
 
 /** User attributes, subscriptions and journey states (ingest and admin keys). */
 export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async (app, { users }) => {
   app.put(
     '/v1/users/:userId',
     {
-      config,
+      config: storing,
       schema: {
         tags,
         summary: 'Creates or updates a user: merges the attributes (`null` removes one)',
