@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ISO_DURATION_PATTERN, isPositiveIsoDuration } from '../time/duration.js';
+import { ISO_DURATION_PATTERN, isPositiveIsoDuration, isWithinMaxDuration, MAX_DURATION_ISO } from '../time/duration.js';
 import { TIME_OF_DAY_PATTERN } from '../time/time-of-day.js';
 import { isValidZone } from '../time/zone.js';
 import { ID_PATTERN, ID_RULE } from './ids.js';
@@ -26,7 +26,11 @@ export const IsoDurationSchema = z
   .regex(ISO_DURATION_PATTERN, 'must be an ISO 8601 duration such as "PT30S", "PT1H" or "P1D"')
   // Only judged once the syntax is right, so a malformed value gets one message, not two.
   .refine((value) => !ISO_DURATION_PATTERN.test(value) || isPositiveIsoDuration(value), 'must be longer than zero')
-  .meta({ description: 'ISO 8601 duration, strictly positive.', examples: ['PT5S', 'PT1H', 'P1D'] });
+  .refine(
+    (value) => !ISO_DURATION_PATTERN.test(value) || isWithinMaxDuration(value),
+    `must be at most 10 years ("${MAX_DURATION_ISO}"; a year counts 365 days, a month 30)`,
+  )
+  .meta({ description: `ISO 8601 duration, longer than zero and at most 10 years ("${MAX_DURATION_ISO}").`, examples: ['PT5S', 'PT1H', 'P1D'] });
 
 export const TimeOfDaySchema = z
   .string()
@@ -46,6 +50,22 @@ export const WebhookUrlSchema = z.url({
 export const IsoDateTimeSchema = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time with an offset or Z, like "2025-06-01T09:00:00Z"' })
   .meta({ examples: ['2025-06-01T09:00:00Z', '2025-06-01T09:00:00+02:00'] });
+
+/**
+ * When a journey may be scheduled: from the Unix epoch (instants are epoch milliseconds, which the queues
+ * store unsigned) up to, not including, 2100.
+ */
+export const SCHEDULE_RANGE = { from: '1970-01-01T00:00:00Z', until: '2100-01-01T00:00:00Z' } as const;
+const SCHEDULE_FROM_MS = Date.parse(SCHEDULE_RANGE.from);
+const SCHEDULE_UNTIL_MS = Date.parse(SCHEDULE_RANGE.until);
+
+export const ScheduleAtSchema = IsoDateTimeSchema.refine((at) => {
+  const ms = Date.parse(at);
+  // Not a date at all is the format's message alone.
+  return Number.isNaN(ms) || (ms >= SCHEDULE_FROM_MS && ms < SCHEDULE_UNTIL_MS);
+}, `must be from ${SCHEDULE_RANGE.from} up to (not including) ${SCHEDULE_RANGE.until}`).meta({
+  description: `An ISO 8601 date-time from ${SCHEDULE_RANGE.from} up to (not including) ${SCHEDULE_RANGE.until}.`,
+});
 
 export const NameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 

@@ -5,9 +5,9 @@ import { DEFAULT_JOURNEY_ZONE, isValidZone } from '../time/zone.js';
 import {
   discriminatorError,
   IdSchema,
-  IsoDateTimeSchema,
   IsoDurationSchema,
   NameSchema,
+  ScheduleAtSchema,
   StepIdKeySchema,
   StepRefSchema,
   TimeOfDaySchema,
@@ -43,7 +43,7 @@ export const ApiTriggerSchema = z
   .meta({ id: 'ApiTrigger', description: 'Users are entered by `POST /v1/journeys/:id/entries`.' });
 
 export const ScheduleTriggerSchema = z
-  .strictObject({ type: z.literal('schedule'), at: IsoDateTimeSchema })
+  .strictObject({ type: z.literal('schedule'), at: ScheduleAtSchema })
   .meta({ id: 'ScheduleTrigger', description: 'At `at`, every user matching the audience enters.' });
 
 export const TriggerSchema = z
