@@ -1,4 +1,4 @@
-import { JourneyDefinitionSchema, nestingIssue, unstorableIssues, validateJourney, type JourneyDefinition } from '@journey/core';
+import { JourneyDefinitionSchema, validateJourney, type JourneyDefinition } from '@journey/core';
 import {
   type Journey,
   type JourneysRepository,
@@ -31,16 +31,12 @@ import {
 
 /**
  * The body of create and PUT IS a journey document, so it is checked by the core's own validation: every
- * problem at once, at paths from the document root (`steps.wait.duration`), with the core's wording. Depth is
- * checked first because validation recurses; field names MongoDB cannot store are reported with the rest.
+ * problem at once (what cannot be stored included), at paths from the document root (`steps.wait.duration`),
+ * with the core's wording.
  */
 function checkJourneyBody(body: unknown): { value: JourneyDefinition } | { error: HttpError } {
-  const tooDeep = nestingIssue(body);
-  if (tooDeep) return { error: new HttpError(400, 'Invalid journey', [tooDeep]) };
   const validation = validateJourney(body);
-  const issues = [...(validation.ok ? [] : validation.issues), ...unstorableIssues(body)];
-  if (!validation.ok || issues.length > 0) return { error: new HttpError(400, 'Invalid journey', issues) };
-  return { value: validation.journey };
+  return validation.ok ? { value: validation.journey } : { error: new HttpError(400, 'Invalid journey', validation.issues) };
 }
 
 /**

@@ -12,6 +12,9 @@ export const UserIdSchema = z
   .regex(/^[^|\u0000-\u001f\u007f]+$/, 'must not contain "|" or control characters')
   .meta({ id: 'UserId', description: 'The app\'s id for the user (1-128 characters, no "|").', examples: ['user-42'] });
 
+/** The longest event name: events are matched to journeys by name, so journeys name events within it too. */
+export const MAX_EVENT_NAME_LENGTH = 128;
+
 /** An app's event id, used for de-duplication. */
 export const EventIdSchema = z
   .string()
@@ -24,7 +27,7 @@ export const UserEventInputSchema = z
   .strictObject({
     id: EventIdSchema.optional(),
     userId: UserIdSchema,
-    name: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+    name: z.string().min(1, 'must not be empty').max(MAX_EVENT_NAME_LENGTH, `must be at most ${MAX_EVENT_NAME_LENGTH} characters`),
     time: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with Z or an offset' }).optional(),
     properties: JsonObjectSchema.optional(),
   })

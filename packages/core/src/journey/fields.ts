@@ -1,8 +1,12 @@
 import { z } from 'zod';
+import { formatBytes, jsonByteLength } from '../data/json-size.js';
+import { JsonObjectSchema } from '../data/json.js';
+import { MAX_EVENT_NAME_LENGTH } from '../event/schema.js';
 import { ISO_DURATION_PATTERN, isPositiveIsoDuration, isWithinMaxDuration, MAX_DURATION_ISO } from '../time/duration.js';
 import { TIME_OF_DAY_PATTERN } from '../time/time-of-day.js';
 import { isValidZone } from '../time/zone.js';
 import { ID_PATTERN, ID_RULE } from './ids.js';
+import { JOURNEY_LIMITS } from './limits.js';
 
 export const IdSchema = z.string().regex(ID_PATTERN, ID_RULE);
 
@@ -42,10 +46,29 @@ export const TimeZoneSchema = z
   .refine(isValidZone, 'must be an IANA time zone like "Europe/Berlin" or "UTC"')
   .meta({ description: 'IANA time zone name.', examples: ['UTC', 'America/New_York'] });
 
-export const WebhookUrlSchema = z.url({
-  protocol: /^https?$/,
-  error: 'must be an http:// or https:// URL with a host, like "https://example.com/hook"',
-});
+export const WebhookUrlSchema = z
+  .url({
+    protocol: /^https?$/,
+    error: 'must be an http:// or https:// URL with a host, like "https://example.com/hook"',
+  })
+  .max(JOURNEY_LIMITS.webhookUrlLength, `must be at most ${JOURNEY_LIMITS.webhookUrlLength} characters`);
+
+/** An event a journey waits for or reacts to, named as apps post it. */
+export const EventNameSchema = z
+  .string()
+  .min(1, 'must name an event')
+  .max(MAX_EVENT_NAME_LENGTH, `must be at most ${MAX_EVENT_NAME_LENGTH} characters, as event names are`);
+
+/** A message step's payload: any JSON object up to `JOURNEY_LIMITS.payloadBytes`. */
+export const PayloadSchema = JsonObjectSchema.refine(
+  (payload) => jsonByteLength(payload) <= JOURNEY_LIMITS.payloadBytes,
+  `must be at most ${formatBytes(JOURNEY_LIMITS.payloadBytes)} as JSON`,
+).meta({ description: `Any JSON object, at most ${formatBytes(JOURNEY_LIMITS.payloadBytes)} as JSON (UTF-8).` });
+
+/** A list of at most `max` items, saying what they are when there are more. */
+export function boundedList<T extends z.ZodType>(item: T, max: number, what: string) {
+  return z.array(item).max(max, `may have at most ${max} ${what}`);
+}
 
 export const IsoDateTimeSchema = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time with an offset or Z, like "2025-06-01T09:00:00Z"' })

@@ -158,6 +158,12 @@ const malformed: Array<{ name: string; change: (journey: Draft) => void; path: s
   { name: 'frequency cap per "daily"', change: (j) => { j.settings.frequencyCap.per = 'daily'; }, path: 'settings.frequencyCap.per', message: 'ISO 8601 duration' },
   { name: 'frequency cap per 120 years', change: (j) => { j.settings.frequencyCap.per = 'P1440M'; }, path: 'settings.frequencyCap.per', message: 'at most 10 years' },
   { name: 'unknown setting', change: (j) => { j.settings.locale = 'en'; }, path: 'settings.locale', message: 'unknown field "locale"' },
+  // bounds
+  { name: 'split of 51 branches', change: (j) => { j.steps.split.branches = Array.from({ length: 51 }, (_, i) => ({ id: `b${i}`, when: { attr: 'a', op: 'eq', value: i }, next: null })); }, path: 'steps.split.branches', message: 'at most 50 branches' },
+  { name: 'payload over 32 KiB', change: (j) => { j.steps.welcome.payload = { text: '\u00e9'.repeat(16 * 1024) }; }, path: 'steps.welcome.payload', message: 'at most 32 KiB as JSON' },
+  { name: 'exit event of 129 characters', change: (j) => { j.exit.events = ['e'.repeat(129)]; }, path: 'exit.events.0', message: 'at most 128 characters' },
+  { name: 'lone surrogate in a payload', change: (j) => { j.steps.welcome.payload.text = 'Hi \ud800'; }, path: 'steps.welcome.payload.text', message: 'lone UTF-16 surrogate' },
+  { name: 'payload field MongoDB cannot store', change: (j) => { j.steps.welcome.payload = { $set: 1 }; }, path: 'steps.welcome.payload.$set', message: 'cannot be stored' },
 ];
 
 describe('malformed journeys', () => {
@@ -170,6 +176,17 @@ describe('malformed journeys', () => {
     const issues = issuesOf(exampleWith(change));
     expect(issues).toContainEqual({ path, message: expect.stringContaining(message) });
     expect(issues).toHaveLength(count);
+  });
+
+  it('reports only the bound a document passes as a whole, without running the rules on it', () => {
+    const steps = Object.fromEntries(Array.from({ length: 501 }, (_, i) => [`s${i}`, { type: 'exit', junk: true }]));
+    expect(issuesOf(exampleWith((j) => (j.steps = steps)))).toEqual([{ path: 'steps', message: 'may have at most 500 steps, not 501' }]);
+    expect(issuesOf(exampleWith((j) => (j.steps.welcome.payload = { text: 'x'.repeat(512 * 1024) })))).toEqual([
+      { path: '', message: 'is too large: a journey is at most 512 KiB as JSON' },
+    ]);
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i += 1) deep = { not: deep };
+    expect(issuesOf(exampleWith((j) => (j.exit.when = deep)))).toEqual([{ path: expect.stringMatching(/^exit\.when\.not\./), message: expect.stringContaining('nested too deeply') }]);
   });
 
   it('reports a document that is not an object at the root', () => {
