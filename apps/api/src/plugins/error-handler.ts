@@ -1,4 +1,4 @@
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyReply } from 'fastify';
 import type { App } from '../app.js';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import type { ErrorBody } from '../schemas/error.js';
@@ -42,6 +42,16 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; message: string }>
   FST_ERR_CTP_EMPTY_TYPE: { status: 415, message: 'Content-Type header is empty' },
 };
 
+/** At most this many problems are listed in `details`; the message says how many there were in all. */
+const MAX_DETAILS = 100;
+
+function clientError(reply: FastifyReply, status: number, error: string, details?: ErrorBody['details']): FastifyReply {
+  if (details && details.length > MAX_DETAILS) {
+    return reply.code(status).send({ error: `${error} (the first ${MAX_DETAILS} of ${details.length} problems)`, details: details.slice(0, MAX_DETAILS) } satisfies ErrorBody);
+  }
+  return reply.code(status).send({ error, ...(details ? { details } : {}) } satisfies ErrorBody);
+}
+
 /**
  * One place turns every thrown error into the contract's error body. Bad input is always a 4xx that names
  * the field; anything else is a 500 that is logged in full and shows no internals.
@@ -58,11 +68,9 @@ export function registerErrorHandler(app: App): void {
         if (Array.isArray(unknownKeys)) return unknownKeys.map((key) => ({ path: `${at}.${String(key)}`, message: 'is not an accepted field' }));
         return [{ path: at, message: issue.message ?? 'is invalid' }];
       });
-      return reply.code(400).send({ error: `Invalid request ${where}`, details } satisfies ErrorBody);
+      return clientError(reply, 400, `Invalid request ${where}`, details);
     }
-    if (error instanceof HttpError) {
-      return reply.code(error.statusCode).send({ error: error.message, ...(error.details ? { details: error.details } : {}) } satisfies ErrorBody);
-    }
+    if (error instanceof HttpError) return clientError(reply, error.statusCode, error.message, error.details);
     // A validator that recursed out of stack on a deeply nested body: Fastify marks it a 500, but the input is at fault.
     if (error instanceof RangeError && error.validationContext) {
       return reply.code(400).send({ error: `Request ${error.validationContext} is nested too deeply` } satisfies ErrorBody);

@@ -58,7 +58,10 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
     },
     async (request, reply) => {
       const outcome = await users.upsertAttributes(request.params.userId, request.body.attributes);
-      if (!outcome.ok) throw serviceUnavailable(reply, outcome.message);
+      if (!outcome.ok) {
+        if (outcome.reason === 'too_many_attributes') throw new HttpError(400, 'Too many attributes', [{ path: 'body.attributes', message: outcome.message }]);
+        throw serviceUnavailable(reply, outcome.message);
+      }
       return userBody(outcome.user);
     },
   );

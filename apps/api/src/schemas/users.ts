@@ -1,4 +1,4 @@
-import { JsonValueSchema, MessageStepSchema, unstorableIssues, UserIdSchema } from '@journey/core';
+import { atMostBytes, atMostEntries, formatBytes, JsonValueSchema, MessageStepSchema, unstorableIssues, USER_LIMITS, UserIdSchema } from '@journey/core';
 import { AttributeNameSchema, JourneyStateStatusSchema, MessageStatusSchema, SendReasonSchema } from '@journey/mongo';
 import { z } from 'zod';
 
@@ -19,11 +19,16 @@ export const UserParamsSchema = z.strictObject({
     .meta({ examples: ['user-42'] }),
 });
 
-const AttributesSchema = z
-  .record(AttributeNameSchema, JsonValueSchema, {
+const AttributesSchema = atMostEntries(
+  z.record(AttributeNameSchema, atMostBytes(JsonValueSchema, USER_LIMITS.attributeValueBytes), {
     error: (issue) => (issue.code === 'invalid_key' ? `is not a valid attribute name: ${issue.issues[0]?.message ?? 'invalid'}` : undefined),
-  })
-  .describe('Attribute name -> any JSON value; `null` removes the attribute');
+  }),
+  USER_LIMITS.attributes,
+  'attributes',
+).describe(
+  `Attribute name -> any JSON value of at most ${formatBytes(USER_LIMITS.attributeValueBytes)} as JSON; \`null\` removes the attribute. ` +
+    `A user holds at most ${USER_LIMITS.attributes} attributes.`,
+);
 
 export const UpsertUserBodySchema = z
   .strictObject({ attributes: AttributesSchema })

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { formatBytes } from '../data/json-size.js';
 import { JsonObjectSchema } from '../data/json.js';
+import { atMostBytes, atMostEntries, EVENT_LIMITS } from '../data/limits.js';
 
 /**
  * A user id as apps send it. `|` is reserved: it separates the fields of a due-set member in Redis, and
@@ -29,7 +31,9 @@ export const UserEventInputSchema = z
     userId: UserIdSchema,
     name: z.string().min(1, 'must not be empty').max(MAX_EVENT_NAME_LENGTH, `must be at most ${MAX_EVENT_NAME_LENGTH} characters`),
     time: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with Z or an offset' }).optional(),
-    properties: JsonObjectSchema.optional(),
+    properties: atMostBytes(atMostEntries(JsonObjectSchema, EVENT_LIMITS.properties, 'properties'), EVENT_LIMITS.propertiesBytes)
+      .describe(`Any JSON object: at most ${EVENT_LIMITS.properties} properties and ${formatBytes(EVENT_LIMITS.propertiesBytes)} as JSON`)
+      .optional(),
   })
   .meta({
     id: 'UserEvent',

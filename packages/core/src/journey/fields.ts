@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formatBytes, jsonByteLength } from '../data/json-size.js';
+import { formatBytes } from '../data/json-size.js';
+import { atMostBytes } from '../data/limits.js';
 import { JsonObjectSchema } from '../data/json.js';
 import { MAX_EVENT_NAME_LENGTH } from '../event/schema.js';
 import { ISO_DURATION_PATTERN, isPositiveIsoDuration, isWithinMaxDuration, MAX_DURATION_ISO } from '../time/duration.js';
@@ -60,10 +61,9 @@ export const EventNameSchema = z
   .max(MAX_EVENT_NAME_LENGTH, `must be at most ${MAX_EVENT_NAME_LENGTH} characters, as event names are`);
 
 /** A message step's payload: any JSON object up to `JOURNEY_LIMITS.payloadBytes`. */
-export const PayloadSchema = JsonObjectSchema.refine(
-  (payload) => jsonByteLength(payload) <= JOURNEY_LIMITS.payloadBytes,
-  `must be at most ${formatBytes(JOURNEY_LIMITS.payloadBytes)} as JSON`,
-).meta({ description: `Any JSON object, at most ${formatBytes(JOURNEY_LIMITS.payloadBytes)} as JSON (UTF-8).` });
+export const PayloadSchema = atMostBytes(JsonObjectSchema, JOURNEY_LIMITS.payloadBytes).meta({
+  description: `Any JSON object, at most ${formatBytes(JOURNEY_LIMITS.payloadBytes)} as JSON (UTF-8).`,
+});
 
 /** A list of at most `max` items, saying what they are when there are more. */
 export function boundedList<T extends z.ZodType>(item: T, max: number, what: string) {

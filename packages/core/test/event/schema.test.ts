@@ -18,6 +18,8 @@ describe('user event input', () => {
     [{ userId: 'u', name: 'x', time: 'yesterday' }, 'time'],
     [{ userId: 'u', name: 'x', time: '2026-11-22T09:30:00' }, 'time'],
     [{ userId: 'u', name: 'x', properties: [1] }, 'properties'],
+    [{ userId: 'u', name: 'x', properties: Object.fromEntries(Array.from({ length: 501 }, (_, i) => [`p${i}`, i])) }, 'properties'],
+    [{ userId: 'u', name: 'x', properties: { text: '\u20ac'.repeat(11 * 1024) } }, 'properties'],
     [{ userId: 'u', name: 'x', id: '' }, 'id'],
     [{ userId: 'u', name: 'x', extra: 1 }, ''],
   ])('rejects %j at %s', (input, path) => {
