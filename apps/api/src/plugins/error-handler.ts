@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import type { ErrorBody } from '../schemas/error.js';
@@ -54,45 +54,48 @@ function clientError(reply: FastifyReply, status: number, error: string, details
 
 /**
  * One place turns every thrown error into the contract's error body. Bad input is always a 4xx that names
- * the field; anything else is a 500 that is logged in full and shows no internals.
+ * the field; anything else is a 500 that is logged in full and shows no internals. Routes of plugins that set
+ * their own error handler (the dashboard) are given this one per route.
  */
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = error.validationContext ?? 'body';
+    const details = error.validation.flatMap((issue) => {
+      const path = dotted(issue.instancePath);
+      const at = path ? `${where}.${path}` : where;
+      // zod reports unknown fields at the object that holds them; the contract names each field instead.
+      const unknownKeys = issue.keyword === 'unrecognized_keys' ? issue.params.keys : undefined;
+      if (Array.isArray(unknownKeys)) return unknownKeys.map((key) => ({ path: `${at}.${String(key)}`, message: 'is not an accepted field' }));
+      return [{ path: at, message: issue.message ?? 'is invalid' }];
+    });
+    return clientError(reply, 400, `Invalid request ${where}`, details);
+  }
+  if (error instanceof HttpError) return clientError(reply, error.statusCode, error.message, error.details);
+  // A validator that recursed out of stack on a deeply nested body: Fastify marks it a 500, but the input is at fault.
+  if (error instanceof RangeError && error.validationContext) {
+    return reply.code(400).send({ error: `Request ${error.validationContext} is nested too deeply` } satisfies ErrorBody);
+  }
+  const refusal = request.routeOptions.config.storesBody ? documentRefusal(error) : null;
+  if (refusal !== null) {
+    request.log.info({ err: error }, 'the database refused the request body');
+    return reply.code(400).send({ error: 'The database cannot store the request body', details: [{ path: 'body', message: `cannot be stored: ${refusal}` }] } satisfies ErrorBody);
+  }
+  const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
+  if (known) return reply.code(known.status).send({ error: known.message } satisfies ErrorBody);
+  if (error instanceof SyntaxError) return reply.code(400).send({ error: 'Request body is not valid JSON' } satisfies ErrorBody);
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return reply.code(error.statusCode).send({ error: error.message } satisfies ErrorBody);
+  }
+  if (isResponseSerializationError(error)) {
+    request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');
+  } else {
+    request.log.error({ err: error }, 'unhandled error');
+  }
+  return reply.code(500).send({ error: 'Internal server error' } satisfies ErrorBody);
+}
+
 export function registerErrorHandler(app: App): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const where = error.validationContext ?? 'body';
-      const details = error.validation.flatMap((issue) => {
-        const path = dotted(issue.instancePath);
-        const at = path ? `${where}.${path}` : where;
-        // zod reports unknown fields at the object that holds them; the contract names each field instead.
-        const unknownKeys = issue.keyword === 'unrecognized_keys' ? issue.params.keys : undefined;
-        if (Array.isArray(unknownKeys)) return unknownKeys.map((key) => ({ path: `${at}.${String(key)}`, message: 'is not an accepted field' }));
-        return [{ path: at, message: issue.message ?? 'is invalid' }];
-      });
-      return clientError(reply, 400, `Invalid request ${where}`, details);
-    }
-    if (error instanceof HttpError) return clientError(reply, error.statusCode, error.message, error.details);
-    // A validator that recursed out of stack on a deeply nested body: Fastify marks it a 500, but the input is at fault.
-    if (error instanceof RangeError && error.validationContext) {
-      return reply.code(400).send({ error: `Request ${error.validationContext} is nested too deeply` } satisfies ErrorBody);
-    }
-    const refusal = request.routeOptions.config.storesBody ? documentRefusal(error) : null;
-    if (refusal !== null) {
-      request.log.info({ err: error }, 'the database refused the request body');
-      return reply.code(400).send({ error: 'The database cannot store the request body', details: [{ path: 'body', message: `cannot be stored: ${refusal}` }] } satisfies ErrorBody);
-    }
-    const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
-    if (known) return reply.code(known.status).send({ error: known.message } satisfies ErrorBody);
-    if (error instanceof SyntaxError) return reply.code(400).send({ error: 'Request body is not valid JSON' } satisfies ErrorBody);
-    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send({ error: error.message } satisfies ErrorBody);
-    }
-    if (isResponseSerializationError(error)) {
-      request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');
-    } else {
-      request.log.error({ err: error }, 'unhandled error');
-    }
-    return reply.code(500).send({ error: 'Internal server error' } satisfies ErrorBody);
-  });
+  app.setErrorHandler(handleError);
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: `Route ${request.method} ${request.url.split('?')[0]} not found` } satisfies ErrorBody);
