@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import type { ErrorBody } from '../schemas/error.js';
-import { documentRefusal } from './store-errors.js';
+import { documentRefusal, RETRY_AFTER_SECONDS, unavailableStore } from './store-errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -45,7 +45,7 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; message: string }>
 /** At most this many problems are listed in `details`; the message says how many there were in all. */
 const MAX_DETAILS = 100;
 
-function clientError(reply: FastifyReply, status: number, error: string, details?: ErrorBody['details']): FastifyReply {
+function errorReply(reply: FastifyReply, status: number, error: string, details?: ErrorBody['details']): FastifyReply {
   if (details && details.length > MAX_DETAILS) {
     return reply.code(status).send({ error: `${error} (the first ${MAX_DETAILS} of ${details.length} problems)`, details: details.slice(0, MAX_DETAILS) } satisfies ErrorBody);
   }
@@ -68,9 +68,9 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       if (Array.isArray(unknownKeys)) return unknownKeys.map((key) => ({ path: `${at}.${String(key)}`, message: 'is not an accepted field' }));
       return [{ path: at, message: issue.message ?? 'is invalid' }];
     });
-    return clientError(reply, 400, `Invalid request ${where}`, details);
+    return errorReply(reply, 400, `Invalid request ${where}`, details);
   }
-  if (error instanceof HttpError) return clientError(reply, error.statusCode, error.message, error.details);
+  if (error instanceof HttpError) return errorReply(reply, error.statusCode, error.message, error.details);
   // A validator that recursed out of stack on a deeply nested body: Fastify marks it a 500, but the input is at fault.
   if (error instanceof RangeError && error.validationContext) {
     return reply.code(400).send({ error: `Request ${error.validationContext} is nested too deeply` } satisfies ErrorBody);
@@ -79,6 +79,13 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (refusal !== null) {
     request.log.info({ err: error }, 'the database refused the request body');
     return reply.code(400).send({ error: 'The database cannot store the request body', details: [{ path: 'body', message: `cannot be stored: ${refusal}` }] } satisfies ErrorBody);
+  }
+  const store = unavailableStore(error);
+  if (store !== null) {
+    request.log.warn({ err: error }, `${store} is unavailable`);
+    const changed = request.method === 'GET' || request.method === 'HEAD' ? '' : ' The change may or may not have been made.';
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS[store]));
+    return errorReply(reply, 503, `${store} is unavailable: try again later.${changed}`);
   }
   const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
   if (known) return reply.code(known.status).send({ error: known.message } satisfies ErrorBody);
