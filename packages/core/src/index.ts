@@ -5,7 +5,7 @@ export { JsonObjectSchema, JsonValueSchema } from './data/json.js';
 export { readPath } from './data/read-path.js';
 export { formatBytes, jsonByteLength } from './data/json-size.js';
 export { atMostBytes, atMostEntries, EVENT_LIMITS, USER_LIMITS } from './data/limits.js';
-export { hasLoneSurrogate, LONE_SURROGATE_RULE, MAX_NESTING_DEPTH, nestingIssue, unstorableIssues } from './data/storable.js';
+export { hasLoneSurrogate, LONE_SURROGATE_RULE, MAX_NESTING_DEPTH, nestingIssue, unstorableIssues, withoutLoneSurrogates } from './data/storable.js';
 
 export {
   AllFilterSchema,

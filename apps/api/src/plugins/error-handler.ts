@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
@@ -99,6 +100,44 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     request.log.error({ err: error }, 'unhandled error');
   }
   return reply.code(500).send({ error: 'Internal server error' } satisfies ErrorBody);
+}
+
+/**
+ * Errors Fastify meets before a route is chosen (`frameworkErrors`): a path that is not valid percent-encoded
+ * UTF-8 (400), a path parameter over the router's limit (414).
+ */
+export function handleFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return errorReply(reply, 400, 'The URL is not valid: a percent-encoded part is not UTF-8');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return errorReply(reply, 414, 'A path parameter of the URL is too long');
+    default:
+      return errorReply(reply, 500, 'Internal server error');
+  }
+}
+
+const HTTP_REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (`clientErrorHandler`): headers too large (431), a
+ * request timeout (408), anything unparseable (400). Written to the socket as Fastify's own handler does, with
+ * the contract's body.
+ */
+export function handleClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection, or one already gone, has no one to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'The request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request took too long to arrive']
+        : [400, 'The request is not valid HTTP'];
+  const body = JSON.stringify({ error: message } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${HTTP_REASONS[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 export function registerErrorHandler(app: App): void {

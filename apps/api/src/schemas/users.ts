@@ -1,4 +1,4 @@
-import { atMostBytes, atMostEntries, formatBytes, JsonValueSchema, MessageStepSchema, unstorableIssues, USER_LIMITS, UserIdSchema } from '@journey/core';
+import { atMostBytes, atMostEntries, formatBytes, JsonValueSchema, MessageStepSchema, unstorableIssues, USER_LIMITS, UserIdSchema, withoutLoneSurrogates } from '@journey/core';
 import { AttributeNameSchema, JourneyStateStatusSchema, MessageStatusSchema, SendReasonSchema } from '@journey/mongo';
 import { z } from 'zod';
 
@@ -7,7 +7,9 @@ const UPDATED = '2026-11-22T09:30:00.000Z';
 const IsoTimeSchema = z.iso.datetime().meta({ examples: [UPDATED] });
 
 /** A message type, with the same rules as a message step's `messageType`. */
-const MessageTypeSchema = MessageStepSchema.shape.messageType.describe('A message step\'s `messageType`').meta({ examples: ['promo'] });
+const MessageTypeSchema = withoutLoneSurrogates(MessageStepSchema.shape.messageType)
+  .describe('A message step\'s `messageType`')
+  .meta({ examples: ['promo'] });
 
 // No component id here (@fastify/swagger expands params into OpenAPI parameters and cannot follow a $ref), so the
 // field is a plain string documented here and then checked by the core's UserIdSchema (which has a component id).

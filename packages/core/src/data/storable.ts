@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { ValidationIssue } from '../journey/issues.js';
 
 /**
@@ -24,6 +25,11 @@ export const LONE_SURROGATE_RULE = 'must not contain a lone UTF-16 surrogate (\\
 
 export function hasLoneSurrogate(text: string): boolean {
   return LONE_SURROGATE.test(text);
+}
+
+/** `schema` refusing strings with a lone surrogate: for ids and names, which must not be changed on the way. */
+export function withoutLoneSurrogates<S extends z.ZodType<string>>(schema: S) {
+  return schema.refine((text) => !hasLoneSurrogate(text), LONE_SURROGATE_RULE);
 }
 
 /** A node of an iterative walk: its path is kept as parent links and spelled out only for a problem. */
