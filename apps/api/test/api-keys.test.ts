@@ -169,8 +169,8 @@ describe('API keys over HTTP', () => {
     it('documents the api-keys routes with their schemas and error responses', async () => {
       const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
       const post = spec.paths['/v1/api-keys'].post;
-      expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '401', '403']);
-      expect(Object.keys(spec.paths['/v1/api-keys/{id}'].delete.responses).sort()).toEqual(['204', '400', '401', '403', '404']);
+      expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '401', '403', '429', '503']);
+      expect(Object.keys(spec.paths['/v1/api-keys/{id}'].delete.responses).sort()).toEqual(['204', '400', '401', '403', '404', '429', '503']);
       expect(spec.components.schemas).toHaveProperty('CreateApiKeyRequest');
       expect(spec.components.schemas).toHaveProperty('CreatedApiKey');
       expect(spec.paths['/health'].get.security).toEqual([]);

@@ -11,7 +11,7 @@ import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/typ
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../plugins/error-handler.js';
-import { errorResponses } from '../schemas/error.js';
+import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import {
   CreatedJourneySchema,
   IfMatchHeadersSchema,
@@ -124,7 +124,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
         tags,
         summary: 'Creates a journey whose draft (version 1) is the body',
         body: JourneyDefinitionSchema,
-        response: { 201: CreatedJourneySchema, ...errorResponses(400, 401, 403, 413, 415) },
+        response: { 201: CreatedJourneySchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 413, 415) },
       },
     },
     async (request, reply) => {
@@ -144,7 +144,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
         tags,
         summary: 'Lists journeys, newest first',
         querystring: ListJourneysQuerySchema,
-        response: { 200: JourneyListSchema, ...errorResponses(400, 401, 403) },
+        response: { 200: JourneyListSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400) },
       },
     },
     async (request) => {
@@ -162,7 +162,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
         summary: 'Reads a journey with its draft and every version',
         description: 'The `ETag` header carries the revision: send it back as `If-Match` to change only what you read.',
         params: JourneyParamsSchema,
-        response: { 200: JourneySchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: JourneySchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
       },
     },
     async (request, reply) => {
@@ -180,7 +180,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
         tags,
         summary: 'Reads one version of a journey: a published one or the pending draft',
         params: JourneyVersionParamsSchema,
-        response: { 200: JourneyVersionSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: JourneyVersionSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
       },
     },
     async (request) => {
@@ -205,7 +205,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
         params: JourneyParamsSchema,
         headers: IfMatchHeadersSchema,
         body: JourneyDefinitionSchema,
-        response: { 200: JourneySummarySchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+        response: { 200: JourneySummarySchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404, 409, 413, 415) },
       },
     },
     async (request, reply) => {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { errorResponses } from '../schemas/error.js';
+import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import { OpsQueuesSchema, type OpsQueues } from '../schemas/ops.js';
 
 /** The operators' view (ops and admin keys): queues, batch buffers, lag, rates and recent failures. */
@@ -14,7 +14,7 @@ export const opsRoutes: FastifyPluginAsyncZod<{ snapshot: () => Promise<OpsQueue
         description:
           'Read from Redis counters and index heads only, so it stays fast with a million users waiting. `lagSeconds` is ' +
           'how far the oldest due set is behind now; rates are over the last full minute, from every worker process.',
-        response: { 200: OpsQueuesSchema, ...errorResponses(401, 403, 503) },
+        response: { 200: OpsQueuesSchema, ...errorResponses(...KEYED_ROUTE_ERRORS) },
       },
     },
     // Redis down is a 503 from the error handler, like every route's.

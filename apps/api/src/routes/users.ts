@@ -1,7 +1,7 @@
 import type { JourneyState, User } from '@journey/mongo';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HttpError } from '../plugins/error-handler.js';
-import { errorResponses } from '../schemas/error.js';
+import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import {
   SubscriptionsChangeSchema,
   SubscriptionsSchema,
@@ -53,7 +53,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
           'audiences). A `503` means Redis is unavailable: send the same request again (merging is idempotent).',
         params: UserParamsSchema,
         body: UpsertUserBodySchema,
-        response: { 200: UserSchema, ...errorResponses(400, 401, 403, 413, 415, 503) },
+        response: { 200: UserSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 413, 415) },
       },
     },
     async (request, reply) => {
@@ -74,7 +74,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
         tags,
         summary: "Reads a user's attributes, muted message types and journey states",
         params: UserParamsSchema,
-        response: { 200: UserProfileSchema, ...errorResponses(400, 401, 403, 404, 503) },
+        response: { 200: UserProfileSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
       },
     },
     async (request, reply) => {
@@ -99,7 +99,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
         description: 'Message steps of a muted `messageType` skip the user. Answers every muted type after the change.',
         params: UserParamsSchema,
         body: SubscriptionsChangeSchema,
-        response: { 200: SubscriptionsSchema, ...errorResponses(400, 401, 403, 413, 415, 503) },
+        response: { 200: SubscriptionsSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 413, 415) },
       },
     },
     async (request, reply) => {
