@@ -103,13 +103,13 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
 }
 
 /**
- * Errors Fastify meets before a route is chosen (`frameworkErrors`): a path that is not valid percent-encoded
- * UTF-8 (400), a path parameter over the router's limit (414).
+ * Errors Fastify meets before a route is chosen (`frameworkErrors`): a path whose percent-encoding is malformed or
+ * not UTF-8 (400), a path parameter over the router's limit (414).
  */
 export function handleFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
   switch (error.code) {
     case 'FST_ERR_BAD_URL':
-      return errorReply(reply, 400, 'The URL is not valid: a percent-encoded part is not UTF-8');
+      return errorReply(reply, 400, 'The URL is not valid: a percent-encoding is malformed or does not decode to UTF-8');
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return errorReply(reply, 414, 'A path parameter of the URL is too long');
     default:
