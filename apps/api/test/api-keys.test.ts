@@ -109,6 +109,7 @@ describe('API keys over HTTP', () => {
       ['a blank name', { scope: 'ingest', name: '   ' }, 'body.name'],
       ['a missing name', { scope: 'ingest' }, 'body.name'],
       ['an extra field', { scope: 'ingest', name: 'x', key: 'je_ingest_chosen' }, 'body.key'],
+      ['a name with a lone surrogate (it would be stored changed)', { scope: 'ingest', name: 'web \ud800' }, 'body.name'],
     ])('answers 400 naming the field for %s', async (_case, payload, path) => {
       const response = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: bearer(TEST_ADMIN_KEY), payload });
       expect(response.statusCode).toBe(400);

@@ -1,3 +1,4 @@
+import { withoutLoneSurrogates } from '@journey/core';
 import { ApiKeyScopeSchema, type ApiKeysRepository } from '@journey/mongo';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -14,7 +15,7 @@ const ApiKeyIdSchema = z.string().min(1).max(100).describe('The id returned when
 const CreateApiKeyBodySchema = z
   .strictObject({
     scope: ScopeSchema,
-    name: z.string().trim().min(1).max(100).describe('What the key is for, for people reading the key list'),
+    name: withoutLoneSurrogates(z.string().trim().min(1).max(100)).describe('What the key is for, for people reading the key list'),
   })
   .meta({ id: 'CreateApiKeyRequest', examples: [{ scope: 'ingest', name: 'web app events' }] });
 
