@@ -149,8 +149,15 @@ describe('the operators\u2019 view', () => {
       expect(await queue.isPaused()).toBe(false);
       expect(await queue.getJobCounts('delayed', 'waiting')).toEqual({ delayed: 1, waiting: 0 });
       expect((await queue.getJob('kept'))?.data).toEqual({ batchKey: 'x' });
-      // Reading stays open to ops keys.
+      // Reading stays open to ops keys, and the board shows them every queue read-only (no action buttons).
       expect((await t.app.inject({ method: 'GET', url: `${api}/kept`, headers: ops })).statusCode).toBe(200);
+      const modes = async (headers: Record<string, string>) => {
+        const listed = await t.app.inject({ method: 'GET', url: '/ops/dashboard/api/queues', headers });
+        expect(listed.statusCode, listed.body).toBe(200);
+        return (listed.json().queues as Array<{ readOnlyMode: boolean; allowRetries: boolean }>).map(({ readOnlyMode, allowRetries }) => ({ readOnlyMode, allowRetries }));
+      };
+      expect(await modes(ops)).toEqual(Array(3).fill({ readOnlyMode: true, allowRetries: false }));
+      expect(await modes(basic(TEST_ADMIN_KEY))).toEqual(Array(3).fill({ readOnlyMode: false, allowRetries: true }));
 
       const paused = await t.app.inject({ method: 'PUT', url: `${api}/pause`, headers: basic(TEST_ADMIN_KEY) });
       expect(paused.statusCode, paused.body).toBe(200);

@@ -2,6 +2,7 @@
 
 export type { JsonObject, JsonValue } from './data/json.js';
 export { JsonObjectSchema, JsonValueSchema } from './data/json.js';
+export { isRecord } from './data/is-record.js';
 export { readPath } from './data/read-path.js';
 export { formatBytes, jsonByteLength } from './data/json-size.js';
 export { atMostBytes, atMostEntries, EVENT_LIMITS, USER_LIMITS } from './data/limits.js';

@@ -2,6 +2,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
+import { isRecord } from '@journey/core';
 import type { FastifyInstance } from 'fastify';
 import { handleError } from './error-handler.js';
 
@@ -34,6 +35,13 @@ export async function registerDashboard(app: FastifyInstance, queues: readonly Q
       route.schema = { ...route.schema, hide: true };
       // bull-board sets its own error handler, which answers 500 with its own body; errors here get the contract's.
       route.errorHandler = handleError;
+    });
+    // The board's UI hides a queue's actions when the queue says it is read-only: so it does to callers who may
+    // only read. The routes refuse their actions either way.
+    dashboard.addHook('preSerialization', async (request, _reply, payload: unknown) => {
+      if (request.apiKey?.scope === 'admin' || request.routeOptions.url !== `${DASHBOARD_PATH}/api/queues`) return payload;
+      if (!isRecord(payload) || !Array.isArray(payload.queues)) return payload;
+      return { ...payload, queues: payload.queues.map((queue: unknown) => (isRecord(queue) ? { ...queue, readOnlyMode: true, allowRetries: false } : queue)) };
     });
     await dashboard.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
   });
