@@ -18,8 +18,8 @@ function expectRefused(response: LightMyRequestResponse, path: string, message: 
   expect(response.json().details).toEqual(expect.arrayContaining([{ path, message: expect.stringMatching(message) }]));
 }
 
-// A request near the limits must answer in well under the test timeout; before the bounds, 50,000 attributes held
-// PUT /v1/users/:id for minutes (the store's update grows with the square of the fields it sets).
+// A request near the limits answers well within the test timeout. Unbounded, 50,000 attributes would hold
+// PUT /v1/users/:id for minutes: the store's update grows with the square of the fields it sets.
 const FAST_MS = 5_000;
 
 describe('user attributes are bounded', () => {
