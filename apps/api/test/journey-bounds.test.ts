@@ -121,13 +121,10 @@ describe('journeys are bounded', () => {
   ];
 
   it.each(refused)('refuses $name with 400 naming the field', async ({ journey, path, message }) => {
-    const document = journey();
-    const started = performance.now();
-    const response = await call(t.app, 'POST', '/v1/journeys', { payload: document });
+    const response = await call(t.app, 'POST', '/v1/journeys', { payload: journey() });
     expect(response.statusCode, response.body.slice(0, 500)).toBe(400);
+    // One issue: a document past a whole-journey bound is not walked by the rules (15,000 steps, no graph issues).
     expect(response.json().details).toEqual([{ path, message: expect.stringMatching(message) }]);
-    // However large the document, the answer is quick: the bounds are checked before the rules that walk the graph.
-    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it('accepts a journey at the bounds: 500 steps, 50 branches and paths, 20 variants, a 32 KiB payload', async () => {
