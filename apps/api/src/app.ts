@@ -20,7 +20,8 @@ import type { AppDeps } from './deps.js';
 import { authPlugin } from './plugins/auth.js';
 import { registerContentTypes } from './plugins/content-types.js';
 import { registerDashboard } from './plugins/dashboard.js';
-import { registerErrorHandler } from './plugins/error-handler.js';
+import { handleClientError, handleFrameworkError, registerErrorHandler } from './plugins/error-handler.js';
+import { registerRateLimit } from './plugins/rate-limit.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { registerSwagger } from './plugins/swagger.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -49,6 +50,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Path parameters are measured URL-encoded: a valid user id (128 UTF-16 units, at most 9 characters each once
     // encoded) must reach its schema, which gives the contract's 400 for a bad one, instead of the router's 414.
     routerOptions: { maxParamLength: 2048 },
+    // Refusals made before a route runs get the contract's error body too.
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -58,6 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await apiKeys.ensureIndexes();
   // Before any route, so every route (and its config) is seen by the auth hooks.
   await app.register(authPlugin, { apiKeys, adminApiKey: deps.config.ADMIN_API_KEY });
+  // After auth (its hooks run after the auth hook, keyed by the key it found), before any route.
+  await registerRateLimit(app, deps.config.RATE_LIMIT_PER_MINUTE);
   await registerSwagger(app);
   const keys = createKeys(deps.config.REDIS_PREFIX);
   const events = createEventsStream(deps.redis, keys);

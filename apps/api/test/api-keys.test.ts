@@ -109,6 +109,7 @@ describe('API keys over HTTP', () => {
       ['a blank name', { scope: 'ingest', name: '   ' }, 'body.name'],
       ['a missing name', { scope: 'ingest' }, 'body.name'],
       ['an extra field', { scope: 'ingest', name: 'x', key: 'je_ingest_chosen' }, 'body.key'],
+      ['a name with a lone surrogate (it would be stored changed)', { scope: 'ingest', name: 'web \ud800' }, 'body.name'],
     ])('answers 400 naming the field for %s', async (_case, payload, path) => {
       const response = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: bearer(TEST_ADMIN_KEY), payload });
       expect(response.statusCode).toBe(400);
@@ -169,8 +170,8 @@ describe('API keys over HTTP', () => {
     it('documents the api-keys routes with their schemas and error responses', async () => {
       const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
       const post = spec.paths['/v1/api-keys'].post;
-      expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '401', '403']);
-      expect(Object.keys(spec.paths['/v1/api-keys/{id}'].delete.responses).sort()).toEqual(['204', '400', '401', '403', '404']);
+      expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '401', '403', '429', '503']);
+      expect(Object.keys(spec.paths['/v1/api-keys/{id}'].delete.responses).sort()).toEqual(['204', '400', '401', '403', '404', '429', '503']);
       expect(spec.components.schemas).toHaveProperty('CreateApiKeyRequest');
       expect(spec.components.schemas).toHaveProperty('CreatedApiKey');
       expect(spec.paths['/health'].get.security).toEqual([]);

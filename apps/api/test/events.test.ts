@@ -424,11 +424,11 @@ describe('OpenAPI for ingestion', () => {
     const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
     const paths = spec.paths as Record<string, Record<string, { tags: string[]; parameters?: Array<{ name: string; schema: Record<string, unknown> }>; requestBody?: unknown; responses: Record<string, unknown> }>>;
     const routes: Array<[string, string, string, string[]]> = [
-      ['/v1/events', 'post', 'events', ['202', '400', '401', '403', '503']],
-      ['/v1/users/{userId}', 'put', 'users', ['200', '400', '503']],
-      ['/v1/users/{userId}', 'get', 'users', ['200', '404']],
-      ['/v1/users/{userId}/subscriptions', 'put', 'users', ['200', '400']],
-      ['/v1/journeys/{id}/entries', 'post', 'events', ['202', '404', '409']],
+      ['/v1/events', 'post', 'events', ['202', '400', '401', '403', '429', '503']],
+      ['/v1/users/{userId}', 'put', 'users', ['200', '400', '429', '503']],
+      ['/v1/users/{userId}', 'get', 'users', ['200', '404', '429', '503']],
+      ['/v1/users/{userId}/subscriptions', 'put', 'users', ['200', '400', '429', '503']],
+      ['/v1/journeys/{id}/entries', 'post', 'events', ['202', '404', '409', '429', '503']],
     ];
     for (const [path, method, tag, statuses] of routes) {
       const operation = paths[path]?.[method];

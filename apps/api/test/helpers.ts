@@ -1,19 +1,27 @@
 import { readEnv, createLogger, type Config } from '@journey/config';
 import { testServers, uniqueName } from '@journey/embedded/testing';
-import { connectMongo } from '@journey/mongo';
+import { connectMongo, type MongoStore } from '@journey/mongo';
 import { connectRedis } from '@journey/redis';
 import type { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import type { AppDeps } from '../src/deps.js';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
-/** An API on the real servers of this run, with its own database and key prefix. */
-export async function testApp(overrides: { redis?: Redis; config?: Partial<Config> } = {}): Promise<{ app: App; deps: AppDeps; close: () => Promise<void> }> {
+/**
+ * An API on the real servers of this run, with its own database and key prefix. `connectMongo` gives the app
+ * another MongoDB connection to the database it is handed (the caller closes that one); the database is
+ * dropped through a connection of its own either way.
+ */
+export async function testApp(
+  overrides: { redis?: Redis; connectMongo?: (dbName: string) => Promise<MongoStore>; config?: Partial<Config> } = {},
+): Promise<{ app: App; deps: AppDeps; close: () => Promise<void> }> {
   const { redisUrl, mongoUri } = testServers();
   const env = readEnv({ ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', REDIS_PREFIX: uniqueName('t') });
   const config = { ...env, REDIS_URL: redisUrl, MONGODB_URI: mongoUri, MONGODB_DB: uniqueName('api'), ...overrides.config };
-  const mongo = await connectMongo(mongoUri, config.MONGODB_DB);
+  const direct = await connectMongo(mongoUri, config.MONGODB_DB);
+  const mongo = overrides.connectMongo ? await overrides.connectMongo(config.MONGODB_DB) : direct;
   const redis = overrides.redis ?? (await connectRedis(redisUrl, 'command'));
   const deps: AppDeps = { config, logger: createLogger({ name: 'api-test', level: 'silent' }), mongo, redis };
   const app = await buildApp(deps);
@@ -22,9 +30,36 @@ export async function testApp(overrides: { redis?: Redis; config?: Partial<Confi
     deps,
     close: async () => {
       await app.close();
-      await mongo.db.dropDatabase().catch(() => undefined);
-      await mongo.close();
+      await direct.db.dropDatabase().catch(() => undefined);
+      await direct.close();
       redis.disconnect();
     },
   };
+}
+
+/** One app shared by the tests of a describe block: built before them, closed after them. */
+export function sharedTestApp(overrides: Parameters<typeof testApp>[0] = {}): { readonly app: App; readonly deps: AppDeps } {
+  let built: Awaited<ReturnType<typeof testApp>> | undefined;
+  beforeAll(async () => {
+    built = await testApp(overrides);
+  });
+  afterAll(async () => built?.close());
+  const current = () => {
+    if (!built) throw new Error('sharedTestApp: used outside a test');
+    return built;
+  };
+  return {
+    get app() {
+      return current().app;
+    },
+    get deps() {
+      return current().deps;
+    },
+  };
+}
+
+let users = 0;
+/** A user id no other test of this run uses. */
+export function uniqueUserId(label = 'user'): string {
+  return `${label}-${process.pid}-${Date.now().toString(36)}-${users++}`;
 }

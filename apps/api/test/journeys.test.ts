@@ -502,7 +502,8 @@ describe('journeys over HTTP', () => {
       }
       expect(JSON.stringify(paths['/v1/journeys']!.post!.requestBody)).toContain('#/components/schemas/JourneyDefinition');
       expect(JSON.stringify(paths['/v1/journeys/{id}']!.get!.responses['200'])).toContain('#/components/schemas/Journey"');
-      expect(Object.keys(paths['/v1/journeys/{id}']!.put!.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '409']));
+      expect(Object.keys(paths['/v1/journeys/{id}']!.put!.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '409', '429', '503']));
+      expect(Object.keys(paths['/v1/journeys/{id}/stats']!.get!.responses)).toEqual(expect.arrayContaining(['200', '404', '429', '503']));
 
       const journey = spec.components.schemas.Journey;
       expect(journey).toBeDefined();

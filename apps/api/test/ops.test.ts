@@ -120,6 +120,53 @@ describe('the operators\u2019 view', () => {
     expect((await t.app.inject({ method: 'GET', url: '/v1/ops/queues', headers: basic })).statusCode).toBe(401);
   });
 
+  it('lets an ops key read the dashboard but not change a queue: only an admin key acts', async () => {
+    const t = await testApp();
+    close = t.close;
+    const keys = createKeys(t.deps.config.REDIS_PREFIX);
+    const queue = new Queue(keys.queues.dispatch, { connection: t.deps.redis });
+    try {
+      await queue.add('batch', { batchKey: 'x' }, { jobId: 'kept', delay: 60_000 });
+      const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`someone:${key}`).toString('base64')}` });
+      const ops = basic(await opsKey(t));
+      const api = `/ops/dashboard/api/queues/${encodeURIComponent(keys.queues.dispatch)}`;
+      const writes: Array<{ method: 'PUT' | 'POST' | 'PATCH'; url: string; payload?: Record<string, unknown> }> = [
+        { method: 'PUT', url: `${api}/pause` },
+        { method: 'PUT', url: '/ops/dashboard/api/queues/pause' },
+        { method: 'PUT', url: `${api}/empty` },
+        { method: 'PUT', url: `${api}/obliterate` },
+        { method: 'PUT', url: `${api}/clean/delayed` },
+        { method: 'POST', url: `${api}/add`, payload: { name: 'injected', data: {} } },
+        { method: 'PUT', url: `${api}/kept/promote` },
+        { method: 'PUT', url: `${api}/kept/clean` },
+        { method: 'PATCH', url: `${api}/kept/update-data`, payload: { jobData: { batchKey: 'changed' } } },
+      ];
+      for (const { method, url, payload } of writes) {
+        const refused = await t.app.inject({ method, url, headers: ops, ...(payload === undefined ? {} : { payload }) });
+        expect(refused.statusCode, `${method} ${url}: ${refused.body}`).toBe(403);
+        expect(refused.json()).toEqual({ error: expect.stringContaining('scope admin') });
+      }
+      expect(await queue.isPaused()).toBe(false);
+      expect(await queue.getJobCounts('delayed', 'waiting')).toEqual({ delayed: 1, waiting: 0 });
+      expect((await queue.getJob('kept'))?.data).toEqual({ batchKey: 'x' });
+      // Reading stays open to ops keys, and the board shows them every queue read-only (no action buttons).
+      expect((await t.app.inject({ method: 'GET', url: `${api}/kept`, headers: ops })).statusCode).toBe(200);
+      const modes = async (headers: Record<string, string>) => {
+        const listed = await t.app.inject({ method: 'GET', url: '/ops/dashboard/api/queues', headers });
+        expect(listed.statusCode, listed.body).toBe(200);
+        return (listed.json().queues as Array<{ readOnlyMode: boolean; allowRetries: boolean }>).map(({ readOnlyMode, allowRetries }) => ({ readOnlyMode, allowRetries }));
+      };
+      expect(await modes(ops)).toEqual(Array(3).fill({ readOnlyMode: true, allowRetries: false }));
+      expect(await modes(basic(TEST_ADMIN_KEY))).toEqual(Array(3).fill({ readOnlyMode: false, allowRetries: true }));
+
+      const paused = await t.app.inject({ method: 'PUT', url: `${api}/pause`, headers: basic(TEST_ADMIN_KEY) });
+      expect(paused.statusCode, paused.body).toBe(200);
+      expect(await queue.isPaused()).toBe(true);
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('documents the ops view and /metrics in OpenAPI, and leaves the dashboard\u2019s own routes out', async () => {
     const t = await testApp();
     close = t.close;

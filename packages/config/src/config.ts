@@ -35,6 +35,11 @@ export const EnvSchema = z.object({
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt.default(2 * 1024 * 1024),
+  /**
+   * Requests one API key may make per minute, counted by each API process; past it a request gets 429 with
+   * Retry-After. Generous: only a runaway client meets it. 0 turns the limit off.
+   */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(60_000),
   WORKER_CONCURRENCY: positiveInt.default(8),
   EVENT_DEDUP_WINDOW_SECONDS: positiveInt.default(24 * 60 * 60),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),

@@ -28,6 +28,13 @@ describe('configuration', () => {
     expect(() => readEnv({ WEBHOOK_RETRY_WINDOW: 'PT0S' })).toThrow(/WEBHOOK_RETRY_WINDOW/);
   });
 
+  it('limits each key to 60,000 requests a minute unless told otherwise; 0 turns the limit off', () => {
+    expect(readEnv({}).RATE_LIMIT_PER_MINUTE).toBe(60_000);
+    expect(readEnv({ RATE_LIMIT_PER_MINUTE: '0' }).RATE_LIMIT_PER_MINUTE).toBe(0);
+    expect(() => readEnv({ RATE_LIMIT_PER_MINUTE: '-1' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
+    expect(() => readEnv({ RATE_LIMIT_PER_MINUTE: 'lots' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(readEnv({ PORT: '', REDIS_URL: '' }).PORT).toBe(3000);
   });

@@ -2,7 +2,11 @@
 
 export type { JsonObject, JsonValue } from './data/json.js';
 export { JsonObjectSchema, JsonValueSchema } from './data/json.js';
+export { isRecord } from './data/is-record.js';
 export { readPath } from './data/read-path.js';
+export { formatBytes, jsonByteLength } from './data/json-size.js';
+export { atMostBytes, atMostEntries, EVENT_LIMITS, USER_LIMITS } from './data/limits.js';
+export { hasLoneSurrogate, LONE_SURROGATE_RULE, MAX_NESTING_DEPTH, nestingIssue, unstorableIssues, withoutLoneSurrogates } from './data/storable.js';
 
 export {
   AllFilterSchema,
@@ -72,10 +76,12 @@ export type {
 export { STEP_TYPES, WAITING_STEP_TYPES } from './journey/step-types.js';
 export { ELSE_BRANCH_ID, TIMEOUT_BRANCH_ID } from './journey/branch-ids.js';
 export { ID_PATTERN } from './journey/ids.js';
+export { JOURNEY_LIMITS } from './journey/limits.js';
 export {
   IdSchema,
   IsoDateTimeSchema,
   IsoDurationSchema,
+  SCHEDULE_RANGE,
   StepRefSchema,
   TimeOfDaySchema,
   TimeZoneSchema,
@@ -93,7 +99,7 @@ export { renderPayload, renderString, renderValue, stringifyForTemplate } from '
 export type { TemplateContext } from './template/render.js';
 
 export type { EpochMs } from './time/epoch.js';
-export { addIsoDuration, isPositiveIsoDuration, parseIsoDuration, subtractIsoDuration } from './time/duration.js';
+export { addIsoDuration, isPositiveIsoDuration, isWithinMaxDuration, MAX_DURATION_ISO, parseIsoDuration, subtractIsoDuration } from './time/duration.js';
 export { DEFAULT_JOURNEY_ZONE, isValidZone, resolveZone } from './time/zone.js';
 export { parseTimeOfDay } from './time/time-of-day.js';
 export type { TimeOfDay } from './time/time-of-day.js';
@@ -129,7 +135,7 @@ export { FREQUENCY_CAP_LOOKBACK_MS, frequencyCapWindowStart, isFrequencyCapped }
 export { allowedSendTime } from './engine/send-time.js';
 export { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent } from './engine/entry.js';
 
-export { EventIdSchema, IngestRecordSchema, UserEventInputSchema, UserIdSchema } from './event/schema.js';
+export { EventIdSchema, IngestRecordSchema, MAX_EVENT_NAME_LENGTH, UserEventInputSchema, UserIdSchema } from './event/schema.js';
 export type { IngestRecord, UserEventInput } from './event/schema.js';
 export { entryIdFor, EXIT_TOKEN, parseStepToken, stepToken } from './engine/token.js';
 export { walkEntry } from './engine/walk.js';

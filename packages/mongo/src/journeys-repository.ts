@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   JourneyDefinitionSchema,
   JsonObjectSchema,
+  unstorableIssues,
   validateJourney,
   type JourneyDefinition,
   type JsonObject,
@@ -26,13 +27,6 @@ export type JourneyVersionStatus = (typeof JOURNEY_VERSION_STATUSES)[number];
 
 const JOURNEY_ID_PATTERN = /^jrn_[0-9a-f]{20}$/;
 export const JourneyIdSchema = z.string().regex(JOURNEY_ID_PATTERN, 'must be a journey id like "jrn_0123456789abcdef0123"');
-
-/**
- * Deepest nesting of a definition that is stored (objects and arrays both count). MongoDB refuses documents
- * nested deeper than 100 levels and the definition sits two levels down; validating deeper input would also
- * risk the stack, so callers check this before anything recursive looks at the input.
- */
-export const MAX_DEFINITION_DEPTH = 64;
 
 export interface JourneyDraft {
   version: number;
@@ -225,75 +219,6 @@ function publishedEntry(journey: Journey, version: JourneyVersion): JourneyVersi
   };
 }
 
-// ---- storability --------------------------------------------------------------------------------
-
-/** A node of an iterative walk: its path is kept as parent links and spelled out only for a problem. */
-interface WalkedNode {
-  value: object;
-  key: string;
-  parent: WalkedNode | null;
-  depth: number;
-}
-
-function pathOf(node: WalkedNode, key?: string): string {
-  const keys = key === undefined ? [] : [key];
-  for (let current: WalkedNode | null = node; current?.parent; current = current.parent) keys.push(current.key);
-  return keys.reverse().join('.');
-}
-
-function tooDeepIssue(node: WalkedNode): ValidationIssue {
-  return { path: pathOf(node), message: `is nested too deeply: at most ${MAX_DEFINITION_DEPTH} levels of objects and arrays` };
-}
-
-/**
- * Walks `value`'s objects and arrays depth first, calling `visit` with each one's keys; returns the first node
- * deeper than `MAX_DEFINITION_DEPTH`, or null. Iterative, so it is safe on any parsed JSON, and it allocates
- * nothing per primitive: it runs on every ingested event.
- */
-function walkObjects(value: unknown, visit?: (node: WalkedNode, keys: string[]) => void): WalkedNode | null {
-  if (value === null || typeof value !== 'object') return null;
-  const pending: WalkedNode[] = [{ value, key: '', parent: null, depth: 0 }];
-  while (pending.length > 0) {
-    const node = pending.pop()!;
-    if (node.depth >= MAX_DEFINITION_DEPTH) return node;
-    const keys = Object.keys(node.value);
-    visit?.(node, keys);
-    for (const key of keys) {
-      const child: unknown = (node.value as Record<string, unknown>)[key];
-      if (child !== null && typeof child === 'object') pending.push({ value: child, key, parent: node, depth: node.depth + 1 });
-    }
-  }
-  return null;
-}
-
-/**
- * Where `value` nests deeper than `MAX_DEFINITION_DEPTH` objects and arrays, or null. Check it before anything
- * recursive (validation, the BSON encoder) sees the input.
- */
-export function definitionDepthIssue(value: unknown): ValidationIssue | null {
-  const tooDeep = walkObjects(value);
-  return tooDeep ? tooDeepIssue(tooDeep) : null;
-}
-
-/**
- * What MongoDB-protocol servers refuse to store although it is valid JSON: field names starting with "$" or
- * holding "." or NUL (FerretDB refuses all three), and nesting deeper than `MAX_DEFINITION_DEPTH`. Returned as
- * validation issues at dotted paths so they reach the client as a 400, never as a failed write.
- */
-export function unstorableFields(value: unknown): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const tooDeep = walkObjects(value, (node, keys) => {
-    if (Array.isArray(node.value)) return;
-    for (const key of keys) {
-      if (key.startsWith('$') || key.includes('.') || key.includes('\u0000')) {
-        issues.push({ path: pathOf(node, key), message: `field name ${JSON.stringify(key)} cannot be stored: it must not start with "$" or contain "." or NUL` });
-      }
-    }
-  });
-  if (tooDeep) return [tooDeepIssue(tooDeep)];
-  return issues.reverse();
-}
-
 // ---- list cursor --------------------------------------------------------------------------------
 
 interface CursorPosition {
@@ -391,7 +316,7 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
   }
 
   function refuseUnstorable(definition: JourneyDefinition): JourneyWriteResult | null {
-    const issues = unstorableFields(definition);
+    const issues = unstorableIssues(definition);
     return issues.length > 0 ? { ok: false, reason: 'invalid', message: 'Invalid journey', issues } : null;
   }
 

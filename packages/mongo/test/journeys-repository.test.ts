@@ -5,10 +5,7 @@ import {
   connectMongo,
   CorruptJourneyDocumentError,
   createJourneysRepository,
-  definitionDepthIssue,
   JourneyCursorSchema,
-  MAX_DEFINITION_DEPTH,
-  unstorableFields,
   type Journey,
   type JourneysRepository,
   type JourneyWriteResult,
@@ -235,28 +232,5 @@ describe('journeys repository', () => {
       expect(JourneyCursorSchema.safeParse('not a cursor!').success).toBe(false);
       await expect(listRepo.list({ limit: 2, cursor: 'bm9wZQ' })).rejects.toThrow(TypeError);
     });
-  });
-});
-
-describe('storability checks', () => {
-  it('names every field a MongoDB-protocol server refuses', () => {
-    expect(unstorableFields({ ok: { fine: [{ $bad: 1 }] }, 'a.b': { 'c\u0000': 2 } })).toEqual(
-      expect.arrayContaining([
-        { path: 'ok.fine.0.$bad', message: expect.stringContaining('"$bad"') },
-        { path: 'a.b', message: expect.stringContaining('"a.b"') },
-        { path: 'a.b.c\u0000', message: expect.any(String) },
-      ]),
-    );
-    expect(unstorableFields(definition())).toEqual([]);
-    expect(unstorableFields('not an object')).toEqual([]);
-  });
-
-  it('finds nesting beyond the limit without recursing', () => {
-    let deep: unknown = 'leaf';
-    for (let i = 0; i < 100_000; i += 1) deep = [deep];
-    expect(definitionDepthIssue(deep)).toEqual({ path: Array(MAX_DEFINITION_DEPTH).fill('0').join('.'), message: expect.stringContaining('nested too deeply') });
-    let shallow: unknown = 'leaf';
-    for (let i = 0; i < MAX_DEFINITION_DEPTH; i += 1) shallow = { x: shallow };
-    expect(definitionDepthIssue(shallow)).toBeNull();
   });
 });

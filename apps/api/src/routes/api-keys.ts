@@ -1,8 +1,9 @@
+import { withoutLoneSurrogates } from '@journey/core';
 import { ApiKeyScopeSchema, type ApiKeysRepository } from '@journey/mongo';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../plugins/error-handler.js';
-import { errorResponses } from '../schemas/error.js';
+import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 
 const ScopeSchema = ApiKeyScopeSchema.describe('admin: journeys, users, keys; ingest: events, user attributes; ops: queue stats').meta({
   id: 'ApiKeyScope',
@@ -14,7 +15,7 @@ const ApiKeyIdSchema = z.string().min(1).max(100).describe('The id returned when
 const CreateApiKeyBodySchema = z
   .strictObject({
     scope: ScopeSchema,
-    name: z.string().trim().min(1).max(100).describe('What the key is for, for people reading the key list'),
+    name: withoutLoneSurrogates(z.string().trim().min(1).max(100)).describe('What the key is for, for people reading the key list'),
   })
   .meta({ id: 'CreateApiKeyRequest', examples: [{ scope: 'ingest', name: 'web app events' }] });
 
@@ -43,7 +44,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeysRepository }>
         tags: ['api-keys'],
         summary: 'Creates a key; the key is in this answer only',
         body: CreateApiKeyBodySchema,
-        response: { 201: CreatedApiKeySchema, ...errorResponses(400, 401, 403) },
+        response: { 201: CreatedApiKeySchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400) },
       },
     },
     async (request, reply) => {
@@ -60,7 +61,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeysRepository }>
         tags: ['api-keys'],
         summary: 'Revokes a key; revoking a revoked key again is a no-op',
         params: ApiKeyParamsSchema,
-        response: { 204: z.null().describe('Revoked'), ...errorResponses(400, 401, 403, 404) },
+        response: { 204: z.null().describe('Revoked'), ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HttpError } from '../plugins/error-handler.js';
 import { EntriesAcceptedSchema, EntriesRequestSchema } from '../schemas/entries.js';
-import { errorResponses } from '../schemas/error.js';
+import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import { JourneyParamsSchema } from '../schemas/journeys.js';
 import type { EntriesService } from '../services/entries.js';
 import type { NotStored } from '../services/ingest.js';
@@ -28,7 +28,7 @@ export const entryRoutes: FastifyPluginAsyncZod<{ entries: EntriesService }> = a
           'that is not active, or whose active version has another trigger, is a `409` saying which.',
         params: JourneyParamsSchema,
         body: EntriesRequestSchema,
-        response: { 202: EntriesAcceptedSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
+        response: { 202: EntriesAcceptedSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404, 409, 413, 415) },
       },
     },
     async (request, reply) => {

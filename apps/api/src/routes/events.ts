@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { bodyCheckValidator } from '../schemas/body-check.js';
-import { errorResponses } from '../schemas/error.js';
+import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import { checkEventsBody, EventsAcceptedSchema, EventsRequestSchema } from '../schemas/events.js';
 import { eventRecord, type Ingest, type NotStored } from '../services/ingest.js';
 import { serviceUnavailable } from './unavailable.js';
@@ -28,7 +28,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ingest: Ingest }> = async (app
           'counted in `duplicates` and not processed again. In a batch, bad events are listed in `rejected` and the ' +
           'others are accepted; a single bad event is a `400`. A `503` means Redis is unavailable: send the request again.',
         body: EventsRequestSchema,
-        response: { 202: EventsAcceptedSchema, ...errorResponses(400, 401, 403, 413, 415, 503) },
+        response: { 202: EventsAcceptedSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 413, 415) },
       },
     },
     async (request, reply) => {

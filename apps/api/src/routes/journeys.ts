@@ -1,7 +1,5 @@
 import { JourneyDefinitionSchema, validateJourney, type JourneyDefinition } from '@journey/core';
 import {
-  definitionDepthIssue,
-  unstorableFields,
   type Journey,
   type JourneysRepository,
   type JourneySummary,
@@ -14,7 +12,7 @@ import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/typ
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../plugins/error-handler.js';
-import { errorResponses } from '../schemas/error.js';
+import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import { serviceUnavailable } from './unavailable.js';
 import {
   CreatedJourneySchema,
@@ -35,16 +33,12 @@ import {
 
 /**
  * The body of create and PUT IS a journey document, so it is checked by the core's own validation: every
- * problem at once, at paths from the document root (`steps.wait.duration`), with the core's wording. Depth is
- * checked first because validation recurses; field names MongoDB cannot store are reported with the rest.
+ * problem at once (what cannot be stored included), at paths from the document root (`steps.wait.duration`),
+ * with the core's wording.
  */
 function checkJourneyBody(body: unknown): { value: JourneyDefinition } | { error: HttpError } {
-  const tooDeep = definitionDepthIssue(body);
-  if (tooDeep) return { error: new HttpError(400, 'Invalid journey', [tooDeep]) };
   const validation = validateJourney(body);
-  const issues = [...(validation.ok ? [] : validation.issues), ...unstorableFields(body)];
-  if (!validation.ok || issues.length > 0) return { error: new HttpError(400, 'Invalid journey', issues) };
-  return { value: validation.journey };
+  return validation.ok ? { value: validation.journey } : { error: new HttpError(400, 'Invalid journey', validation.issues) };
 }
 
 /**
@@ -115,6 +109,7 @@ function journeyBody(journey: Journey, versions: JourneyVersionEntry[]): Journey
 
 const tags = ['journeys'];
 const config = { scopes: ['admin'] } as const;
+const storing = { ...config, storesBody: true } as const;
 
 /** Journey definitions, their versions and lifecycle (admin keys). */
 export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository; revision: Pick<JourneysRevision, 'bump'> }> = async (app, { journeys, revision }) => {
@@ -125,13 +120,13 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
   app.post(
     '/v1/journeys',
     {
-      config,
+      config: storing,
       validatorCompiler: journeyBodyValidator,
       schema: {
         tags,
         summary: 'Creates a journey whose draft (version 1) is the body',
         body: JourneyDefinitionSchema,
-        response: { 201: CreatedJourneySchema, ...errorResponses(400, 401, 403, 413, 415) },
+        response: { 201: CreatedJourneySchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 413, 415) },
       },
     },
     async (request, reply) => {
@@ -151,7 +146,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
         tags,
         summary: 'Lists journeys, newest first',
         querystring: ListJourneysQuerySchema,
-        response: { 200: JourneyListSchema, ...errorResponses(400, 401, 403) },
+        response: { 200: JourneyListSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400) },
       },
     },
     async (request) => {
@@ -169,7 +164,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
         summary: 'Reads a journey with its draft and every version',
         description: 'The `ETag` header carries the revision: send it back as `If-Match` to change only what you read.',
         params: JourneyParamsSchema,
-        response: { 200: JourneySchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: JourneySchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
       },
     },
     async (request, reply) => {
@@ -187,7 +182,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
         tags,
         summary: 'Reads one version of a journey: a published one or the pending draft',
         params: JourneyVersionParamsSchema,
-        response: { 200: JourneyVersionSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: JourneyVersionSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
       },
     },
     async (request) => {
@@ -201,7 +196,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
   app.put(
     '/v1/journeys/:id',
     {
-      config,
+      config: storing,
       validatorCompiler: journeyBodyValidator,
       schema: {
         tags,
@@ -212,7 +207,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
         params: JourneyParamsSchema,
         headers: IfMatchHeadersSchema,
         body: JourneyDefinitionSchema,
-        response: { 200: JourneySummarySchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+        response: { 200: JourneySummarySchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404, 409, 413, 415) },
       },
     },
     async (request, reply) => {
@@ -241,7 +236,7 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
             'answer: workers see it within a minute, and events accepted until then may not.',
           params: JourneyParamsSchema,
           headers: IfMatchHeadersSchema,
-          response: { 200: JourneySummarySchema, ...errorResponses(400, 401, 403, 404, 409, 503) },
+          response: { 200: JourneySummarySchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404, 409) },
         },
       },
       async (request, reply) => {

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { errorResponses } from '../schemas/error.js';
+import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import { OpsQueuesSchema, type OpsQueues } from '../schemas/ops.js';
-import { serviceUnavailable } from './unavailable.js';
 
 /** The operators' view (ops and admin keys): queues, batch buffers, lag, rates and recent failures. */
 export const opsRoutes: FastifyPluginAsyncZod<{ snapshot: () => Promise<OpsQueues> }> = async (app, { snapshot }) => {
@@ -15,16 +14,10 @@ export const opsRoutes: FastifyPluginAsyncZod<{ snapshot: () => Promise<OpsQueue
         description:
           'Read from Redis counters and index heads only, so it stays fast with a million users waiting. `lagSeconds` is ' +
           'how far the oldest due set is behind now; rates are over the last full minute, from every worker process.',
-        response: { 200: OpsQueuesSchema, ...errorResponses(401, 403, 503) },
+        response: { 200: OpsQueuesSchema, ...errorResponses(...KEYED_ROUTE_ERRORS) },
       },
     },
-    async (request, reply) => {
-      try {
-        return await snapshot();
-      } catch (err) {
-        request.log.warn({ err }, 'ops snapshot failed');
-        throw serviceUnavailable(reply, "Redis is unavailable: the operators' figures cannot be read right now.");
-      }
-    },
+    // Redis down is a 503 from the error handler, like every route's.
+    async () => snapshot(),
   );
 };

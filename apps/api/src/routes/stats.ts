@@ -2,7 +2,7 @@ import type { JourneysRepository } from '@journey/mongo';
 import type { Stats } from '@journey/redis';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HttpError } from '../plugins/error-handler.js';
-import { errorResponses } from '../schemas/error.js';
+import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import { JourneyParamsSchema } from '../schemas/journeys.js';
 import { JourneyStatsSchema, StatsQuerySchema } from '../schemas/stats.js';
 
@@ -17,7 +17,7 @@ export const statsRoutes: FastifyPluginAsyncZod<{ journeys: Pick<JourneysReposit
         summary: 'Counters per version, step and branch',
         params: JourneyParamsSchema,
         querystring: StatsQuerySchema,
-        response: { 200: JourneyStatsSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: JourneyStatsSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
       },
     },
     async (request) => {

@@ -1,7 +1,7 @@
 import type { JourneyState, User } from '@journey/mongo';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HttpError } from '../plugins/error-handler.js';
-import { errorResponses } from '../schemas/error.js';
+import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import {
   SubscriptionsChangeSchema,
   SubscriptionsSchema,
@@ -50,13 +50,14 @@ function journeyStateBody(state: JourneyState): UserProfileBody['journeys'][numb
 const tags = ['users'];
 // Apps keep their users' attributes and subscriptions current; an admin key may do everything.
 const config = { scopes: ['ingest'] } as const;
+const storing = { ...config, storesBody: true } as const;
 
 /** User attributes, subscriptions and journey states (ingest and admin keys). */
 export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async (app, { users }) => {
   app.put(
     '/v1/users/:userId',
     {
-      config,
+      config: storing,
       schema: {
         tags,
         summary: 'Creates or updates a user: merges the attributes (`null` removes one)',
@@ -65,12 +66,15 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
           'audiences). A `503` means Redis is unavailable: send the same request again (merging is idempotent).',
         params: UserParamsSchema,
         body: UpsertUserBodySchema,
-        response: { 200: UserSchema, ...errorResponses(400, 401, 403, 413, 415, 503) },
+        response: { 200: UserSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 413, 415) },
       },
     },
     async (request, reply) => {
       const outcome = await users.upsertAttributes(request.params.userId, request.body.attributes);
-      if (!outcome.ok) throw serviceUnavailable(reply, outcome.message);
+      if (!outcome.ok) {
+        if (outcome.reason === 'too_many_attributes') throw new HttpError(400, 'Too many attributes', [{ path: 'body.attributes', message: outcome.message }]);
+        throw serviceUnavailable(reply, outcome.message);
+      }
       return userBody(outcome.user);
     },
   );
@@ -83,7 +87,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
         tags,
         summary: "Reads a user's attributes, muted message types and journey states",
         params: UserParamsSchema,
-        response: { 200: UserProfileSchema, ...errorResponses(400, 401, 403, 404, 503) },
+        response: { 200: UserProfileSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
       },
     },
     async (request, reply) => {
@@ -108,7 +112,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
         description: 'Message steps of a muted `messageType` skip the user. Answers every muted type after the change.',
         params: UserParamsSchema,
         body: SubscriptionsChangeSchema,
-        response: { 200: SubscriptionsSchema, ...errorResponses(400, 401, 403, 413, 415, 503) },
+        response: { 200: SubscriptionsSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 413, 415) },
       },
     },
     async (request, reply) => {

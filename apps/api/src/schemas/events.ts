@@ -1,5 +1,4 @@
-import { EventIdSchema, parseReportingIssues, UserEventInputSchema, type UserEventInput, type ValidationIssue } from '@journey/core';
-import { definitionDepthIssue, unstorableFields } from '@journey/mongo';
+import { EventIdSchema, isRecord, nestingIssue, parseReportingIssues, unstorableIssues, UserEventInputSchema, type UserEventInput, type ValidationIssue } from '@journey/core';
 import { z } from 'zod';
 import { HttpError } from '../plugins/error-handler.js';
 
@@ -57,21 +56,17 @@ const BatchEnvelopeSchema = z.strictObject({
 
 const SHAPE = `one event object, or { "events": [...] } with 1 to ${MAX_EVENTS_PER_REQUEST} events`;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** One event's problems, at paths inside the event (`userId`, `properties.$os`); empty when it is fine. */
 function eventIssues(input: unknown): { event: UserEventInput } | { issues: ValidationIssue[] } {
-  if (!isObject(input)) return { issues: [{ path: '', message: 'must be an event object: { userId, name, id?, time?, properties? }' }] };
+  if (!isRecord(input)) return { issues: [{ path: '', message: 'must be an event object: { userId, name, id?, time?, properties? }' }] };
   // Iterative, so it runs before anything recursive (the schema, the BSON encoder) looks at the properties.
-  const tooDeep = definitionDepthIssue(input);
+  const tooDeep = nestingIssue(input);
   if (tooDeep) return { issues: [tooDeep] };
   const parsed = parseReportingIssues(UserEventInputSchema, input);
   if (!parsed.ok) return { issues: parsed.issues };
   // The worker keeps the triggering event's properties with the user's journey state: names MongoDB cannot
   // store would fail that write on every retry and hold up the user's partition.
-  const unstorable = unstorableFields(parsed.value.properties ?? {}).map((issue) => ({ ...issue, path: `properties.${issue.path}` }));
+  const unstorable = unstorableIssues(parsed.value.properties ?? {}).map((issue) => ({ ...issue, path: `properties.${issue.path}` }));
   if (unstorable.length > 0) return { issues: unstorable };
   return { event: parsed.value };
 }
@@ -90,7 +85,7 @@ function invalid(message: string, details: ValidationIssue[]): { error: HttpErro
  * its own: the bad ones come back in `rejected` and the others go on.
  */
 export function checkEventsBody(body: unknown): { value: EventsRequest } | { error: HttpError } {
-  if (!isObject(body)) return invalid('Invalid request body', [{ path: '', message: `must be ${SHAPE}` }]);
+  if (!isRecord(body)) return invalid('Invalid request body', [{ path: '', message: `must be ${SHAPE}` }]);
 
   if (!Object.hasOwn(body, 'events')) {
     const checked = eventIssues(body);
@@ -109,7 +104,7 @@ export function checkEventsBody(body: unknown): { value: EventsRequest } | { err
       return;
     }
     // Echoed so the client can match it up; an id that is not a valid id itself is left out (the index still says which).
-    const id = isObject(item) && EventIdSchema.safeParse(item.id).success ? (item.id as string) : undefined;
+    const id = isRecord(item) && EventIdSchema.safeParse(item.id).success ? (item.id as string) : undefined;
     rejected.push({ index, ...(id === undefined ? {} : { id }), error: describeIssues(checked.issues) });
   });
   return { value: { events, rejected } };

@@ -1,5 +1,5 @@
-import { JsonValueSchema, MessageStepSchema, UserIdSchema } from '@journey/core';
-import { AttributeNameSchema, JourneyStateStatusSchema, MessageStatusSchema, SendReasonSchema, unstorableFields } from '@journey/mongo';
+import { atMostBytes, atMostEntries, formatBytes, JsonValueSchema, MessageStepSchema, unstorableIssues, USER_LIMITS, UserIdSchema, withoutLoneSurrogates } from '@journey/core';
+import { AttributeNameSchema, JourneyStateStatusSchema, MessageStatusSchema, SendReasonSchema } from '@journey/mongo';
 import { z } from 'zod';
 
 const CREATED = '2026-11-20T08:00:00.000Z';
@@ -7,7 +7,9 @@ const UPDATED = '2026-11-22T09:30:00.000Z';
 const IsoTimeSchema = z.iso.datetime().meta({ examples: [UPDATED] });
 
 /** A message type, with the same rules as a message step's `messageType`. */
-const MessageTypeSchema = MessageStepSchema.shape.messageType.describe('A message step\'s `messageType`').meta({ examples: ['promo'] });
+const MessageTypeSchema = withoutLoneSurrogates(MessageStepSchema.shape.messageType)
+  .describe('A message step\'s `messageType`')
+  .meta({ examples: ['promo'] });
 
 // No component id here (@fastify/swagger expands params into OpenAPI parameters and cannot follow a $ref), so the
 // field is a plain string documented here and then checked by the core's UserIdSchema (which has a component id).
@@ -19,17 +21,22 @@ export const UserParamsSchema = z.strictObject({
     .meta({ examples: ['user-42'] }),
 });
 
-const AttributesSchema = z
-  .record(AttributeNameSchema, JsonValueSchema, {
+const AttributesSchema = atMostEntries(
+  z.record(AttributeNameSchema, atMostBytes(JsonValueSchema, USER_LIMITS.attributeValueBytes), {
     error: (issue) => (issue.code === 'invalid_key' ? `is not a valid attribute name: ${issue.issues[0]?.message ?? 'invalid'}` : undefined),
-  })
-  .describe('Attribute name -> any JSON value; `null` removes the attribute');
+  }),
+  USER_LIMITS.attributes,
+  'attributes',
+).describe(
+  `Attribute name -> any JSON value of at most ${formatBytes(USER_LIMITS.attributeValueBytes)} as JSON; \`null\` removes the attribute. ` +
+    `A user holds at most ${USER_LIMITS.attributes} attributes.`,
+);
 
 export const UpsertUserBodySchema = z
   .strictObject({ attributes: AttributesSchema })
   .superRefine((body, ctx) => {
     // Values become MongoDB fields: names it refuses and nesting it cannot store are a 400, never a failed write.
-    for (const issue of unstorableFields(body)) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
+    for (const issue of unstorableIssues(body)) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
   })
   .meta({
     id: 'UpsertUserRequest',

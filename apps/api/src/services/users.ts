@@ -1,5 +1,5 @@
 import type { Logger } from '@journey/config';
-import type { JsonValue } from '@journey/core';
+import { USER_LIMITS, type JsonValue } from '@journey/core';
 import type { JourneyState, JourneyStatesRepository, User, UsersRepository } from '@journey/mongo';
 import { RedisStoreError, type Subscriptions } from '@journey/redis';
 import { attributesRecord, type Ingest, type NotStored } from './ingest.js';
@@ -11,7 +11,14 @@ export interface Unavailable {
   message: string;
 }
 
-export type UpsertOutcome = { ok: true; user: User } | Unavailable;
+/** The change would leave the user with more attributes than a user may hold. */
+export interface TooManyAttributes {
+  ok: false;
+  reason: 'too_many_attributes';
+  message: string;
+}
+
+export type UpsertOutcome = { ok: true; user: User } | TooManyAttributes | Unavailable;
 export type ProfileOutcome = { ok: true; profile: { user: User; muted: string[]; journeys: JourneyState[] } } | { ok: false; reason: 'not_found' } | Unavailable;
 export type SubscriptionsOutcome = { ok: true; muted: string[] } | Unavailable;
 
@@ -19,7 +26,9 @@ export interface UsersService {
   /**
    * Merges the attributes into MongoDB at once, then appends an `attributes` record so the user's drain evaluates
    * exit criteria in order with the user's events. Refuses before writing when Redis is down, so a refusal in the
-   * common case changed nothing.
+   * common case changed nothing, and when the user would hold more than `USER_LIMITS.attributes` attributes
+   * (judged on the stored attributes just read: concurrent requests for one user can pass it together by what
+   * they add, which the per-request bound keeps small).
    */
   upsertAttributes(userId: string, attributes: Record<string, JsonValue>): Promise<UpsertOutcome>;
   /** The user, muted message types and journey states; not_found when no user document exists. */
@@ -60,6 +69,18 @@ export function createUsersService({ users, states, subscriptions, ingest, logge
   return {
     async upsertAttributes(userId, attributes) {
       if (!ingest.isAvailable()) return unavailable('Redis is unavailable: nothing was changed; try again later');
+      const names = new Set(Object.keys((await users.get(userId))?.attributes ?? {}));
+      for (const [name, value] of Object.entries(attributes)) {
+        if (value === null) names.delete(name);
+        else names.add(name);
+      }
+      if (names.size > USER_LIMITS.attributes) {
+        return {
+          ok: false,
+          reason: 'too_many_attributes',
+          message: `a user holds at most ${USER_LIMITS.attributes} attributes: this change would make ${names.size} (remove some with null)`,
+        };
+      }
       const at = now();
       const user = await users.mergeAttributes(userId, attributes, new Date(at));
       // Merging is idempotent, so a retry after a failure here re-applies the same values and appends the record.

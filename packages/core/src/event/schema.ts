@@ -1,32 +1,41 @@
 import { z } from 'zod';
+import { formatBytes } from '../data/json-size.js';
 import { JsonObjectSchema } from '../data/json.js';
+import { atMostBytes, atMostEntries, EVENT_LIMITS } from '../data/limits.js';
+import { withoutLoneSurrogates } from '../data/storable.js';
 
 /**
  * A user id as apps send it. `|` is reserved: it separates the fields of a due-set member in Redis, and
  * keeping ids free of it keeps those members compact (no escaping). Control characters are refused too.
  */
-export const UserIdSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .regex(/^[^|\u0000-\u001f\u007f]+$/, 'must not contain "|" or control characters')
-  .meta({ id: 'UserId', description: 'The app\'s id for the user (1-128 characters, no "|").', examples: ['user-42'] });
+export const UserIdSchema = withoutLoneSurrogates(
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(128, 'must be at most 128 characters')
+    .regex(/^[^|\u0000-\u001f\u007f]+$/, 'must not contain "|" or control characters'),
+).meta({ id: 'UserId', description: 'The app\'s id for the user (1-128 characters, no "|").', examples: ['user-42'] });
+
+/** The longest event name: events are matched to journeys by name, so journeys name events within it too. */
+export const MAX_EVENT_NAME_LENGTH = 128;
 
 /** An app's event id, used for de-duplication. */
-export const EventIdSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .meta({ description: 'Your id for the event: an event id posted twice (within the de-duplication window) is processed once.' });
+export const EventIdSchema = withoutLoneSurrogates(z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters')).meta({
+  description: 'Your id for the event: an event id posted twice (within the de-duplication window) is processed once.',
+});
 
 /** A user event as apps post it (`POST /v1/events`). */
 export const UserEventInputSchema = z
   .strictObject({
     id: EventIdSchema.optional(),
     userId: UserIdSchema,
-    name: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+    name: withoutLoneSurrogates(
+      z.string().min(1, 'must not be empty').max(MAX_EVENT_NAME_LENGTH, `must be at most ${MAX_EVENT_NAME_LENGTH} characters`),
+    ),
     time: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with Z or an offset' }).optional(),
-    properties: JsonObjectSchema.optional(),
+    properties: atMostBytes(atMostEntries(JsonObjectSchema, EVENT_LIMITS.properties, 'properties'), EVENT_LIMITS.propertiesBytes)
+      .describe(`Any JSON object: at most ${EVENT_LIMITS.properties} properties and ${formatBytes(EVENT_LIMITS.propertiesBytes)} as JSON`)
+      .optional(),
   })
   .meta({
     id: 'UserEvent',

@@ -1,8 +1,13 @@
 import { z } from 'zod';
-import { ISO_DURATION_PATTERN, isPositiveIsoDuration } from '../time/duration.js';
+import { formatBytes } from '../data/json-size.js';
+import { atMostBytes } from '../data/limits.js';
+import { JsonObjectSchema } from '../data/json.js';
+import { MAX_EVENT_NAME_LENGTH } from '../event/schema.js';
+import { ISO_DURATION_PATTERN, isPositiveIsoDuration, isWithinMaxDuration, MAX_DURATION_ISO } from '../time/duration.js';
 import { TIME_OF_DAY_PATTERN } from '../time/time-of-day.js';
 import { isValidZone } from '../time/zone.js';
 import { ID_PATTERN, ID_RULE } from './ids.js';
+import { JOURNEY_LIMITS } from './limits.js';
 
 export const IdSchema = z.string().regex(ID_PATTERN, ID_RULE);
 
@@ -26,7 +31,11 @@ export const IsoDurationSchema = z
   .regex(ISO_DURATION_PATTERN, 'must be an ISO 8601 duration such as "PT30S", "PT1H" or "P1D"')
   // Only judged once the syntax is right, so a malformed value gets one message, not two.
   .refine((value) => !ISO_DURATION_PATTERN.test(value) || isPositiveIsoDuration(value), 'must be longer than zero')
-  .meta({ description: 'ISO 8601 duration, strictly positive.', examples: ['PT5S', 'PT1H', 'P1D'] });
+  .refine(
+    (value) => !ISO_DURATION_PATTERN.test(value) || isWithinMaxDuration(value),
+    `must be at most 10 years ("${MAX_DURATION_ISO}"; a year counts 365 days, a month 30)`,
+  )
+  .meta({ description: `ISO 8601 duration, longer than zero and at most 10 years ("${MAX_DURATION_ISO}").`, examples: ['PT5S', 'PT1H', 'P1D'] });
 
 export const TimeOfDaySchema = z
   .string()
@@ -38,14 +47,48 @@ export const TimeZoneSchema = z
   .refine(isValidZone, 'must be an IANA time zone like "Europe/Berlin" or "UTC"')
   .meta({ description: 'IANA time zone name.', examples: ['UTC', 'America/New_York'] });
 
-export const WebhookUrlSchema = z.url({
-  protocol: /^https?$/,
-  error: 'must be an http:// or https:// URL with a host, like "https://example.com/hook"',
+export const WebhookUrlSchema = z
+  .url({
+    protocol: /^https?$/,
+    error: 'must be an http:// or https:// URL with a host, like "https://example.com/hook"',
+  })
+  .max(JOURNEY_LIMITS.webhookUrlLength, `must be at most ${JOURNEY_LIMITS.webhookUrlLength} characters`);
+
+/** An event a journey waits for or reacts to, named as apps post it. */
+export const EventNameSchema = z
+  .string()
+  .min(1, 'must name an event')
+  .max(MAX_EVENT_NAME_LENGTH, `must be at most ${MAX_EVENT_NAME_LENGTH} characters, as event names are`);
+
+/** A message step's payload: any JSON object up to `JOURNEY_LIMITS.payloadBytes`. */
+export const PayloadSchema = atMostBytes(JsonObjectSchema, JOURNEY_LIMITS.payloadBytes).meta({
+  description: `Any JSON object, at most ${formatBytes(JOURNEY_LIMITS.payloadBytes)} as JSON (UTF-8).`,
 });
+
+/** A list of at most `max` items, saying what they are when there are more. */
+export function boundedList<T extends z.ZodType>(item: T, max: number, what: string) {
+  return z.array(item).max(max, `may have at most ${max} ${what}`);
+}
 
 export const IsoDateTimeSchema = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time with an offset or Z, like "2025-06-01T09:00:00Z"' })
   .meta({ examples: ['2025-06-01T09:00:00Z', '2025-06-01T09:00:00+02:00'] });
+
+/**
+ * When a journey may be scheduled: from the Unix epoch (instants are epoch milliseconds, which the queues
+ * store unsigned) up to, not including, 2100.
+ */
+export const SCHEDULE_RANGE = { from: '1970-01-01T00:00:00Z', until: '2100-01-01T00:00:00Z' } as const;
+const SCHEDULE_FROM_MS = Date.parse(SCHEDULE_RANGE.from);
+const SCHEDULE_UNTIL_MS = Date.parse(SCHEDULE_RANGE.until);
+
+export const ScheduleAtSchema = IsoDateTimeSchema.refine((at) => {
+  const ms = Date.parse(at);
+  // Not a date at all is the format's message alone.
+  return Number.isNaN(ms) || (ms >= SCHEDULE_FROM_MS && ms < SCHEDULE_UNTIL_MS);
+}, `must be from ${SCHEDULE_RANGE.from} up to (not including) ${SCHEDULE_RANGE.until}`).meta({
+  description: `An ISO 8601 date-time from ${SCHEDULE_RANGE.from} up to (not including) ${SCHEDULE_RANGE.until}.`,
+});
 
 export const NameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 

@@ -1,13 +1,17 @@
 import { z } from 'zod';
-import { JsonObjectSchema } from '../data/json.js';
+import { formatBytes } from '../data/json-size.js';
+import { MAX_NESTING_DEPTH } from '../data/storable.js';
 import { FilterSchema } from '../filter/schema.js';
 import { DEFAULT_JOURNEY_ZONE, isValidZone } from '../time/zone.js';
 import {
+  boundedList,
   discriminatorError,
+  EventNameSchema,
   IdSchema,
-  IsoDateTimeSchema,
   IsoDurationSchema,
   NameSchema,
+  PayloadSchema,
+  ScheduleAtSchema,
   StepIdKeySchema,
   StepRefSchema,
   TimeOfDaySchema,
@@ -15,6 +19,7 @@ import {
   WebhookUrlSchema,
 } from './fields.js';
 import { ELSE_BRANCH_ID, TIMEOUT_BRANCH_ID } from './branch-ids.js';
+import { JOURNEY_LIMITS } from './limits.js';
 import { exampleJourney } from './example.js';
 import { checkJourneyGraph } from './graph.js';
 import { STEP_TYPES } from './step-types.js';
@@ -33,7 +38,7 @@ const HOOK = 'https://example.com/hook';
 export const EventTriggerSchema = z
   .strictObject({
     type: z.literal('event'),
-    event: z.string().min(1, 'must name an event'),
+    event: EventNameSchema,
     where: FilterSchema.optional(),
   })
   .meta({ id: 'EventTrigger', description: 'An event with this name (whose properties match `where`) enters the user.' });
@@ -43,7 +48,7 @@ export const ApiTriggerSchema = z
   .meta({ id: 'ApiTrigger', description: 'Users are entered by `POST /v1/journeys/:id/entries`.' });
 
 export const ScheduleTriggerSchema = z
-  .strictObject({ type: z.literal('schedule'), at: IsoDateTimeSchema })
+  .strictObject({ type: z.literal('schedule'), at: ScheduleAtSchema })
   .meta({ id: 'ScheduleTrigger', description: 'At `at`, every user matching the audience enters.' });
 
 export const TriggerSchema = z
@@ -86,7 +91,7 @@ export type JourneyEntry = z.infer<typeof EntrySchema>;
 
 export const ExitSchema = z
   .strictObject({
-    events: z.array(z.string().min(1, 'must name an event')).optional(),
+    events: boundedList(EventNameSchema, JOURNEY_LIMITS.exitEvents, 'events').optional(),
     when: FilterSchema.optional(),
   })
   .meta({
@@ -103,7 +108,7 @@ export const MessageStepSchema = z
     channel: z.literal('webhook'),
     messageType: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
     webhook: z.strictObject({ url: WebhookUrlSchema }),
-    payload: JsonObjectSchema.default({}),
+    payload: PayloadSchema.default({}),
     next: StepRefSchema,
   })
   .meta({
@@ -149,7 +154,7 @@ export const AudienceBranchSchema = z.strictObject({ id: IdSchema, when: FilterS
 export const AudienceSplitStepSchema = z
   .strictObject({
     type: z.literal('audience_split'),
-    branches: z.array(AudienceBranchSchema).min(1, 'needs at least one branch'),
+    branches: boundedList(AudienceBranchSchema, JOURNEY_LIMITS.branches, 'branches').min(1, 'needs at least one branch'),
     else: StepRefSchema,
   })
   .superRefine((step, ctx) => checkUniqueIds(step, 'branches', ctx, ELSE_BRANCH_ID), onAnyObject)
@@ -163,7 +168,7 @@ export const AudienceSplitStepSchema = z
 
 export const ActionPathSchema = z.strictObject({
   id: IdSchema,
-  event: z.string().min(1, 'must name an event'),
+  event: EventNameSchema,
   where: FilterSchema.optional(),
   next: StepRefSchema,
 });
@@ -172,7 +177,7 @@ export const ActionPathsStepSchema = z
   .strictObject({
     type: z.literal('action_paths'),
     window: IsoDurationSchema,
-    paths: z.array(ActionPathSchema).min(1, 'needs at least one path'),
+    paths: boundedList(ActionPathSchema, JOURNEY_LIMITS.paths, 'paths').min(1, 'needs at least one path'),
     timeout: StepRefSchema,
   })
   .superRefine((step, ctx) => checkUniqueIds(step, 'paths', ctx, TIMEOUT_BRANCH_ID), onAnyObject)
@@ -199,7 +204,7 @@ export const ExperimentVariantSchema = z.strictObject({
 export const ExperimentStepSchema = z
   .strictObject({
     type: z.literal('experiment'),
-    variants: z.array(ExperimentVariantSchema).min(1, 'needs at least one variant'),
+    variants: boundedList(ExperimentVariantSchema, JOURNEY_LIMITS.variants, 'variants').min(1, 'needs at least one variant'),
   })
   .superRefine((step, ctx) => {
     checkUniqueIds(step, 'variants', ctx);
@@ -285,7 +290,8 @@ export const JourneyDefinitionSchema = z
     entry: EntrySchema,
     exit: ExitSchema.optional(),
     start: z.string().min(1, 'must name the first step'),
-    steps: z.record(StepIdKeySchema, StepSchema),
+    // The number of steps is bounded by validateJourney, before the rules walk them; published here.
+    steps: z.record(StepIdKeySchema, StepSchema).meta({ maxProperties: JOURNEY_LIMITS.steps }),
     settings: SettingsSchema.default({ timezone: DEFAULT_JOURNEY_ZONE }),
   })
   // Graph rules (references, reachability, loops) look at every step even when some are malformed.
@@ -294,7 +300,8 @@ export const JourneyDefinitionSchema = z
     id: 'JourneyDefinition',
     description:
       'A journey: how users enter, when they leave, and the graph of steps they move through from `start`. ' +
-      'Unknown fields are rejected.',
+      `Unknown fields are rejected. At most ${JOURNEY_LIMITS.steps} steps and ${formatBytes(JOURNEY_LIMITS.definitionBytes)} as JSON, ` +
+      `nested at most ${MAX_NESTING_DEPTH} levels.`,
   });
 
 // Added after the declaration because the example is typed by this very schema.

@@ -14,16 +14,25 @@ describe('user event input', () => {
     [{ userId: 'a|b', name: 'x' }, 'userId'],
     [{ userId: 'a\nb', name: 'x' }, 'userId'],
     [{ userId: 'x'.repeat(129), name: 'x' }, 'userId'],
+    [{ userId: 'a\ud800', name: 'x' }, 'userId'],
+    [{ userId: 'u', name: 'x\udc00' }, 'name'],
+    [{ userId: 'u', name: 'x', id: '\udbff' }, 'id'],
     [{ userId: 'u', name: '' }, 'name'],
     [{ userId: 'u', name: 'x', time: 'yesterday' }, 'time'],
     [{ userId: 'u', name: 'x', time: '2026-11-22T09:30:00' }, 'time'],
     [{ userId: 'u', name: 'x', properties: [1] }, 'properties'],
+    [{ userId: 'u', name: 'x', properties: Object.fromEntries(Array.from({ length: 501 }, (_, i) => [`p${i}`, i])) }, 'properties'],
+    [{ userId: 'u', name: 'x', properties: { text: '\u20ac'.repeat(11 * 1024) } }, 'properties'],
     [{ userId: 'u', name: 'x', id: '' }, 'id'],
     [{ userId: 'u', name: 'x', extra: 1 }, ''],
   ])('rejects %j at %s', (input, path) => {
     const result = UserEventInputSchema.safeParse(input);
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path.join('.')).toBe(path);
+  });
+
+  it('keeps well-formed surrogate pairs in ids', () => {
+    expect(UserIdSchema.safeParse('emoji-\ud83d\ude00').success).toBe(true);
   });
 
   it('keeps "|" out of user ids', () => {

@@ -115,6 +115,12 @@ const malformed: Array<{ name: string; change: (journey: Draft) => void; path: s
   { name: 'empty ISO duration', change: (j) => { j.steps.wait.duration = 'PT'; }, path: 'steps.wait.duration', message: 'ISO 8601 duration' },
   { name: 'negative duration', change: (j) => { j.steps.wait.duration = '-PT5S'; }, path: 'steps.wait.duration', message: 'ISO 8601 duration' },
   { name: 'zero duration', change: (j) => { j.steps.wait.duration = 'PT0S'; }, path: 'steps.wait.duration', message: 'longer than zero' },
+  { name: 'delay of 11 years', change: (j) => { j.steps.wait.duration = 'P11Y'; }, path: 'steps.wait.duration', message: 'at most 10 years ("P10Y"' },
+  { name: 'delay of 3651 days', change: (j) => { j.steps.wait.duration = 'P3651D'; }, path: 'steps.wait.duration', message: 'at most 10 years' },
+  { name: 'duration with 21 digits', change: (j) => { j.steps.wait.duration = `P${'1'.repeat(21)}D`; }, path: 'steps.wait.duration', message: 'ISO 8601 duration' },
+  { name: 'schedule before 1970', change: (j) => { j.entry.trigger = { type: 'schedule', at: '1970-01-01T00:30:00+01:00' }; }, path: 'entry.trigger.at', message: 'must be from 1970-01-01T00:00:00Z' },
+  { name: 'schedule in 2100', change: (j) => { j.entry.trigger = { type: 'schedule', at: '2099-12-31T23:00:00-01:00' }; }, path: 'entry.trigger.at', message: 'up to (not including) 2100' },
+  { name: 'reentry after 100 years', change: (j) => { j.entry.reentry = { mode: 'after', after: 'P100Y' }; }, path: 'entry.reentry.after', message: 'at most 10 years' },
   { name: 'duration and until', change: (j) => { j.steps.wait.until = { time: '09:00' }; }, path: 'steps.wait', message: 'either "duration" or "until", not both' },
   { name: 'neither duration nor until', change: (j) => { delete j.steps.wait.duration; }, path: 'steps.wait', message: 'a delay needs "duration"' },
   { name: 'until at 24:00', change: (j) => { j.steps.wait = { type: 'delay', until: { time: '24:00' }, next: 'split' }; }, path: 'steps.wait.until.time', message: '"HH:mm"' },
@@ -128,6 +134,7 @@ const malformed: Array<{ name: string; change: (journey: Draft) => void; path: s
   { name: 'branch without when', change: (j) => { delete j.steps.split.branches[0].when; }, path: 'steps.split.branches.0.when', message: 'is required: a filter' },
   // action paths
   { name: 'window that is not ISO', change: (j) => { j.steps.act.window = '1h'; }, path: 'steps.act.window', message: 'ISO 8601 duration' },
+  { name: 'window of 999999999 years', change: (j) => { j.steps.act.window = 'P999999999Y'; }, path: 'steps.act.window', message: 'at most 10 years' },
   { name: 'timeout that is no step', change: (j) => { j.steps.act.timeout = 'abc'; }, path: 'steps.act.timeout', message: '"abc" is not a step' },
   { name: 'path without event', change: (j) => { delete j.steps.act.paths[0].event; }, path: 'steps.act.paths.0.event', message: 'is required' },
   { name: 'duplicate path ids', change: (j) => { j.steps.act.paths.push({ id: 'bought', event: 'refunded', next: null }); }, path: 'steps.act.paths.1.id', message: 'duplicate id "bought"' },
@@ -149,7 +156,14 @@ const malformed: Array<{ name: string; change: (journey: Draft) => void; path: s
   { name: 'empty quiet hours', change: (j) => { j.settings.quietHours.end = '22:00'; }, path: 'settings.quietHours.end', message: 'different time' },
   { name: 'frequency cap of zero', change: (j) => { j.settings.frequencyCap.messages = 0; }, path: 'settings.frequencyCap.messages', message: 'at least 1' },
   { name: 'frequency cap per "daily"', change: (j) => { j.settings.frequencyCap.per = 'daily'; }, path: 'settings.frequencyCap.per', message: 'ISO 8601 duration' },
+  { name: 'frequency cap per 120 years', change: (j) => { j.settings.frequencyCap.per = 'P1440M'; }, path: 'settings.frequencyCap.per', message: 'at most 10 years' },
   { name: 'unknown setting', change: (j) => { j.settings.locale = 'en'; }, path: 'settings.locale', message: 'unknown field "locale"' },
+  // bounds
+  { name: 'split of 51 branches', change: (j) => { j.steps.split.branches = Array.from({ length: 51 }, (_, i) => ({ id: `b${i}`, when: { attr: 'a', op: 'eq', value: i }, next: null })); }, path: 'steps.split.branches', message: 'at most 50 branches' },
+  { name: 'payload over 32 KiB', change: (j) => { j.steps.welcome.payload = { text: '\u00e9'.repeat(16 * 1024) }; }, path: 'steps.welcome.payload', message: 'at most 32 KiB as JSON' },
+  { name: 'exit event of 129 characters', change: (j) => { j.exit.events = ['e'.repeat(129)]; }, path: 'exit.events.0', message: 'at most 128 characters' },
+  { name: 'lone surrogate in a payload', change: (j) => { j.steps.welcome.payload.text = 'Hi \ud800'; }, path: 'steps.welcome.payload.text', message: 'lone UTF-16 surrogate' },
+  { name: 'payload field MongoDB cannot store', change: (j) => { j.steps.welcome.payload = { $set: 1 }; }, path: 'steps.welcome.payload.$set', message: 'cannot be stored' },
 ];
 
 describe('malformed journeys', () => {
@@ -162,6 +176,17 @@ describe('malformed journeys', () => {
     const issues = issuesOf(exampleWith(change));
     expect(issues).toContainEqual({ path, message: expect.stringContaining(message) });
     expect(issues).toHaveLength(count);
+  });
+
+  it('reports only the bound a document passes as a whole, without running the rules on it', () => {
+    const steps = Object.fromEntries(Array.from({ length: 501 }, (_, i) => [`s${i}`, { type: 'exit', junk: true }]));
+    expect(issuesOf(exampleWith((j) => (j.steps = steps)))).toEqual([{ path: 'steps', message: 'may have at most 500 steps, not 501' }]);
+    expect(issuesOf(exampleWith((j) => (j.steps.welcome.payload = { text: 'x'.repeat(512 * 1024) })))).toEqual([
+      { path: '', message: 'is too large: a journey is at most 512 KiB as JSON' },
+    ]);
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i += 1) deep = { not: deep };
+    expect(issuesOf(exampleWith((j) => (j.exit.when = deep)))).toEqual([{ path: expect.stringMatching(/^exit\.when\.not\./), message: expect.stringContaining('nested too deeply') }]);
   });
 
   it('reports a document that is not an object at the root', () => {

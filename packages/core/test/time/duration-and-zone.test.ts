@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   addIsoDuration,
   isPositiveIsoDuration,
+  isWithinMaxDuration,
   parseIsoDuration,
   subtractIsoDuration,
 } from '../../src/time/duration.js';
@@ -18,6 +19,18 @@ describe('ISO 8601 durations', () => {
   it.each(['', 'P', 'PT', 'P1DT', '5S', 'pt5s', '-PT5S', 'PT-5S', 'PT5', '1 day', 'P1H'])('rejects %j', (iso) => {
     expect(parseIsoDuration(iso)).toBeNull();
     expect(isPositiveIsoDuration(iso)).toBe(false);
+  });
+
+  it('reads every duration its pattern matches, commas as decimal points in any unit', () => {
+    for (const iso of [`P${'9'.repeat(20)}Y`, 'P1,5DT1,5S', 'PT0.123456789S']) expect(parseIsoDuration(iso)?.isValid, iso).toBe(true);
+    expect(parseIsoDuration('P1,5D')?.as('hours')).toBe(36);
+    expect(parseIsoDuration(`P${'9'.repeat(21)}Y`)).toBeNull();
+    expect(parseIsoDuration('PT0.1234567891S')).toBeNull();
+  });
+
+  it('allows at most 10 years, a year counting 365 days and a month 30', () => {
+    for (const iso of ['P10Y', 'P3650D', 'P120M', 'P521W', 'PT87600H', 'P9Y12M']) expect(isWithinMaxDuration(iso), iso).toBe(true);
+    for (const iso of ['P10YT1S', 'P3651D', 'P522W', 'P999999999Y', `PT${'9'.repeat(20)}S`, 'nonsense']) expect(isWithinMaxDuration(iso), iso).toBe(false);
   });
 
   it('parses zero durations but does not call them positive', () => {
