@@ -123,7 +123,7 @@ describe('schedule triggers', () => {
     cleanups.push(() => scheduleQueue.queue.obliterate({ force: true }), () => scheduleQueue.close());
     const broken = await env.publish(scheduledJourney());
     const healthy = await env.publish(scheduledJourney());
-    // A stored version dated before 1970 (no rule lets one in any more): its run has no valid time.
+    // A stored version dated before 1970 (a hand edit: no rule lets one in): it does not read, and is left out.
     await env.mongo.db.collection('journey_versions').updateOne({ _id: `${broken}:1` as never }, { $set: { 'definition.entry.trigger.at': '1969-12-31T23:00:00Z' } });
     const check = startScheduleTriggerCheck({ journeys: env.journeys, scheduleQueue, logger: silentLogger, intervalMs: 60_000 });
     cleanups.push(() => check.stop());

@@ -1,5 +1,5 @@
 export { connectMongo, pingMongo, type MongoStore } from './connection.js';
-export { isMongoUnavailableError } from './unavailable.js';
+export { documentRefusal, isMongoUnavailableError } from './store-errors.js';
 export {
   ApiKeyScopeSchema,
   createApiKeysRepository,

@@ -7,10 +7,12 @@
 
   Returns 1 released, 0 not held by this token (nothing deleted), -1 bad arguments.
 ]]
+--- @include "lockValue"
+
 if ARGV[1] == nil or ARGV[1] == "" then
   return -1
 end
-if redis.call("GET", KEYS[1]) ~= ARGV[1] then
+if parseLock(redis.call("GET", KEYS[1])) ~= ARGV[1] then
   return 0
 end
 redis.call("DEL", KEYS[1])

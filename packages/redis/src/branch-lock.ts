@@ -6,7 +6,7 @@ import { runScript } from './scripts.js';
 
 /**
  * The branch lock of one user entry (journey, user, entry): its value is the token of the branch that
- * owns the entry now. A step takes it with compare-and-set from the token it expects to its own token;
+ * owns the entry now, with the lease of the try that took it while that try runs (takeBranchLock-1.lua). A step takes it with compare-and-set from the token it expects to its own token;
  * racing branches expect the same token, so exactly one wins. Ownership is checked inside Lua only.
  * While the entry goes on there is no release: the next step takes the lock over from our token, and the TTL
  * must outlast the longest wait of the journey, or a waiting user finds the key gone and is reported `lost`.
@@ -14,15 +14,26 @@ import { runScript } from './scripts.js';
  * only; a late duplicate of a step then finds the key gone (`lost`), or, for a first step, the ended state.
  */
 
-export const LOCK_OUTCOMES = { LOST: 0, ACQUIRED: 1, RESUME: 2 } as const;
+export const LOCK_OUTCOMES = { LOST: 0, ACQUIRED: 1, RESUME: 2, BUSY: 3 } as const;
 
 export type TakeLockResult =
   /** The lock was the expected token (or absent for a first step) and is ours now: run the step. */
   | { status: 'acquired' }
   /** The lock already holds our token: a retry of this step; resume idempotently. */
   | { status: 'resume' }
+  /** Our token, leased by another try of this item until `until` (epoch ms): leave the item to it, look again then. */
+  | { status: 'busy'; until: number }
   /** Another branch owns the entry (`current` = its token), or the key is gone (`current` = null): do nothing. */
   | { status: 'lost'; current: string | null };
+
+/** The try taking a lock: its lease keeps other tries of the same item away until the try is past its send. */
+export interface LockLease {
+  /** Epoch ms. */
+  now: number;
+  ms: number;
+  /** This try's id (letters, digits, "_", "-"). */
+  tryId: string;
+}
 
 export interface BranchLockTarget {
   journeyId: string;
@@ -31,9 +42,13 @@ export interface BranchLockTarget {
 }
 
 export interface BranchLock {
-  /** `expectedToken` "" means the entry's first step: the lock must not exist yet. */
-  take(target: BranchLockTarget, tokens: { expectedToken: string; ownToken: string }, ttlMs: number): Promise<TakeLockResult>;
-  /** Re-arms the TTL; only the holder of `ownToken` can. Throws LockNotHeldError (unrecoverable) otherwise. */
+  /**
+   * `expectedToken` "" means the entry's first step: the lock must not exist yet. The try's lease is written with the
+   * token: while it runs, another try of the same item finds the lock `busy`. Without one, the lease lapses at once
+   * (for callers that send nothing).
+   */
+  take(target: BranchLockTarget, tokens: { expectedToken: string; ownToken: string }, ttlMs: number, lease?: LockLease): Promise<TakeLockResult>;
+  /** Re-arms the TTL and ends the try's lease; only the holder of `ownToken` can. Throws LockNotHeldError (unrecoverable) otherwise. */
   extend(target: BranchLockTarget, ownToken: string, ttlMs: number): Promise<void>;
   /**
    * Sets the lock to `token` whatever it holds (one SET, atomic): an exit seals the entry with a token no
@@ -46,7 +61,7 @@ export interface BranchLock {
    * final state is committed: from then on its state, not the lock, turns away a late duplicate of a step.
    */
   release(target: BranchLockTarget, ownToken: string): Promise<boolean>;
-  /** The current token, or null. */
+  /** The current token (without a try's lease), or null. */
   current(target: BranchLockTarget): Promise<string | null>;
 }
 
@@ -54,16 +69,20 @@ export function createBranchLock(redis: Redis, keys: Keys): BranchLock {
   const keyOf = (target: BranchLockTarget) => keys.branchLock(target.journeyId, target.userId, target.entryId);
 
   return {
-    async take(target, { expectedToken, ownToken }, ttlMs) {
+    async take(target, { expectedToken, ownToken }, ttlMs, lease = { now: Date.now(), ms: 1, tryId: 'unleased' }) {
       if (expectedToken !== '') token('expected token', expectedToken);
       token('own token', ownToken);
       if (ownToken === expectedToken) throw new InvalidInputError('own token must differ from the expected token', { ownToken });
       ttl(ttlMs);
-      const reply = await runScript(redis, 'takeBranchLock', [keyOf(target)], [expectedToken, ownToken, ttlMs]);
+      ttl(lease.ms);
+      if (!Number.isSafeInteger(lease.now) || lease.now < 0) throw new InvalidInputError('lease now must be epoch ms', { now: lease.now });
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(lease.tryId)) throw new InvalidInputError('try id must be 1 to 64 letters, digits, "_" or "-"', { tryId: lease.tryId });
+      const reply = await runScript(redis, 'takeBranchLock', [keyOf(target)], [expectedToken, ownToken, ttlMs, lease.now, lease.ms, lease.tryId]);
       if (!Array.isArray(reply)) throw new UnexpectedReplyError({ script: 'takeBranchLock', reply });
-      const [code, current] = reply as unknown[];
+      const [code, current, until] = reply as unknown[];
       if (code === LOCK_OUTCOMES.ACQUIRED && current === ownToken) return { status: 'acquired' };
       if (code === LOCK_OUTCOMES.RESUME && current === ownToken) return { status: 'resume' };
+      if (code === LOCK_OUTCOMES.BUSY && current === ownToken && typeof until === 'string' && /^\d+$/.test(until)) return { status: 'busy', until: Number(until) };
       if (code === LOCK_OUTCOMES.LOST && (current === undefined || typeof current === 'string')) return { status: 'lost', current: current ?? null };
       throw new UnexpectedReplyError({ script: 'takeBranchLock', reply });
     },
@@ -91,7 +110,8 @@ export function createBranchLock(redis: Redis, keys: Keys): BranchLock {
     },
 
     async current(target) {
-      return redis.get(keyOf(target));
+      const value = await redis.get(keyOf(target));
+      return value === null ? null : (value.split(' ')[0] ?? null);
     },
   };
 }

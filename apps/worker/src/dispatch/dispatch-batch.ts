@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '@journey/config';
 import {
   decideMember,
@@ -40,7 +41,15 @@ export interface DispatchDeps {
   memberConcurrency?: number;
   /** How often members of a paused journey look again whether it was resumed (default 5 s). */
   pausedRecheckMs?: number;
+  /**
+   * How long a try holds an item against other tries of it (default 30 s): longer than it takes to read, send and
+   * note the send. Another try of the item (a duplicate, a batch run twice) waits it out; after a crash, the item's
+   * retry waits at most this long.
+   */
+  sendLeaseMs?: number;
 }
+
+const DEFAULT_SEND_LEASE_MS = 30_000;
 
 /** `retrying`: the member's message waits for its next attempt, scheduled with the same tokens. */
 export type MemberResult = 'done' | 'lost' | 'ended' | 'deferred' | 'retrying';
@@ -105,10 +114,19 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
 
   const plans: MemberPlan[] = [];
   const loaders = createBatchLoaders(deps, journeyId);
+  const leases: Leases = { tryId: randomBytes(9).toString('base64url'), held: new Set() };
   const concurrency = deps.memberConcurrency ?? 50;
   for (let start = 0; start < members.length; start += concurrency) {
     const slice = members.slice(start, start + concurrency);
-    plans.push(...(await Promise.all(slice.map((member) => dispatchMember(deps, batch, definition, member, loaders)))));
+    const settled = await Promise.allSettled(slice.map((member) => dispatchMember(deps, batch, definition, member, loaders, leases)));
+    const failure = settled.find((each): each is PromiseRejectedResult => each.status === 'rejected');
+    if (failure) {
+      // Every send of the slice has its answer (allSettled): the retry of this batch may take the members over at
+      // once instead of waiting out this try's leases.
+      await endLeases(deps, batch, leases);
+      throw failure.reason;
+    }
+    for (const each of settled) if (each.status === 'fulfilled') plans.push(each.value);
   }
 
   // Every member's commit has landed (each member waits for its own): only now are next items scheduled. A next item
@@ -178,11 +196,27 @@ async function dispatchMember(
   definition: JourneyDefinition,
   member: DueMember,
   loaders: BatchLoaders,
+  leases: Leases,
 ): Promise<MemberPlan> {
-  const plan = await walkMember(deps, batch, definition, member, loaders);
+  const plan = await walkMember(deps, batch, definition, member, loaders, leases);
   if (!plan.commit) return plan;
   const landed = await loaders.commit.load(plan.commit);
   return landed && plan.commitIncrements.length > 0 ? { ...plan, increments: [...plan.increments, ...plan.commitIncrements] } : plan;
+}
+
+/** This try's id, and the members whose lock it leased and still holds (it has not extended or released them). */
+interface Leases {
+  tryId: string;
+  held: Set<DueMember>;
+}
+
+/** Ends this try's leases (the lock keeps its token and the TTL it was taken with): for a try that gives up. */
+async function endLeases(deps: DispatchDeps, batch: BatchRef, leases: Leases): Promise<void> {
+  const { journeyId } = batch.branch;
+  await Promise.allSettled(
+    [...leases.held].map((member) => deps.branchLock.extend({ journeyId, userId: member.userId, entryId: member.entryId }, member.ownToken, LOCK_MARGIN_MS)),
+  );
+  leases.held.clear();
 }
 
 /**
@@ -195,11 +229,20 @@ async function walkMember(
   definition: JourneyDefinition,
   member: DueMember,
   loaders: BatchLoaders,
+  leases: Leases,
 ): Promise<MemberPlan> {
   const { journeyId, version, stepId } = batch.branch;
   const target = { journeyId, userId: member.userId, entryId: member.entryId };
-  const lock = await deps.branchLock.take(target, { expectedToken: member.expectedToken, ownToken: member.ownToken }, LOCK_MARGIN_MS);
+  const lease = { now: deps.now(), ms: deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS, tryId: leases.tryId };
+  const lock = await deps.branchLock.take(target, { expectedToken: member.expectedToken, ownToken: member.ownToken }, LOCK_MARGIN_MS, lease);
   if (lock.status === 'lost') return { member, result: 'lost', next: null, commit: null, increments: [], commitIncrements: [] };
+  if (lock.status === 'busy') {
+    // Another try of this very item holds it: it carries the item out, or (if it died) its lease lapses and this
+    // item, looking again then, resumes it.
+    const again = { stepId, dueAt: Math.ceil(lock.until / 1000) * 1000, expectedToken: member.expectedToken, ownToken: member.ownToken };
+    return { member, result: 'deferred', next: again, commit: null, increments: [], commitIncrements: [] };
+  }
+  leases.held.add(member);
 
   const [state, user] = await Promise.all([loaders.state.load(member.userId), loaders.user.load(member.userId)]);
   const now = deps.now();
@@ -226,7 +269,10 @@ async function walkMember(
     const { record, stepId: messageStep } = settlement.commit.message;
     deps.onFailure?.({ at: now, source: 'send', reason: `${record.reason} after ${record.attempts} attempt(s)${record.lastError ? `: ${record.lastError}` : ''}`, journeyId, stepId: messageStep, userId: member.userId });
   }
-  if (settlement.lockTtlMs !== null) await deps.branchLock.extend(target, member.ownToken, settlement.lockTtlMs);
+  if (settlement.lockTtlMs !== null) {
+    await deps.branchLock.extend(target, member.ownToken, settlement.lockTtlMs);
+    leases.held.delete(member);
+  }
   return { member, result: settlement.result, next: settlement.next, commit: settlement.commit, increments: settlement.counts, commitIncrements: settlement.commitCounts };
 }
 

@@ -82,6 +82,8 @@ export async function startDispatch(deps: WorkerDeps, options: DispatchOptions =
       catalog: createJourneyCatalog(createJourneysRepository(mongo.db, { now }), createJourneysRevision(commands, keys), { now }),
       deliveries: createWebhookDeliveries(channel, createSendHistory(commands, keys)),
       ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
+      // Reading, one attempt (its timeout) and noting the answer fit in it with room to spare.
+      sendLeaseMs: Math.max(15_000, 3 * (options.webhook?.attemptTimeoutMs ?? 10_000)),
       onFailure: recordFailure,
       activity,
       logger,

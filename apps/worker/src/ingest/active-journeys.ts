@@ -1,5 +1,5 @@
 import type { ActiveJourney, JourneyDefinition } from '@journey/core';
-import type { JourneysRepository } from '@journey/mongo';
+import { CorruptJourneyDocumentError, type JourneysRepository } from '@journey/mongo';
 import type { JourneysRevision } from '@journey/redis';
 
 export interface ActiveJourneys {
@@ -16,6 +16,8 @@ export interface ActiveJourneys {
 }
 
 export interface ActiveJourneysOptions {
+  /** Told of an active journey whose stored published version is malformed: it is left out, the others are served. */
+  onUnreadable?: (journeyId: string, version: number, error: unknown) => void;
   /** A reload at least this often even when the revision did not move (default 60 s): a safety net, not the rule. */
   maxAgeMs?: number;
   /** A monotonic clock for the list's age only, independent of the engine's (injected) time. */
@@ -66,9 +68,18 @@ export function createActiveJourneys(
       const page = await journeys.list({ status: 'active', limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
       const loaded = await Promise.all(
         page.journeys.map(async (journey) => {
-          if (journey.activeVersion === null) return null;
-          const found = await definition(journey.id, journey.activeVersion);
-          return found ? { journeyId: journey.id, version: journey.activeVersion, definition: found } : null;
+          const version = journey.activeVersion;
+          if (version === null) return null;
+          try {
+            const found = await definition(journey.id, version);
+            return found ? { journeyId: journey.id, version, definition: found } : null;
+          } catch (error) {
+            // One journey whose stored version does not read (a hand edit, a bug) must not stop every other one; a
+            // store that is down fails the load, which is tried again.
+            if (!(error instanceof CorruptJourneyDocumentError)) throw error;
+            options.onUnreadable?.(journey.id, version, error);
+            return null;
+          }
         }),
       );
       for (const each of loaded) if (each) active.push(each);

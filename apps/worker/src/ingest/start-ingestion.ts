@@ -59,7 +59,10 @@ export async function startIngestion(deps: WorkerDeps, options: IngestionOptions
   const users = createUsersRepository(mongo.db);
   const states = createJourneyStatesRepository(mongo.db);
   await states.ensureIndexes();
-  const journeys = createActiveJourneys(createJourneysRepository(mongo.db, { now }), createJourneysRevision(redis, keys), options.activeJourneys);
+  const journeys = createActiveJourneys(createJourneysRepository(mongo.db, { now }), createJourneysRevision(redis, keys), {
+    onUnreadable: (journeyId, version, err) => logger.error({ err, journeyId, version }, 'an active journey cannot be read: it takes no entries'),
+    ...options.activeJourneys,
+  });
   const activity = createOpsActivity(redis, keys);
   const stream = createEventsStream(redis, keys);
   const dueSchedule = createDueSchedule(redis, keys);

@@ -126,7 +126,8 @@ describe('decideMember', () => {
   });
 
   it('ends the entry of a walk that cannot go on (a fault), counting it exited at the item step', () => {
-    const broken = JourneyDefinitionSchema.parse({ ...exampleJourney, steps: { ...exampleJourney.steps, wait: { type: 'delay', duration: 'P999999999Y', next: 'split' } } });
+    // No rule admits it (a duration past the range of dates), so it is built past the schema, as a hand edit would be.
+    const broken = { ...journey, steps: { ...journey.steps, wait: { type: 'delay', duration: 'P999999999Y', next: 'split' } } } as typeof journey;
     const decision = decideMember(input({ journey: broken, item: { stepId: 'wait', userId: 'u1', entryId: 'e1', expectedToken: '0', ownToken: '1' }, state: state({ token: '1', stepId: 'wait' }) }));
     expect(decision).toMatchObject({ kind: 'fault', settlement: { commit: { status: 'exited', stepId: null }, commitCounts: [{ stepId: 'wait', counter: 'exited' }] } });
   });

@@ -1,0 +1,61 @@
+import {
+  BSON,
+  MongoError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
+
+/**
+ * Server codes that say the server cannot serve right now (shutting down, not primary, unreachable host): the
+ * driver's own list of errors worth retrying a read for. Not the request's fault.
+ */
+const UNAVAILABLE_CODES: ReadonlySet<number> = new Set([6, 7, 89, 91, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+/**
+ * Whether an error means MongoDB could not be reached or could not serve: the same call succeeds once it is back.
+ * Such a failure is nobody's input's fault: the API answers 503, a worker retries its job, a drain counts nothing
+ * against the record it was applying.
+ */
+export function isMongoUnavailableError(error: unknown): boolean {
+  if (
+    error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoTopologyClosedError ||
+    error instanceof MongoServerClosedError ||
+    error instanceof MongoOperationTimeoutError
+  ) {
+    return true;
+  }
+  if (!(error instanceof MongoError)) return false;
+  if (error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('ResetPool')) return true;
+  return error instanceof MongoServerError && UNAVAILABLE_CODES.has(Number(error.code));
+}
+
+/**
+ * Codes by which a server refuses a document for what it holds. The core's storability rule is what MongoDB stores;
+ * a MongoDB-protocol server may refuse more, and sizes are only known once an update is applied.
+ */
+const REFUSED_DOCUMENT_CODES: ReadonlySet<number> = new Set([
+  2, // BadValue
+  15, // Overflow: nested too deeply
+  22, // InvalidBSON
+  52, // DollarPrefixedFieldName
+  56, // EmptyFieldName
+  57, // DottedFieldName
+  10334, // BSONObjectTooLarge
+  17419, // the document an update makes is larger than 16 MB
+]);
+
+/** Why the store refused to store a document for its content, or null when `error` is something else. */
+export function documentRefusal(error: unknown): string | null {
+  if (error instanceof MongoServerError && REFUSED_DOCUMENT_CODES.has(Number(error.code))) return error.errmsg ?? error.message;
+  // The driver's encoder refuses some values before sending them (a NUL in a field name, a document too large).
+  if (error instanceof BSON.BSONError) return error.message;
+  return null;
+}
