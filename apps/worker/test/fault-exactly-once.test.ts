@@ -191,8 +191,15 @@ describe('exactly-once delivery while worker processes are killed', () => {
        * that were unanswered then, or answered 2xx but not yet noted in the send history (read at once, before any
        * retry of its batch can run). Only these keys may be posted again.
        */
-      async function inFlightOf(killedAt: number, exitedAt: number): Promise<string[]> {
-        const connections = new Set([...sink.connectionClosedAt].filter(([, closedAt]) => closedAt >= killedAt && closedAt <= exitedAt + 200).map(([connection]) => connection));
+      async function inFlightOf(killedAt: number): Promise<string[]> {
+        // The sink learns of the dead process's connections a moment after its exit: take them once no more close.
+        const closedSince = () => [...sink.connectionClosedAt].filter(([, closedAt]) => closedAt >= killedAt).length;
+        let seen = -1;
+        while (closedSince() !== seen) {
+          seen = closedSince();
+          await sleep(200);
+        }
+        const connections = new Set([...sink.connectionClosedAt].filter(([, closedAt]) => closedAt >= killedAt).map(([connection]) => connection));
         const calls = sink.calls.filter((call) => connections.has(call.connection) && call.at <= killedAt);
         const keys = new Set<string>();
         for (const call of calls) {
@@ -236,7 +243,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
             const victim = ready[Math.floor(chaosRandom() * ready.length)]!;
             const at = Date.now();
             await activeFleet.crash(victim);
-            const inFlight = await inFlightOf(at, Date.now());
+            const inFlight = await inFlightOf(at);
             kills.push({ at, workerId: victim.id, uptimeMs: at - victim.startedAt, inFlight });
             activeFleet.start();
           }
