@@ -1,21 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { createApiKeysRepository } from '@journey/mongo';
-import { createJourneysRepository } from '@journey/mongo';
-import { createJourneyStatesRepository, createUsersRepository } from '@journey/mongo';
-import {
-  createDeadLetters,
-  createDrainQueue,
-  createDueSchedule,
-  createEventsStream,
-  createJourneysRevision,
-  createKeys,
-  createOpsActivity,
-  createStats,
-  createSubscriptions,
-} from '@journey/redis';
-import { Queue } from 'bullmq';
+import { createStores } from '@journey/stores';
 import type { AppDeps } from './deps.js';
 import { authPlugin } from './plugins/auth.js';
 import { registerContentTypes } from './plugins/content-types.js';
@@ -58,63 +44,37 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
   registerContentTypes(app);
-  const apiKeys = createApiKeysRepository(deps.mongo.db);
-  await apiKeys.ensureIndexes();
+  const stores = createStores(deps.config, deps, { onQueueError: (err, name) => app.log.debug({ err }, `${name} queue connection error`) });
+  await stores.ensureIndexes();
+  app.addHook('onClose', () => stores.close());
   // Before any route, so every route (and its config) is seen by the auth hooks.
-  await app.register(authPlugin, { apiKeys, adminApiKey: deps.config.ADMIN_API_KEY });
+  await app.register(authPlugin, { apiKeys: stores.apiKeys, adminApiKey: deps.config.ADMIN_API_KEY });
   // After auth (its hooks run after the auth hook, keyed by the key it found), before any route.
   await registerRateLimit(app, deps.config.RATE_LIMIT_PER_MINUTE);
   await registerSwagger(app);
-  const keys = createKeys(deps.config.REDIS_PREFIX);
-  const events = createEventsStream(deps.redis, keys);
   // The operators' view reads every queue of the engine; the drain queue also takes the API's appends below.
-  const drainQueue = createDrainQueue(deps.redis, keys);
-  const dispatchQueue = new Queue(keys.queues.dispatch, { connection: deps.redis });
-  const scheduleQueue = new Queue(keys.queues.schedule, { connection: deps.redis });
-  const queues = { drain: drainQueue.queue, dispatch: dispatchQueue, schedule: scheduleQueue };
-  for (const [name, queue] of Object.entries(queues)) {
-    // BullMQ re-emits the connection's errors on the queue, and an 'error' event nobody listens to crashes the
-    // process. Outages show in /health and in failed requests, so these are debug noise only.
-    queue.on('error', (err) => app.log.debug({ err }, `${name} queue connection error`));
-  }
-  app.addHook('onClose', async () => {
-    await Promise.all([drainQueue.close(), dispatchQueue.close(), scheduleQueue.close()]);
-  });
-  const snapshot = createOpsSnapshot({
-    keys,
-    queues,
-    dueSchedule: createDueSchedule(deps.redis, keys),
-    events,
-    deadLetters: createDeadLetters(deps.redis, keys),
-    activity: createOpsActivity(deps.redis, keys),
-  });
+  const queues = { drain: stores.drainQueue.queue, dispatch: stores.dispatchQueue.queue, schedule: stores.scheduleQueue.queue };
+  const snapshot = createOpsSnapshot({ ...stores, queues });
   await app.register(metricsPlugin, { snapshot });
   await app.register(healthRoutes, { deps });
   await app.register(opsRoutes, { snapshot });
   await registerDashboard(app, Object.values(queues));
-  await app.register(apiKeyRoutes, { apiKeys });
-  const journeys = createJourneysRepository(deps.mongo.db);
-  await journeys.ensureIndexes();
-  await app.register(journeyRoutes, { journeys, revision: createJourneysRevision(deps.redis, keys) });
+  await app.register(apiKeyRoutes, { apiKeys: stores.apiKeys });
+  await app.register(journeyRoutes, { journeys: stores.journeys, revision: stores.revision });
 
   // Ingestion: everything that changes a user's journeys is appended to the user's event partition. The fail-fast
   // command connection serves BullMQ's adds too: an add fails at once during an outage (and is only logged),
   // instead of waiting in an offline queue while the request hangs.
   const ingest = createIngest({
     redis: deps.redis,
-    events,
-    drains: drainQueue,
+    events: stores.events,
+    drains: stores.drainQueue,
     dedupWindowSeconds: deps.config.EVENT_DEDUP_WINDOW_SECONDS,
     logger: app.log,
   });
-  const users = createUsersRepository(deps.mongo.db);
-  await users.ensureIndexes();
-  const states = createJourneyStatesRepository(deps.mongo.db);
-  await states.ensureIndexes();
-  const subscriptions = createSubscriptions(deps.redis, keys);
   await app.register(eventRoutes, { ingest });
-  await app.register(userRoutes, { users: createUsersService({ users, states, subscriptions, ingest, logger: app.log }) });
-  await app.register(entryRoutes, { entries: createEntriesService({ journeys, ingest }) });
-  await app.register(statsRoutes, { journeys, stats: createStats(deps.redis, keys) });
+  await app.register(userRoutes, { users: createUsersService({ ...stores, ingest, logger: app.log }) });
+  await app.register(entryRoutes, { entries: createEntriesService({ journeys: stores.journeys, ingest }) });
+  await app.register(statsRoutes, { journeys: stores.journeys, stats: stores.stats });
   return app;
 }

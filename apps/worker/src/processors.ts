@@ -10,6 +10,8 @@ export interface WorkerDeps {
   mongo: MongoStore;
   /** A blocking connection (maxRetriesPerRequest: null), shared by the BullMQ workers of this process. */
   redis: Redis;
+  /** Milliseconds since the epoch (default Date.now); tests move their own clock. */
+  now?: () => number;
 }
 
 export interface RunningProcessors {
@@ -21,16 +23,9 @@ export interface RunningProcessors {
 export async function startProcessors(deps: WorkerDeps): Promise<RunningProcessors> {
   const running: Array<{ name: string; close: () => Promise<void> }> = [];
   deps.logger.debug('starting processors');
-  const { config } = deps;
-  const ingestion = await startIngestion(deps, { jobLockMs: config.JOB_LOCK_MS });
+  const ingestion = await startIngestion(deps);
   running.push({ name: ingestion.names.join('+'), close: ingestion.close });
-  const dispatch = await startDispatch(deps, {
-    schedulerTickMs: config.SCHEDULER_TICK_MS,
-    staleBatchMs: config.STALE_BATCH_MS,
-    jobLockMs: config.JOB_LOCK_MS,
-    webhook: { attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS },
-    retryPolicy: { windowMs: config.WEBHOOK_RETRY_WINDOW, baseDelayMs: config.WEBHOOK_RETRY_BASE_MS, maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS },
-  });
+  const dispatch = await startDispatch(deps);
   running.push({ name: dispatch.names.join('+'), close: dispatch.close });
   return {
     names: running.map((p) => p.name),

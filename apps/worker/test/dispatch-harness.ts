@@ -1,29 +1,14 @@
-import { createLogger } from '@journey/config';
+import { createLogger, readEnv } from '@journey/config';
 import { exampleJourney, stepToken, type JourneyDefinitionInput, type RetryPolicy } from '@journey/core';
 import { testServers, uniqueName } from '@journey/embedded/testing';
-import {
-  connectMongo,
-  createJourneyStatesRepository,
-  createJourneysRepository,
-  createUsersRepository,
-  type MongoStore,
-} from '@journey/mongo';
-import {
-  connectRedis,
-  createBranchLock,
-  createDispatchQueue,
-  createDueSchedule,
-  createJourneysRevision,
-  createKeys,
-  createOpsActivity,
-  createSendHistory,
-  createStats,
-  createSubscriptions,
-} from '@journey/redis';
+import { connectMongo, type MongoStore } from '@journey/mongo';
+import { connectRedis } from '@journey/redis';
+import { createStores } from '@journey/stores';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createWebhookChannel } from '../src/channels/webhook.js';
 import { startBatchProcessor } from '../src/dispatch/batch-processor.js';
+import type { DispatchDeps } from '../src/dispatch/dispatch-batch.js';
 import { createJourneyCatalog } from '../src/dispatch/journey-catalog.js';
 import { createScheduler } from '../src/dispatch/scheduler.js';
 import { createWebhookDeliveries } from '../src/dispatch/webhook-deliveries.js';
@@ -50,42 +35,26 @@ export async function dispatchHarness(options: {
   let clock = options.start;
   const now = () => clock;
   const servers = testServers();
-  const { redisUrl } = servers;
   const mongoUri = options.mongoUri ?? servers.mongoUri;
   const mongo: MongoStore = await connectMongo(mongoUri, uniqueName('dispatch'));
-  const redis: Redis = await connectRedis(redisUrl, 'blocking');
-  const keys = createKeys(uniqueName('d').replace(/[^A-Za-z0-9_-]/g, '_'), { dueShards: 2 });
+  const redis: Redis = await connectRedis(servers.redisUrl, 'blocking');
+  const config = readEnv({ REDIS_PREFIX: uniqueName('d').replace(/[^A-Za-z0-9_-]/g, '_'), DUE_SHARDS: '2' });
   const logger = createLogger({ name: 'dispatch-test', level: (process.env.JOURNEY_TEST_LOG as 'info' | undefined) ?? 'silent' });
-  const journeys = createJourneysRepository(mongo.db, { now });
-  const users = createUsersRepository(mongo.db);
-  const states = createJourneyStatesRepository(mongo.db);
-  await Promise.all([journeys.ensureIndexes(), states.ensureIndexes()]);
-  const dueSchedule = createDueSchedule(redis, keys);
-  const branchLock = createBranchLock(redis, keys);
-  const stats = createStats(redis, keys);
-  const subscriptions = createSubscriptions(redis, keys);
-  const dispatchQueue = createDispatchQueue(redis, keys);
-  const activity = createOpsActivity(redis, keys);
-  const sendHistory = createSendHistory(redis, keys);
-  const revision = createJourneysRevision(redis, keys);
+  const stores = createStores(config, { mongo, redis }, { now });
+  await stores.ensureIndexes();
+  const { keys, journeys, users, states, dueSchedule, branchLock, stats, subscriptions, dispatchQueue, activity, sendHistory, revision } = stores;
   const sink = await new WebhookSink().listen();
   const channel = createWebhookChannel({ now, attemptTimeoutMs: 2_000 });
-  const deps = {
-    dueSchedule,
-    branchLock,
-    stats,
-    subscriptions,
-    users,
-    states,
+  const deps: DispatchDeps = {
+    ...stores,
     catalog: createJourneyCatalog(journeys, revision),
     deliveries: createWebhookDeliveries(channel, sendHistory),
-    ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
-    activity,
+    retryPolicy: options.retryPolicy ?? { windowMs: config.WEBHOOK_RETRY_WINDOW, baseDelayMs: config.WEBHOOK_RETRY_BASE_MS, maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS },
     logger,
     now,
   };
-  const scheduler = createScheduler({ keys, dueSchedule, dispatchQueue, logger, now });
-  const startWorker = () => startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, deps });
+  const scheduler = createScheduler({ keys, dueSchedule, dispatchQueue, logger, now, tickMs: config.SCHEDULER_TICK_MS, staleBatchMs: config.STALE_BATCH_MS });
+  const startWorker = () => startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, lockMs: config.JOB_LOCK_MS, deps });
   const workers: Worker[] = [startWorker()];
 
   /** Lifecycle changes tell the workers, as the API does (the journeys revision). */
@@ -163,7 +132,7 @@ export async function dispatchHarness(options: {
       await channel.close();
       await sink.close();
       await dispatchQueue.queue.obliterate({ force: true });
-      await dispatchQueue.close();
+      await stores.close();
       await mongo.db.dropDatabase();
       await mongo.close();
       await redis.quit();

@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 async function setup(partitions = 4): Promise<{ env: IngestEnv; drainQueue: DrainQueue }> {
-  const env = await ingestEnv({ keys: { eventPartitions: partitions } });
+  const env = await ingestEnv({ partitions });
   const drainQueue = createDrainQueue(env.blocking, env.keys);
   cleanups.push(
     () => env.close(),
@@ -34,6 +34,7 @@ function drainWorkers(
       keys: env.keys,
       connection,
       concurrency: 2,
+      lockMs: env.config.JOB_LOCK_MS,
       stream: env.stream,
       applier: options.applier ?? env.applier,
       logger: silentLogger,

@@ -123,7 +123,17 @@ export async function e2eEnv(): Promise<E2eEnv> {
   const { redisUrl, mongoUri } = testServers();
   const prefix = uniqueName('e2e');
   const config: Config = {
-    ...readEnv({ ADMIN_API_KEY: E2E_ADMIN_KEY, LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, WORKER_CONCURRENCY: '4' }),
+    // The workers look for work often and give up on a silent receiver soon: tests wait less.
+    ...readEnv({
+      ADMIN_API_KEY: E2E_ADMIN_KEY,
+      LOG_LEVEL: 'silent',
+      REDIS_PREFIX: prefix,
+      WORKER_CONCURRENCY: '4',
+      SCHEDULER_TICK_MS: '20',
+      SWEEP_INTERVAL_MS: '50',
+      SCHEDULE_CHECK_INTERVAL_MS: '50',
+      WEBHOOK_ATTEMPT_TIMEOUT_MS: '2000',
+    }),
     REDIS_URL: redisUrl,
     MONGODB_URI: mongoUri,
     MONGODB_DB: uniqueName('e2e'),
@@ -139,7 +149,7 @@ export async function e2eEnv(): Promise<E2eEnv> {
   // The worker process: its own connections, as in main.ts.
   const workerMongo: MongoStore = await connectMongo(mongoUri, config.MONGODB_DB);
   const workerRedis: Redis = await connectRedis(redisUrl, 'blocking');
-  const workerDeps: WorkerDeps = { config, logger, mongo: workerMongo, redis: workerRedis };
+  const workerDeps: WorkerDeps = { config, logger, mongo: workerMongo, redis: workerRedis, now };
   const keys = createKeys(prefix);
   const stream = createEventsStream(apiRedis, keys);
   const dueSchedule = createDueSchedule(apiRedis, keys);
@@ -208,15 +218,10 @@ export async function e2eEnv(): Promise<E2eEnv> {
     delivered: () => sink.bodies() as Delivered[],
     textsOf: (userId) => env.delivered().flatMap((body) => (body.userId === userId ? [body.payload.text ?? ''] : [])),
     async startIngestion() {
-      ingestion ??= await startIngestion(workerDeps, {
-        keys,
-        now,
-        sweepIntervalMs: 50,
-        scheduleCheckIntervalMs: 50,
-      });
+      ingestion ??= await startIngestion(workerDeps);
     },
     async startDispatch() {
-      dispatch ??= await startDispatch(workerDeps, { keys, now, schedulerTickMs: 20, webhook: { attemptTimeoutMs: 2_000 } });
+      dispatch ??= await startDispatch(workerDeps);
     },
     async startWorkers() {
       await env.startIngestion();

@@ -1,35 +1,19 @@
 import { createLogger, readEnv, type Config } from '@journey/config';
 import { validateJourney, type IngestRecord, type JourneyDefinitionInput } from '@journey/core';
 import { testServers, uniqueName } from '@journey/embedded/testing';
-import {
-  connectMongo,
-  createJourneysRepository,
-  createJourneyStatesRepository,
-  createUsersRepository,
-  type JourneysRepository,
-  type JourneyStatesRepository,
-  type MongoStore,
-  type UsersRepository,
-} from '@journey/mongo';
+import { connectMongo, type JourneysRepository, type JourneyStatesRepository, type MongoStore, type UsersRepository } from '@journey/mongo';
 import {
   connectRedis,
-  createBranchLock,
-  createDeadLetters,
-  createDueSchedule,
-  createEventsStream,
-  createJourneysRevision,
-  createKeys,
-  createStats,
-  type DeadLetters,
-  type JourneysRevision,
-  type Stats,
   type BranchLock,
+  type DeadLetters,
   type DueBranch,
   type DueSchedule,
   type EventsStream,
+  type JourneysRevision,
   type Keys,
-  type KeysOptions,
+  type Stats,
 } from '@journey/redis';
+import { createStores } from '@journey/stores';
 import type { Redis } from 'ioredis';
 import { createActiveJourneys, type ActiveJourneys } from '../src/ingest/active-journeys.js';
 import { createRecordApplier, type RecordApplier, type StreamRecord } from '../src/ingest/apply-record.js';
@@ -81,32 +65,24 @@ export interface IngestEnv {
   close(): Promise<void>;
 }
 
-export async function ingestEnv(options: { keys?: KeysOptions } = {}): Promise<IngestEnv> {
+export async function ingestEnv(options: { partitions?: number } = {}): Promise<IngestEnv> {
   const { redisUrl, mongoUri } = testServers();
   const prefix = uniqueName('w').replace(/[^A-Za-z0-9_-]/g, '_');
-  const keys = createKeys(prefix, options.keys);
   const redis = await connectRedis(redisUrl, 'command');
   const blocking = await connectRedis(redisUrl, 'blocking');
   const mongo = await connectMongo(mongoUri, uniqueName('worker'));
   const config: Config = {
-    ...readEnv({ LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, WORKER_CONCURRENCY: '4' }),
+    ...readEnv({ LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, WORKER_CONCURRENCY: '4', EVENT_PARTITIONS: String(options.partitions ?? 16) }),
     REDIS_URL: redisUrl,
     MONGODB_URI: mongoUri,
     MONGODB_DB: mongo.db.databaseName,
   };
   const clock = testClock();
-  const users = createUsersRepository(mongo.db);
-  const states = createJourneyStatesRepository(mongo.db);
-  await states.ensureIndexes();
-  const journeysRepo = createJourneysRepository(mongo.db, { now: clock.now });
-  await journeysRepo.ensureIndexes();
-  const revision = createJourneysRevision(redis, keys);
+  const stores = createStores(config, { mongo, redis }, { now: clock.now });
+  await stores.ensureIndexes();
+  const { keys, users, states, journeys: journeysRepo, revision, events: stream, stats, deadLetters, dueSchedule, branchLock: lock } = stores;
   const journeys = createActiveJourneys(journeysRepo, revision);
-  const stream = createEventsStream(redis, keys);
-  const dueSchedule = createDueSchedule(redis, keys);
-  const lock = createBranchLock(redis, keys);
-  const stats = createStats(redis, keys);
-  const inner = createRecordApplier({ users, states, journeys, dueSchedule, branchLock: lock, stats, logger: silentLogger, now: clock.now });
+  const inner = createRecordApplier({ ...stores, journeys, logger: silentLogger, now: clock.now });
   const applier: RecordApplier = {
     async apply(entry) {
       await journeys.refresh();
@@ -129,7 +105,7 @@ export async function ingestEnv(options: { keys?: KeysOptions } = {}): Promise<I
     journeys,
     stream,
     stats,
-    deadLetters: createDeadLetters(redis, keys),
+    deadLetters,
     dueSchedule,
     lock,
     applier,

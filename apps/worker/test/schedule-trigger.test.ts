@@ -45,6 +45,7 @@ describe('schedule triggers', () => {
     const worker = startScheduleWorker({
       keys: env.keys,
       connection: env.blocking,
+      lockMs: env.config.JOB_LOCK_MS,
       concurrency: 1,
       journeys: env.journeysRepo,
       users: env.users,

@@ -31,6 +31,7 @@ async function recoveryEnv(options: { recoverEveryMs?: number } = {}) {
     dispatchQueue,
     logger: createLogger({ name: 'recovery-test', level: 'silent' }),
     now: () => clock,
+    tickMs: 200,
     staleBatchMs: STALE_MS,
     ...options,
   });

@@ -18,7 +18,7 @@ async function sink(reply?: ConstructorParameters<typeof WebhookSink>[0]): Promi
 }
 
 function channel(options: Partial<WebhookChannelOptions> = {}) {
-  const created = createWebhookChannel(options);
+  const created = createWebhookChannel({ attemptTimeoutMs: 10_000, ...options });
   cleanups.push(() => created.close());
   return { channel: created };
 }
@@ -180,7 +180,7 @@ describe('webhook channel', () => {
 
   it('refuses attempts once closed', async () => {
     const target = await sink();
-    const webhook: WebhookChannel = createWebhookChannel({});
+    const webhook: WebhookChannel = createWebhookChannel({ attemptTimeoutMs: 10_000 });
     await webhook.close();
     await expect(webhook.attempt(message(target.url))).rejects.toBeInstanceOf(WebhookChannelClosedError);
     expect(target.requests).toHaveLength(0);

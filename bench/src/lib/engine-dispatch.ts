@@ -38,16 +38,8 @@ export async function startEngineDispatch(options: { config: Config; mongo: Mong
   events.on('failed', () => failed++);
   await events.waitUntilReady();
   const redis: Redis = await connectRedis(config.REDIS_URL, 'blocking');
-  const running: RunningDispatch = await startDispatch(
-    { config, logger: createLogger({ name: 'bench-dispatch', level: 'silent' }), mongo, redis },
-    {
-      keys,
-      schedulerTickMs: config.SCHEDULER_TICK_MS,
-      staleBatchMs: config.STALE_BATCH_MS,
-      jobLockMs: config.JOB_LOCK_MS,
-      webhook: { attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS },
-    },
-  );
+  if (keys.prefix !== config.REDIS_PREFIX) throw new Error(`the dispatch keys (${keys.prefix}) are not the configuration's (${config.REDIS_PREFIX})`);
+  const running: RunningDispatch = await startDispatch({ config, logger: createLogger({ name: 'bench-dispatch', level: 'silent' }), mongo, redis });
   return {
     jobsAdded: () => added,
     jobsFailed: () => failed,

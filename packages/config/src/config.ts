@@ -33,6 +33,13 @@ export const EnvSchema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -').default('je'),
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Event partitions and due-set shards: users are hashed to them, so they are chosen once for a deployment (changing
+   * them re-homes users: drain every partition and let every due set empty first). More spread the work over more
+   * Redis Cluster slots and drain jobs.
+   */
+  EVENT_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
+  DUE_SHARDS: z.coerce.number().int().min(1).max(1024).default(16),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt.default(2 * 1024 * 1024),
   /**
@@ -55,6 +62,10 @@ export const EnvSchema = z.object({
   WEBHOOK_RETRY_MAX_DELAY_MS: positiveInt.default(60 * 60 * 1000),
   /** How often each worker's scheduler looks for due sets: the bound on how late a due second starts. */
   SCHEDULER_TICK_MS: positiveInt.default(200),
+  /** How often each worker asks for drains of the event partitions that hold records (whose drain request was lost). */
+  SWEEP_INTERVAL_MS: positiveInt.default(1_000),
+  /** How often each worker adds the runs of schedule triggers that were never added (say, the API died after a publish). */
+  SCHEDULE_CHECK_INTERVAL_MS: positiveInt.default(5_000),
   /** A carved batch still unfinished after this long is checked by the recovery sweep (its job re-added if lost). */
   STALE_BATCH_MS: positiveInt.default(30_000),
   /**

@@ -127,7 +127,7 @@ export type { JourneyEvent } from './engine/action-paths.js';
 export { messageId } from './engine/message-id.js';
 export { messageVisit, visitMessageId } from './engine/message-visit.js';
 export type { MessageRecordStatus, MessageVisit, MessageVisitRecord } from './engine/message-visit.js';
-export { DEFAULT_RETRY_POLICY, nextAttemptAt } from './engine/delivery-retry.js';
+export { nextAttemptAt } from './engine/delivery-retry.js';
 export type { FailedAttempt, RetryPolicy } from './engine/delivery-retry.js';
 export { messageCounts, STEP_COUNTERS, walkCounts } from './engine/step-counts.js';
 export type { StepCount, StepCounter } from './engine/step-counts.js';

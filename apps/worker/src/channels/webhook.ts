@@ -37,7 +37,8 @@ export interface WebhookChannel {
 }
 
 const WebhookSettingsSchema = z.object({
-  attemptTimeoutMs: z.number().positive().default(10_000),
+  /** WEBHOOK_ATTEMPT_TIMEOUT_MS. */
+  attemptTimeoutMs: z.number().positive(),
   maxConnectionsPerOrigin: z.number().int().min(1).default(20),
 });
 

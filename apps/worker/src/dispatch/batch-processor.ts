@@ -10,8 +10,8 @@ export interface BatchProcessorOptions {
   /** Batch jobs this process runs at once. */
   concurrency: number;
   deps: DispatchDeps;
-  /** BullMQ job lock and stalled-check interval (default BullMQ's 30 s): see jobLockOptions. */
-  lockMs?: number;
+  /** BullMQ job lock and stalled-check interval: see jobLockOptions. */
+  lockMs: number;
 }
 
 /**

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@journey/config';
 import {
   decideMember,
-  DEFAULT_RETRY_POLICY,
   LOCK_MARGIN_MS,
   settleSend,
   skipReason,
@@ -31,8 +30,8 @@ export interface DispatchDeps {
   deliveries: Deliveries;
   logger: Logger;
   now: () => number;
-  /** How a message the receiver did not take is tried again (default: 24 h with backoff from 1 s to 1 h). */
-  retryPolicy?: RetryPolicy;
+  /** How a message the receiver did not take is tried again (the WEBHOOK_RETRY_* settings). */
+  retryPolicy: RetryPolicy;
   /** The operators' per-second counters (GET /v1/ops/queues); optional so unit harnesses may leave it out. */
   activity?: Pick<OpsActivity, 'record'>;
   /** Told of a message that failed for good, and of an entry a journey fault ended (the operators' recent failures). */
@@ -257,7 +256,7 @@ async function walkMember(
   });
   let settlement: Settlement;
   if (decision.kind === 'send') {
-    settlement = settleSend(decision, await deliver(deps, decision, lock, now), deps.retryPolicy ?? DEFAULT_RETRY_POLICY);
+    settlement = settleSend(decision, await deliver(deps, decision, lock, now), deps.retryPolicy);
   } else {
     if (decision.kind === 'fault') {
       deps.logger.error({ err: decision.error, journeyId, version, stepId, userId: member.userId }, 'journey fault: the entry ends');

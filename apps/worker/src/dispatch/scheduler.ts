@@ -8,10 +8,10 @@ export interface SchedulerOptions {
   dispatchQueue: DispatchQueue;
   logger: Logger;
   now?: () => number;
-  /** How often due sets are looked for (default 200 ms): the bound on how late a due second starts. */
-  tickMs?: number;
-  /** A carved batch still registered after this long (default 30 s) has lost its job: it is enqueued again. */
-  staleBatchMs?: number;
+  /** How often due sets are looked for (SCHEDULER_TICK_MS): the bound on how late a due second starts. */
+  tickMs: number;
+  /** A carved batch still registered after this long (STALE_BATCH_MS) has lost its job: it is enqueued again. */
+  staleBatchMs: number;
   /**
    * How often stale batches are looked at (default a third of staleBatchMs), not every tick: most of them only wait
    * their turn in the queue, and a lost one is found that much later at most.
@@ -47,8 +47,7 @@ export interface Scheduler {
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const { keys, dueSchedule, dispatchQueue, logger } = options;
   const now = options.now ?? Date.now;
-  const tickMs = options.tickMs ?? 200;
-  const staleBatchMs = options.staleBatchMs ?? 30_000;
+  const { tickMs, staleBatchMs } = options;
   const enqueueChunk = options.enqueueChunk ?? 500;
   const recoverEveryMs = options.recoverEveryMs ?? Math.max(1, Math.floor(staleBatchMs / 3));
   let nextRecoveryMs = Number.NEGATIVE_INFINITY;

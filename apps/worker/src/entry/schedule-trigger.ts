@@ -91,8 +91,8 @@ export interface ScheduleWorkerOptions extends ScheduleRunDeps {
   keys: Keys;
   connection: ConnectionOptions;
   concurrency: number;
-  /** BullMQ job lock and stalled-check interval (default BullMQ's 30 s): see jobLockOptions. */
-  lockMs?: number;
+  /** BullMQ job lock and stalled-check interval: see jobLockOptions. */
+  lockMs: number;
 }
 
 export interface RunningScheduleWorker {

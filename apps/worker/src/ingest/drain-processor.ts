@@ -142,8 +142,8 @@ export interface DrainWorkerOptions extends DrainProcessorOptions {
   connection: ConnectionOptions;
   /** Partitions drained at once by this process. */
   concurrency: number;
-  /** BullMQ job lock and stalled-check interval (default BullMQ's 30 s): see jobLockOptions. */
-  lockMs?: number;
+  /** BullMQ job lock and stalled-check interval: see jobLockOptions. */
+  lockMs: number;
 }
 
 export interface RunningDrainWorker {

@@ -1,40 +1,12 @@
-import { createJourneyStatesRepository, createJourneysRepository, createUsersRepository, isMongoUnavailableError } from '@journey/mongo';
-import {
-  createBranchLock,
-  createDeadLetters,
-  createDrainQueue,
-  createDueSchedule,
-  createEventsStream,
-  createJourneysRevision,
-  createKeys,
-  createOpsActivity,
-  createScheduleQueue,
-  createStats,
-  isRedisUnavailableError,
-  type Keys,
-} from '@journey/redis';
+import { isMongoUnavailableError } from '@journey/mongo';
+import { isRedisUnavailableError, type Keys } from '@journey/redis';
+import { createStores } from '@journey/stores';
 import { startScheduleTriggerCheck, startScheduleWorker } from '../entry/schedule-trigger.js';
 import type { WorkerDeps } from '../processors.js';
-import { createActiveJourneys, type ActiveJourneys, type ActiveJourneysOptions } from './active-journeys.js';
+import { createActiveJourneys, type ActiveJourneys } from './active-journeys.js';
 import { createRecordApplier } from './apply-record.js';
-import { startDrainWorker, type AppliedRecord, type DrainStats } from './drain-processor.js';
+import { startDrainWorker, type DrainStats } from './drain-processor.js';
 import { startSweeper } from './sweeper.js';
-
-/** Knobs with production defaults; tests set the clock and the intervals. */
-export interface IngestionOptions {
-  keys?: Keys;
-  /** Milliseconds since the epoch (default Date.now). */
-  now?: () => number;
-  activeJourneys?: ActiveJourneysOptions;
-  sweepIntervalMs?: number;
-  scheduleCheckIntervalMs?: number;
-  drainChunkSize?: number;
-  schedulePageSize?: number;
-  exitSealTtlMs?: number;
-  onApplied?: (applied: AppliedRecord) => void;
-  /** BullMQ job lock and stalled-check interval of the drain and schedule workers (default BullMQ's 30 s). */
-  jobLockMs?: number;
-}
 
 export interface RunningIngestion {
   /** Processor names, for the start-up log. */
@@ -49,87 +21,49 @@ export interface RunningIngestion {
 /**
  * Ingestion and entry in one worker process: the drain workers of the event partitions, the sweeper that
  * requests drains for partitions holding records, the schedule-trigger runs, and the check that adds missing runs.
+ * Every knob comes from the configuration.
  */
-export async function startIngestion(deps: WorkerDeps, options: IngestionOptions = {}): Promise<RunningIngestion> {
+export async function startIngestion(deps: WorkerDeps): Promise<RunningIngestion> {
   const { config, logger, mongo, redis } = deps;
-  const keys = options.keys ?? createKeys(config.REDIS_PREFIX);
-  const now = options.now ?? Date.now;
-  const concurrency = config.WORKER_CONCURRENCY;
-
-  const users = createUsersRepository(mongo.db);
-  const states = createJourneyStatesRepository(mongo.db);
-  await states.ensureIndexes();
-  const journeys = createActiveJourneys(createJourneysRepository(mongo.db, { now }), createJourneysRevision(redis, keys), {
+  const now = deps.now ?? Date.now;
+  const stores = createStores(config, { mongo, redis }, { now, onQueueError: (err) => logger.debug({ err }, 'ingestion queue connection error') });
+  await stores.ensureIndexes();
+  const journeys = createActiveJourneys(stores.journeys, stores.revision, {
     onUnreadable: (journeyId, version, err) => logger.error({ err, journeyId, version }, 'an active journey cannot be read: it takes no entries'),
-    ...options.activeJourneys,
   });
-  const activity = createOpsActivity(redis, keys);
-  const stream = createEventsStream(redis, keys);
-  const dueSchedule = createDueSchedule(redis, keys);
-  const drainQueue = createDrainQueue(redis, keys);
-  const scheduleQueue = createScheduleQueue(redis, keys, { now });
 
-  const applier = createRecordApplier({
-    users,
-    states,
-    journeys,
-    dueSchedule,
-    branchLock: createBranchLock(redis, keys),
-    stats: createStats(redis, keys),
-    logger,
-    now,
-    ...(options.exitSealTtlMs === undefined ? {} : { exitSealTtlMs: options.exitSealTtlMs }),
-  });
+  const applier = createRecordApplier({ ...stores, journeys, logger, now });
   const drain = startDrainWorker({
-    keys,
+    keys: stores.keys,
     connection: redis,
-    concurrency,
-    stream,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockMs: config.JOB_LOCK_MS,
+    stream: stores.events,
     applier,
     logger,
-    drainQueue,
+    drainQueue: stores.drainQueue,
     now,
-    deadLetters: createDeadLetters(redis, keys),
+    deadLetters: stores.deadLetters,
     isUnavailable: (error) => isMongoUnavailableError(error) || isRedisUnavailableError(error),
     beforeChunk: () => journeys.refresh(),
     onDeadLetter: (letter) =>
-      void activity
+      void stores.activity
         .recordFailure({ at: letter.at, source: 'drain', reason: `dead letter ${letter.streamId}: ${letter.error}`.slice(0, 1_000) })
         .catch((err: unknown) => logger.warn({ err }, 'could not record a failure for ops')),
-    ...(options.jobLockMs === undefined ? {} : { lockMs: options.jobLockMs }),
-    ...(options.drainChunkSize === undefined ? {} : { chunkSize: options.drainChunkSize }),
-    ...(options.onApplied === undefined ? {} : { onApplied: options.onApplied }),
   });
-  const schedule = startScheduleWorker({
-    keys,
-    connection: redis,
-    concurrency,
-    journeys: createJourneysRepository(mongo.db, { now }),
-    users,
-    states,
-    dueSchedule,
-    logger,
-    now,
-    ...(options.jobLockMs === undefined ? {} : { lockMs: options.jobLockMs }),
-    ...(options.schedulePageSize === undefined ? {} : { pageSize: options.schedulePageSize }),
-  });
-  const sweeper = startSweeper({ stream, drainQueue, logger, ...(options.sweepIntervalMs === undefined ? {} : { intervalMs: options.sweepIntervalMs }) });
-  const scheduleCheck = startScheduleTriggerCheck({
-    journeys,
-    scheduleQueue,
-    logger,
-    ...(options.scheduleCheckIntervalMs === undefined ? {} : { intervalMs: options.scheduleCheckIntervalMs }),
-  });
+  const schedule = startScheduleWorker({ ...stores, connection: redis, concurrency: config.WORKER_CONCURRENCY, lockMs: config.JOB_LOCK_MS, logger, now });
+  const sweeper = startSweeper({ stream: stores.events, drainQueue: stores.drainQueue, logger, intervalMs: config.SWEEP_INTERVAL_MS });
+  const scheduleCheck = startScheduleTriggerCheck({ journeys, scheduleQueue: stores.scheduleQueue, logger, intervalMs: config.SCHEDULE_CHECK_INTERVAL_MS });
 
   return {
     names: ['drain', 'sweeper', 'schedule', 'schedule-check'],
-    keys,
+    keys: stores.keys,
     journeys,
     drainStats: drain.stats,
     close: async () => {
       await Promise.allSettled([sweeper.stop(), scheduleCheck.stop()]);
       await Promise.allSettled([drain.close(), schedule.close()]);
-      await Promise.allSettled([drainQueue.close(), scheduleQueue.close()]);
+      await stores.close();
     },
   };
 }

@@ -1,16 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { EpochMs } from '../time/epoch.js';
 
-/** How a message whose receiver did not take it is tried again (WEBHOOK_RETRY_* settings). */
+/** How a message whose receiver did not take it is tried again (the WEBHOOK_RETRY_* settings). */
 export interface RetryPolicy {
-  /** Attempts stop once this long has passed since the first one (default 24 h). */
+  /** Attempts stop once this long has passed since the first one. */
   windowMs: number;
   /** The wait after the first failed attempt; each later wait doubles, up to `maxDelayMs`. */
   baseDelayMs: number;
   maxDelayMs: number;
 }
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { windowMs: 24 * 60 * 60 * 1000, baseDelayMs: 1_000, maxDelayMs: 60 * 60 * 1000 };
 
 export interface FailedAttempt {
   messageId: string;

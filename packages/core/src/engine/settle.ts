@@ -3,7 +3,7 @@ import type { FrequencyCap, JourneyDefinition } from '../journey/schema.js';
 import { TIMEOUT_BRANCH_ID } from '../journey/branch-ids.js';
 import type { EpochMs } from '../time/epoch.js';
 import type { BranchDecision } from './decision.js';
-import { DEFAULT_RETRY_POLICY, nextAttemptAt, type RetryPolicy } from './delivery-retry.js';
+import { nextAttemptAt, type RetryPolicy } from './delivery-retry.js';
 import type { DueItem, EntryCommit, EntryState, MessageRecord, SendReason } from './entry-state.js';
 import { frequencyCapWindowStart, isFrequencyCapped } from './frequency-cap.js';
 import type { MessageVisit } from './message-visit.js';
@@ -221,7 +221,7 @@ export function skipReason(checks: NonNullable<PendingSend['checks']>, seen: { m
  * A send's settlement once its delivery is known: the message's record (sent, failed, skipped, or retrying with its
  * next attempt scheduled as the same item) committed with the entry's next position, in one write.
  */
-export function settleSend(pending: PendingSend, delivery: Delivery, policy: RetryPolicy = DEFAULT_RETRY_POLICY): Settlement {
+export function settleSend(pending: PendingSend, delivery: Delivery, policy: RetryPolicy): Settlement {
   const { input, visit, message, lastBranch, counts } = pending;
   const { item, state, now } = input;
   const visitFields = { token: item.ownToken, visit: visit.visit, branch: lastBranch };

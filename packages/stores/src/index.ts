@@ -1,0 +1,1 @@
+export { createStores, type Connections, type Stores, type StoresOptions } from './create-stores.js';

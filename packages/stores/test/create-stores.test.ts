@@ -1,0 +1,35 @@
+import { readEnv } from '@journey/config';
+import { testServers, uniqueName } from '@journey/embedded/testing';
+import { connectMongo, type MongoStore } from '@journey/mongo';
+import { connectRedis } from '@journey/redis';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStores } from '../src/index.js';
+
+let mongo: MongoStore;
+let redis: Redis;
+beforeAll(async () => {
+  mongo = await connectMongo(testServers().mongoUri, uniqueName('stores'));
+  redis = await connectRedis(testServers().redisUrl, 'command');
+});
+afterAll(async () => {
+  await mongo.db.dropDatabase();
+  await mongo.close();
+  await redis.quit();
+});
+
+describe('createStores', () => {
+  it('builds every store from the configuration: the key prefix, partitions and shards it names', async () => {
+    const config = readEnv({ REDIS_PREFIX: uniqueName('s').replace(/[^A-Za-z0-9_-]/g, '_'), EVENT_PARTITIONS: '4', DUE_SHARDS: '8' });
+    const stores = createStores(config, { mongo, redis });
+    expect(stores.keys).toMatchObject({ prefix: config.REDIS_PREFIX, eventPartitions: 4, dueShards: 8 });
+    await stores.ensureIndexes();
+    expect((await mongo.db.collection('journey_states').indexes()).map((index) => index.name)).toContain('userId');
+
+    // The queues are made on first use, with their connection errors reported rather than thrown.
+    expect(stores.dispatchQueue.queue.name).toBe(stores.keys.queues.dispatch);
+    expect(stores.dispatchQueue).toBe(stores.dispatchQueue);
+    expect(stores.dispatchQueue.queue.listenerCount('error')).toBe(1);
+    await stores.close();
+  });
+});
