@@ -4,6 +4,7 @@ export type { JsonObject, JsonValue } from './data/json.js';
 export { JsonObjectSchema, JsonValueSchema } from './data/json.js';
 export { isRecord } from './data/is-record.js';
 export { readPath } from './data/read-path.js';
+export { groupBy } from './data/group-by.js';
 export { formatBytes, jsonByteLength } from './data/json-size.js';
 export { atMostBytes, atMostEntries, EVENT_LIMITS, USER_LIMITS } from './data/limits.js';
 export { hasLoneSurrogate, LONE_SURROGATE_RULE, MAX_NESTING_DEPTH, nestingIssue, unstorableIssues, withoutLoneSurrogates } from './data/storable.js';

@@ -37,18 +37,14 @@ export {
   type SendReason,
   type StepCommit,
 } from './journey-states-repository.js';
+export { createJourneysRepository, type JourneysRepository, type JourneysRepositoryOptions } from './journeys-repository.js';
 export {
-  CorruptJourneyDocumentError,
-  createJourneysRepository,
   JOURNEY_STATUSES,
   JOURNEY_VERSION_STATUSES,
-  JourneyCursorSchema,
   JourneyIdSchema,
   JourneyStatusSchema,
   type Journey,
   type JourneyDraft,
-  type JourneysRepository,
-  type JourneysRepositoryOptions,
   type JourneyStatus,
   type JourneySummary,
   type JourneyVersion,
@@ -57,4 +53,6 @@ export {
   type JourneyWriteResult,
   type ListJourneysQuery,
   type WriteOptions,
-} from './journeys-repository.js';
+} from './journey.js';
+export { CorruptJourneyDocumentError } from './journey-documents.js';
+export { JourneyCursorSchema } from './journey-cursor.js';

@@ -190,6 +190,27 @@ function messageKey(stepId: string): string {
   return stepId;
 }
 
+/** What a new entry sets in the user's state (the entry count and first entry are the caller's: insert or upsert). */
+function newEntry(input: EnterInput) {
+  return {
+    journeyId: input.journeyId,
+    userId: input.userId,
+    status: 'active' as const,
+    version: input.version,
+    entryId: input.entryId,
+    stepId: input.stepId,
+    token: input.token,
+    trigger: input.trigger,
+    awaiting: null,
+    actionEvent: null,
+    messages: {},
+    lastCommit: null,
+    lastEnteredAt: input.now,
+    updatedAt: input.now,
+    endedAt: null,
+  };
+}
+
 /** A core message record as stored (dates for instants). */
 function storedMessage(record: MessageRecord): MessageOutcomeInput {
   const date = (ms: number | null) => (ms === null ? null : new Date(ms));
@@ -288,27 +309,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
         // Nor one that holds this entry already, even ended: re-applying a record must not start its entry again.
         await states.updateOne(
           { _id, status: { $ne: 'active' }, entryId: { $ne: input.entryId } },
-          {
-            $set: {
-              journeyId: input.journeyId,
-              userId: input.userId,
-              status: 'active',
-              version: input.version,
-              entryId: input.entryId,
-              stepId: input.stepId,
-              token: input.token,
-              trigger: input.trigger,
-              awaiting: null,
-              actionEvent: null,
-              messages: {},
-              lastCommit: null,
-              lastEnteredAt: input.now,
-              updatedAt: input.now,
-              endedAt: null,
-            },
-            $setOnInsert: { firstEnteredAt: input.now },
-            $inc: { entries: 1 },
-          },
+          { $set: newEntry(input), $setOnInsert: { firstEnteredAt: input.now }, $inc: { entries: 1 } },
           { upsert: true },
         );
         return 'entered';
@@ -367,26 +368,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       try {
         // Exactly the document `enter` would upsert for a user without a state.
         await states.insertMany(
-          inputs.map((input) => ({
-            _id: journeyStateId(input.journeyId, input.userId),
-            journeyId: input.journeyId,
-            userId: input.userId,
-            status: 'active' as const,
-            version: input.version,
-            entryId: input.entryId,
-            stepId: input.stepId,
-            token: input.token,
-            trigger: input.trigger,
-            awaiting: null,
-            actionEvent: null,
-            messages: {},
-            lastCommit: null,
-            firstEnteredAt: input.now,
-            lastEnteredAt: input.now,
-            entries: 1,
-            updatedAt: input.now,
-            endedAt: null,
-          })),
+          inputs.map((input) => ({ _id: journeyStateId(input.journeyId, input.userId), ...newEntry(input), firstEnteredAt: input.now, entries: 1 })),
           { ordered: false },
         );
       } catch (error) {

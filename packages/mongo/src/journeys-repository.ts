@@ -1,95 +1,31 @@
 import { randomBytes } from 'node:crypto';
-import {
-  JourneyDefinitionSchema,
-  JsonObjectSchema,
-  unstorableIssues,
-  validateJourney,
-  type JourneyDefinition,
-  type JsonObject,
-  type ValidationIssue,
-} from '@journey/core';
+import { unstorableIssues, validateJourney, type JourneyDefinition, type JsonObject } from '@journey/core';
 import { MongoServerError, type Db, type Filter } from 'mongodb';
-import { z } from 'zod';
-
-// ---- public shapes ------------------------------------------------------------------------------
-
-export const JOURNEY_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
-export const JourneyStatusSchema = z.enum(JOURNEY_STATUSES);
-export type JourneyStatus = z.infer<typeof JourneyStatusSchema>;
-
-/**
- * How a version relates to the journey now: `draft` is the pending, editable version; `active` the one new
- * entries use while the journey runs; `published` that same version while the journey is paused or archived;
- * `superseded` an older published version (users who entered on it still finish on it).
- */
-export const JOURNEY_VERSION_STATUSES = ['draft', 'active', 'published', 'superseded'] as const;
-export type JourneyVersionStatus = (typeof JOURNEY_VERSION_STATUSES)[number];
-
-const JOURNEY_ID_PATTERN = /^jrn_[0-9a-f]{20}$/;
-export const JourneyIdSchema = z.string().regex(JOURNEY_ID_PATTERN, 'must be a journey id like "jrn_0123456789abcdef0123"');
-
-export interface JourneyDraft {
-  version: number;
-  /** As last saved: it was valid then, and is validated again when published. */
-  definition: JsonObject;
-  updatedAt: Date;
-}
-
-export interface Journey {
-  id: string;
-  /** The name of the latest saved definition (the draft's, while there is one). */
-  name: string;
-  status: JourneyStatus;
-  /** The version new entries use; null until the first publish. */
-  activeVersion: number | null;
-  /** The highest published version, 0 before the first publish; a new draft is always `latestVersion + 1`. */
-  latestVersion: number;
-  draft: JourneyDraft | null;
-  /** Incremented by every write: the optimistic-concurrency token (`If-Match` / `ETag` at the HTTP edge). */
-  revision: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-/** A journey without its draft's definition: what lists show. */
-export type JourneySummary = Omit<Journey, 'draft'> & { draftVersion: number | null };
-
-/** A published, immutable version: what the engine runs. */
-export interface JourneyVersion {
-  journeyId: string;
-  version: number;
-  definition: JourneyDefinition;
-  publishedAt: Date;
-}
-
-/** One line of a journey's history: a published version or the pending draft. */
-export interface JourneyVersionEntry {
-  version: number;
-  status: JourneyVersionStatus;
-  definition: JourneyDefinition | JsonObject;
-  /** null for the draft. */
-  publishedAt: Date | null;
-  updatedAt: Date;
-}
-
-/** Expected misses come back as values; the HTTP edge maps them to 404 / 409 / 400. */
-export type JourneyWriteResult =
-  | { ok: true; journey: Journey }
-  | { ok: false; reason: 'not_found'; message: string }
-  | { ok: false; reason: 'conflict'; message: string }
-  | { ok: false; reason: 'invalid'; message: string; issues: ValidationIssue[] };
-
-export interface WriteOptions {
-  /** The revision the caller based the change on; a different current revision is a conflict. */
-  expectedRevision?: number;
-}
-
-export interface ListJourneysQuery {
-  status?: JourneyStatus;
-  limit: number;
-  /** A `nextCursor` from an earlier page; check it with `JourneyCursorSchema` first. */
-  cursor?: string;
-}
+import { decodeCursor, encodeCursor } from './journey-cursor.js';
+import {
+  draftEntry,
+  JOURNEYS,
+  JourneyDocumentSchema,
+  JourneySummaryDocumentSchema,
+  publishedEntry,
+  readDocument,
+  toJourney,
+  VERSIONS,
+  VersionDocumentSchema,
+  versionId,
+  type JourneyDocumentWrite,
+  type VersionDocument,
+} from './journey-documents.js';
+import type {
+  Journey,
+  JourneyStatus,
+  JourneySummary,
+  JourneyVersion,
+  JourneyVersionEntry,
+  JourneyWriteResult,
+  ListJourneysQuery,
+  WriteOptions,
+} from './journey.js';
 
 export interface JourneysRepository {
   /** Idempotent: safe on every start. */
@@ -119,133 +55,6 @@ export interface JourneysRepositoryOptions {
   /** Milliseconds since the epoch; tests inject a clock instead of waiting. */
   now?: () => number;
 }
-
-// ---- stored documents ---------------------------------------------------------------------------
-
-const JOURNEYS = 'journeys';
-const VERSIONS = 'journey_versions';
-
-const StoredDraftSchema = z.object({
-  version: z.number().int().positive(),
-  // Tolerant on purpose: a draft stays readable (and fixable) even if the rules tighten after it was saved.
-  definition: JsonObjectSchema,
-  updatedAt: z.date(),
-});
-
-const JourneyDocumentSchema = z.object({
-  _id: JourneyIdSchema,
-  name: z.string(),
-  status: JourneyStatusSchema,
-  activeVersion: z.number().int().positive().nullable(),
-  draft: StoredDraftSchema.nullable(),
-  latestVersion: z.number().int().nonnegative(),
-  revision: z.number().int().nonnegative(),
-  createdAt: z.date(),
-  updatedAt: z.date(),
-});
-type JourneyDocument = z.infer<typeof JourneyDocumentSchema>;
-/** What is written: the same fields, with the draft as validated (a JourneyDefinition is a JSON object). */
-type JourneyDocumentWrite = Omit<JourneyDocument, 'draft'> & {
-  draft: { version: number; definition: JourneyDefinition | JsonObject; updatedAt: Date } | null;
-};
-
-const JourneySummaryDocumentSchema = JourneyDocumentSchema.extend({
-  draft: StoredDraftSchema.pick({ version: true }).nullable(),
-});
-
-const VersionDocumentSchema = z.object({
-  _id: z.string(),
-  journeyId: JourneyIdSchema,
-  version: z.number().int().positive(),
-  // Strict: a published version is what the engine runs.
-  definition: JourneyDefinitionSchema,
-  /** The journey revision whose draft this was frozen from; guards the overwrite of a leftover (see publish). */
-  journeyRevision: z.number().int().nonnegative(),
-  publishedAt: z.date(),
-});
-interface VersionDocument {
-  _id: string;
-  journeyId: string;
-  version: number;
-  definition: JourneyDefinition;
-  journeyRevision: number;
-  publishedAt: Date;
-}
-
-/** A stored document that does not match its schema: a bug or a manual edit, never the client's fault. */
-export class CorruptJourneyDocumentError extends Error {
-  readonly code = 'CORRUPT_JOURNEY_DOCUMENT';
-  constructor(
-    readonly collection: string,
-    readonly id: unknown,
-    readonly issues: z.core.$ZodIssue[],
-  ) {
-    super(`Stored ${collection} document ${String(id)} is malformed: ${z.prettifyError(new z.ZodError(issues))}`);
-    this.name = 'CorruptJourneyDocumentError';
-  }
-}
-
-function readDocument<S extends z.ZodType>(schema: S, collection: string, stored: { _id?: unknown }): z.output<S> {
-  const parsed = schema.safeParse(stored);
-  if (!parsed.success) throw new CorruptJourneyDocumentError(collection, stored._id, parsed.error.issues);
-  return parsed.data;
-}
-
-function toJourney(doc: JourneyDocument): Journey {
-  const { _id, ...rest } = doc;
-  return { id: _id, ...rest };
-}
-
-function versionId(journeyId: string, version: number): string {
-  return `${journeyId}:${version}`;
-}
-
-function statusOfPublished(journey: Journey, version: number): JourneyVersionStatus {
-  if (version !== journey.activeVersion) return 'superseded';
-  return journey.status === 'active' ? 'active' : 'published';
-}
-
-function draftEntry(draft: JourneyDraft): JourneyVersionEntry {
-  return { version: draft.version, status: 'draft', definition: draft.definition, publishedAt: null, updatedAt: draft.updatedAt };
-}
-
-function publishedEntry(journey: Journey, version: JourneyVersion): JourneyVersionEntry {
-  return {
-    version: version.version,
-    status: statusOfPublished(journey, version.version),
-    definition: version.definition,
-    publishedAt: version.publishedAt,
-    updatedAt: version.publishedAt,
-  };
-}
-
-// ---- list cursor --------------------------------------------------------------------------------
-
-interface CursorPosition {
-  createdAt: Date;
-  id: string;
-}
-
-const CursorPayloadSchema = z.tuple([z.number().int().nonnegative(), JourneyIdSchema]);
-
-function encodeCursor(position: CursorPosition): string {
-  return Buffer.from(JSON.stringify([position.createdAt.getTime(), position.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): CursorPosition | null {
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null;
-  try {
-    const parsed = CursorPayloadSchema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return parsed.success ? { createdAt: new Date(parsed.data[0]), id: parsed.data[1] } : null;
-  } catch {
-    return null;
-  }
-}
-
-/** A list cursor as `list` hands them out (opaque to clients: the position after the last journey of a page). */
-export const JourneyCursorSchema = z.string().refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor from an earlier page of this list');
-
-// ---- the repository -----------------------------------------------------------------------------
 
 const notFound = (id: string): JourneyWriteResult => ({ ok: false, reason: 'not_found', message: `Journey ${id} not found` });
 const conflict = (message: string): JourneyWriteResult => ({ ok: false, reason: 'conflict', message });

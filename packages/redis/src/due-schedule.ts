@@ -1,3 +1,4 @@
+import { groupBy } from '@journey/core';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { BatchExistsError, InvalidInputError, UnexpectedReplyError } from './errors.js';
@@ -68,14 +69,7 @@ export interface DueSchedule {
 export function createDueSchedule(redis: Redis, keys: Keys): DueSchedule {
   return {
     async schedule(branch, dueSecond, members) {
-      const byShard = new Map<number, string[]>();
-      for (const member of members) {
-        const encoded = encodeDueMember(member);
-        const shard = keys.dueShardOf(member.userId);
-        const list = byShard.get(shard);
-        if (list) list.push(encoded);
-        else byShard.set(shard, [encoded]);
-      }
+      const byShard = new Map([...groupBy(members, (member) => keys.dueShardOf(member.userId))].map(([shard, list]) => [shard, list.map(encodeDueMember)]));
       // Slices keep each script short: Redis runs nothing else while a script runs.
       const calls: Promise<number>[] = [];
       for (const [shard, encoded] of byShard) {

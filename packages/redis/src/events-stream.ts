@@ -1,4 +1,4 @@
-import { IngestRecordSchema, type IngestRecord } from '@journey/core';
+import { groupBy, IngestRecordSchema, type IngestRecord } from '@journey/core';
 import type { Redis } from 'ioredis';
 import { InvalidInputError, UnexpectedReplyError } from './errors.js';
 import { STREAM_ID_PATTERN } from './ids.js';
@@ -57,13 +57,7 @@ export function createEventsStream(redis: Redis, keys: Keys): EventsStream {
         }
         return { record: parsed.data, deduplicate: input.deduplicate };
       });
-      const byPartition = new Map<number, number[]>();
-      stored.forEach(({ record }, index) => {
-        const partition = keys.eventPartitionOf(record.userId);
-        const indexes = byPartition.get(partition);
-        if (indexes) indexes.push(index);
-        else byPartition.set(partition, [index]);
-      });
+      const byPartition = groupBy(stored.keys(), (index) => keys.eventPartitionOf(stored[index]!.record.userId));
 
       const results: AcceptResult[] = new Array(inputs.length);
       await Promise.all(

@@ -8,10 +8,9 @@ import {
 } from '@journey/mongo';
 import type { JourneysRevision } from '@journey/redis';
 import type { FastifyReply } from 'fastify';
-import type { FastifyRouteSchemaDef, FastifyValidationResult } from 'fastify/types/schema.js';
-import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HttpError } from '../plugins/error-handler.js';
+import { bodyCheckValidator } from '../schemas/body-check.js';
 import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import { serviceUnavailable } from './unavailable.js';
 import {
@@ -41,17 +40,8 @@ function checkJourneyBody(body: unknown): { value: JourneyDefinition } | { error
   return validation.ok ? { value: validation.journey } : { error: new HttpError(400, 'Invalid journey', validation.issues) };
 }
 
-/**
- * The validator compiler of create and PUT: the body goes through `checkJourneyBody`, params, query and headers
- * through their zod schemas as everywhere else. Generic because Fastify types a route's compiler by the whole
- * route schema, while at run time it is called once per part with that part's schema.
- */
-function journeyBodyValidator<S>(route: FastifyRouteSchemaDef<S>): FastifyValidationResult {
-  if (route.httpPart === 'body') return checkJourneyBody;
-  const { schema } = route;
-  if (!(schema instanceof z.core.$ZodType)) throw new TypeError(`${route.method} ${route.url}: the ${route.httpPart} schema is not a zod schema`);
-  return validatorCompiler({ ...route, schema });
-}
+/** The validator compiler of create and PUT: the body through `checkJourneyBody`, the other parts through their schemas. */
+const journeyBodyValidator = bodyCheckValidator(checkJourneyBody);
 
 // ---- shaping answers ----------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 import { DispatchJobSchema, type DispatchJob, type DispatchQueue, type Keys } from '@journey/redis';
 import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { jobLockOptions } from '../job-lock.js';
+import { processJob } from '../process-job.js';
 import { dispatchBatch, type BatchResult, type DispatchDeps } from './dispatch-batch.js';
 
 export interface BatchProcessorOptions {
@@ -23,13 +24,11 @@ export function startBatchProcessor(options: BatchProcessorOptions): Worker<Disp
   const { keys, dispatchQueue, deps } = options;
   return new Worker<DispatchJob, BatchResult>(
     keys.queues.dispatch,
-    async (job) => {
-      const parsed = DispatchJobSchema.safeParse(job.data);
-      if (!parsed.success) throw new UnrecoverableError(`dispatch job ${job.id} has no valid payload: ${parsed.error.message}`);
-      const batch = dispatchQueue.batchOf(parsed.data);
-      if (!batch) throw new UnrecoverableError(`dispatch job ${job.id} names no batch of this engine: ${parsed.data.batchKey}`);
+    processJob('dispatch', DispatchJobSchema, (data, job) => {
+      const batch = dispatchQueue.batchOf(data);
+      if (!batch) throw new UnrecoverableError(`dispatch job ${job.id} names no batch of this engine: ${data.batchKey}`);
       return dispatchBatch(deps, batch);
-    },
+    }),
     { connection: options.connection, concurrency: options.concurrency, autorun: true, ...jobLockOptions(options.lockMs) },
   );
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@journey/config';
 import {
   decideMember,
+  groupBy,
   LOCK_MARGIN_MS,
   settleSend,
   skipReason,
@@ -169,23 +170,16 @@ async function releaseEndedLocks(deps: DispatchDeps, batch: BatchRef, plans: Mem
 
 async function scheduleNextItems(deps: DispatchDeps, batch: BatchRef, plans: MemberPlan[]): Promise<void> {
   // One call per (step, second): a batch moving on together is one script per shard, not one per user.
-  const groups = new Map<string, { stepId: string; second: number; members: DueMember[] }>();
-  for (const plan of plans) {
-    if (!plan.next) continue;
-    const second = Math.floor(plan.next.dueAt / 1000);
-    const key = `${plan.next.stepId}@${second}`;
-    const member: DueMember = {
-      userId: plan.member.userId,
-      entryId: plan.member.entryId,
-      expectedToken: plan.next.expectedToken,
-      ownToken: plan.next.ownToken,
-    };
-    const group = groups.get(key) ?? { stepId: plan.next.stepId, second, members: [] };
-    group.members.push(member);
-    groups.set(key, group);
-  }
+  const moving = plans.flatMap(({ member, next }) => (next ? [{ member, next, second: Math.floor(next.dueAt / 1000) }] : []));
+  const groups = groupBy(moving, ({ next, second }) => `${next.stepId}@${second}`);
   await Promise.all(
-    [...groups.values()].map((group) => deps.dueSchedule.schedule({ ...batch.branch, stepId: group.stepId }, group.second, group.members)),
+    [...groups.values()].map((group) =>
+      deps.dueSchedule.schedule(
+        { ...batch.branch, stepId: group[0]!.next.stepId },
+        group[0]!.second,
+        group.map(({ member, next }) => ({ userId: member.userId, entryId: member.entryId, expectedToken: next.expectedToken, ownToken: next.ownToken })),
+      ),
+    ),
   );
 }
 

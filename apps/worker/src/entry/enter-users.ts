@@ -1,4 +1,4 @@
-import { decideEntry, FIRST_STEP_TOKEN, firstStep, pendingFirstStep, type ActiveJourney, type Entrant, type ScheduledStep } from '@journey/core';
+import { decideEntry, FIRST_STEP_TOKEN, firstStep, groupBy, pendingFirstStep, type ActiveJourney, type Entrant, type ScheduledStep } from '@journey/core';
 import { toEntryState, type JourneyStatesRepository } from '@journey/mongo';
 import type { DueSchedule } from '@journey/redis';
 
@@ -56,13 +56,7 @@ export async function enterUsers(stores: EntryStores, journey: ActiveJourney, en
     }
   }
 
-  const groups = new Map<string, ScheduledStep[]>();
-  for (const step of steps) {
-    const key = `${step.branch.journeyId}:${step.branch.version}:${step.branch.stepId}:${step.dueSecond}`;
-    const group = groups.get(key);
-    if (group) group.push(step);
-    else groups.set(key, [step]);
-  }
+  const groups = groupBy(steps, (step) => `${step.branch.journeyId}:${step.branch.version}:${step.branch.stepId}:${step.dueSecond}`);
   let scheduled = 0;
   for (const group of groups.values()) {
     const { branch, dueSecond } = group[0]!;

@@ -2,10 +2,11 @@ import type { Logger } from '@journey/config';
 import { entryIdFor, isInAudience, scheduledAt, shouldExit, type Entrant } from '@journey/core';
 import { toEntryState, type JourneysRepository, type JourneyStatesRepository, type UsersRepository } from '@journey/mongo';
 import { ScheduleRunJobSchema, type DueSchedule, type Keys, type ScheduleQueue } from '@journey/redis';
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
 import type { ActiveJourneys } from '../ingest/active-journeys.js';
 import { jobLockOptions } from '../job-lock.js';
+import { processJob } from '../process-job.js';
 import { startPeriodic, type Periodic } from '../periodic.js';
 import { enterUsers } from './enter-users.js';
 
@@ -45,10 +46,7 @@ const ProgressSchema = z.object({ after: z.string() });
 export function createScheduleRunProcessor(deps: ScheduleRunDeps): (job: Job) => Promise<ScheduleRunResult> {
   const pageSize = deps.pageSize ?? DEFAULT_SCHEDULE_PAGE_SIZE;
 
-  return async (job) => {
-    const parsed = ScheduleRunJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`schedule job ${job.id} has an invalid payload: ${JSON.stringify(job.data)}`);
-    const { journeyId, version, at } = parsed.data;
+  return processJob('schedule', ScheduleRunJobSchema, async ({ journeyId, version, at }, job) => {
     const result: ScheduleRunResult = { pages: 0, users: 0, matched: 0, entered: 0, scheduled: 0 };
 
     const journey = await deps.journeys.get(journeyId);
@@ -84,7 +82,7 @@ export function createScheduleRunProcessor(deps: ScheduleRunDeps): (job: Job) =>
     }
     deps.logger.info({ journeyId, version, ...result }, 'schedule trigger ran');
     return result;
-  };
+  });
 }
 
 export interface ScheduleWorkerOptions extends ScheduleRunDeps {

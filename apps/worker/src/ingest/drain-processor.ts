@@ -1,7 +1,9 @@
 import type { Logger } from '@journey/config';
+import { groupBy } from '@journey/core';
 import { DrainJobSchema, type DeadLetter, type DeadLetters, type DrainQueue, type EventsStream, type Keys } from '@journey/redis';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { jobLockOptions } from '../job-lock.js';
+import { processJob } from '../process-job.js';
 import type { RecordApplier, StreamRecord } from './apply-record.js';
 
 /** Counters of one process's drains, for logs and ops. */
@@ -87,12 +89,8 @@ export function createDrainProcessor(options: DrainProcessorOptions): (job: Job)
     }
   }
 
-  return async (job) => {
-    const parsed = DrainJobSchema.safeParse(job.data);
-    if (!parsed.success || parsed.data.partition >= keys.eventPartitions) {
-      throw new UnrecoverableError(`drain job ${job.id} has an invalid payload: ${JSON.stringify(job.data)}`);
-    }
-    const { partition } = parsed.data;
+  return processJob('drain', DrainJobSchema, async ({ partition }, job) => {
+    if (partition >= keys.eventPartitions) throw new UnrecoverableError(`drain job ${job.id} names partition ${partition} of ${keys.eventPartitions}`);
     const result: DrainResult = { applied: 0, skipped: 0, unreadable: 0, deadLettered: 0 };
 
     for (;;) {
@@ -100,18 +98,17 @@ export function createDrainProcessor(options: DrainProcessorOptions): (job: Job)
       if (entries.length === 0) break;
       await options.beforeChunk?.();
 
-      const byUser = new Map<string, StreamRecord[]>();
+      const readable: StreamRecord[] = [];
       for (const entry of entries) {
-        if (!entry.ok) {
-          result.unreadable++;
-          stats.unreadable++;
-          logger.warn({ partition, streamId: entry.streamId, error: entry.error, raw: String(entry.raw).slice(0, 500) }, 'skipping an unreadable stream entry');
+        if (entry.ok) {
+          readable.push(entry);
           continue;
         }
-        const records = byUser.get(entry.record.userId);
-        if (records) records.push(entry);
-        else byUser.set(entry.record.userId, [entry]);
+        result.unreadable++;
+        stats.unreadable++;
+        logger.warn({ partition, streamId: entry.streamId, error: entry.error, raw: String(entry.raw).slice(0, 500) }, 'skipping an unreadable stream entry');
       }
+      const byUser = groupBy(readable, (entry) => entry.record.userId);
 
       // allSettled, not all: a failure must not leave other users' records being applied while the retry starts.
       const settled = await Promise.allSettled(
@@ -135,7 +132,7 @@ export function createDrainProcessor(options: DrainProcessorOptions): (job: Job)
       }
     }
     return result;
-  };
+  });
 }
 
 export interface DrainWorkerOptions extends DrainProcessorOptions {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { groupBy } from '../../src/data/group-by.js';
 import { actionPathTaken, actionPathsTimedOut, matchActionPath } from '../../src/engine/action-paths.js';
 import { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent } from '../../src/engine/entry.js';
 import { FREQUENCY_CAP_LOOKBACK_MS, frequencyCapWindowStart, isFrequencyCapped } from '../../src/engine/frequency-cap.js';
@@ -136,5 +137,16 @@ describe('frequency cap window', () => {
   it('counts as far back as the history goes for a period past the range of dates', () => {
     const now = Date.parse('2026-11-23T12:00:00Z');
     expect(frequencyCapWindowStart({ messages: 1, per: 'P999999999Y' }, now)).toBe(now - FREQUENCY_CAP_LOOKBACK_MS);
+  });
+});
+
+describe('groupBy', () => {
+  it('groups in input order, the groups in the order of their first item', () => {
+    expect([...groupBy(['b1', 'a1', 'b2', 'c1', 'a2'], (item) => item[0])]).toEqual([
+      ['b', ['b1', 'b2']],
+      ['a', ['a1', 'a2']],
+      ['c', ['c1']],
+    ]);
+    expect(groupBy([], (item: string) => item).size).toBe(0);
   });
 });
