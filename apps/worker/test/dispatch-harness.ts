@@ -16,7 +16,7 @@ import { WebhookSink } from './webhook-sink.js';
 
 /** The contract's example journey, sending to `url` instead of the example's address. */
 export function exampleSendingTo(url: string, change: (journey: JourneyDefinitionInput) => void = () => undefined): JourneyDefinitionInput {
-  const journey = structuredClone(exampleJourney) as JourneyDefinitionInput;
+  const journey: JourneyDefinitionInput = structuredClone(exampleJourney);
   for (const step of Object.values(journey.steps)) if (step.type === 'message') step.webhook.url = url;
   change(journey);
   return journey;

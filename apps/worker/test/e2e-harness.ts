@@ -234,7 +234,7 @@ export async function e2eEnv(): Promise<E2eEnv> {
       await eventually(async () => !(await eventsPending()) && !(await dueWork()), { what: 'the engine to settle' });
     },
     async stopWorkers() {
-      const running = [ingestion?.close(), dispatch?.close()];
+      const running = [ingestion?.close() ?? Promise.resolve(), dispatch?.close() ?? Promise.resolve()];
       ingestion = undefined;
       dispatch = undefined;
       await Promise.all(running);

@@ -82,8 +82,8 @@ export class WorkerFleet {
         this.problems.set(what, (this.problems.get(what) ?? 0) + 1);
       }
     };
-    readLines(child.stdout!, onLine);
-    readLines(child.stderr!, onLine);
+    readLines(child.stdout, onLine);
+    readLines(child.stderr, onLine);
     this.workers.push(worker);
     return worker;
   }

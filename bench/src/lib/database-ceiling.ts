@@ -66,7 +66,7 @@ export async function runDatabaseCeiling(options: { mongo: MongoStore; journey: 
   let failure: unknown;
   workers.catch((error: unknown) => (failure = error));
   await waitWithProgress('database alone: commits', n, () => {
-    if (failure) throw failure;
+    if (failure) throw failure instanceof Error ? failure : new Error(`database ceiling: ${JSON.stringify(failure)}`);
     return committed;
   }, { timeoutMs: options.timeoutMs });
   await workers;

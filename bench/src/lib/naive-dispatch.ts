@@ -1,6 +1,6 @@
 import { createJourneyStatesRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
 import { connectRedis, createBranchLock, createSendHistory, type Keys } from '@journey/redis';
-import { messageId, stepToken, type MessageRecord } from '@journey/core';
+import { messageId, renderString, stepToken, type MessageRecord } from '@journey/core';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
@@ -70,7 +70,7 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
             dispatcher: agent,
             method: 'POST',
             headers: { 'content-type': 'application/json', 'idempotency-key': id },
-            body: JSON.stringify({ messageId: id, journeyId: journey.journeyId, version: journey.version, stepId, branchId: null, userId, entryId, payload: { text: `Hello ${String(user?.attributes['firstName'] ?? '')}` } }),
+            body: JSON.stringify({ messageId: id, journeyId: journey.journeyId, version: journey.version, stepId, branchId: null, userId, entryId, payload: { text: `Hello ${renderString('{{user.firstName}}', { user: user?.attributes ?? {} })}` } }),
           });
           await response.body.dump();
           if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`sink answered ${response.statusCode}`);

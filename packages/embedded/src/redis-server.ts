@@ -33,8 +33,8 @@ export function installRedisServer(log: ServiceLog): string {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const [cmd, ...pre] = [...sudo, aptGet];
   log.info('redis-server not found: installing Debian package redis-server with apt-get (once)');
-  run(cmd!, [...pre, 'update'], { env, what: 'apt-get update' });
-  run(cmd!, [...pre, 'install', '-y', '--no-install-recommends', 'redis-server'], { env, what: 'apt-get install redis-server' });
+  run(cmd, [...pre, 'update'], { env, what: 'apt-get update' });
+  run(cmd, [...pre, 'install', '-y', '--no-install-recommends', 'redis-server'], { env, what: 'apt-get install redis-server' });
   const installed = which('redis-server', SYSTEM_DIRS);
   if (!installed) throw new Error('apt-get installed redis-server but no redis-server binary was found on PATH');
   return installed;

@@ -24,7 +24,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false> 
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${options.what ?? 'condition'} not met within ${options.timeoutMs ?? 10_000} ms${last ? `: ${String(last)}` : ''}`);
+      throw new Error(`${options.what ?? 'condition'} not met within ${options.timeoutMs ?? 10_000} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

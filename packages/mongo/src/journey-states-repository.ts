@@ -373,7 +373,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
         );
       } catch (error) {
         if (!(error instanceof MongoBulkWriteError)) throw error;
-        const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+        const writeErrors = (Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]) as Array<{ code: number; index: number }>;
         if (writeErrors.length === 0 || writeErrors.some((each) => each.code !== 11000)) throw error;
         existing.push(...writeErrors.map((each) => each.index));
       }

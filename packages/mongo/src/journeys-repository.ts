@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { unstorableIssues, validateJourney, type JourneyDefinition, type JsonObject } from '@journey/core';
+import { unstorableIssues, validateJourney, type JourneyDefinition } from '@journey/core';
 import { MongoServerError, type Db, type Filter } from 'mongodb';
 import { decodeCursor, encodeCursor } from './journey-cursor.js';
 import {

@@ -25,7 +25,7 @@ export async function connectRedis(url: string, role: 'command' | 'blocking', op
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw new Error(`cannot connect to Redis at ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${(error as Error).message}`);
+    throw new Error(`cannot connect to Redis at ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${(error as Error).message}`, { cause: error });
   }
   return redis;
 }

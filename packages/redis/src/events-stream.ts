@@ -59,7 +59,7 @@ export function createEventsStream(redis: Redis, keys: Keys): EventsStream {
       });
       const byPartition = groupBy(stored.keys(), (index) => keys.eventPartitionOf(stored[index]!.record.userId));
 
-      const results: AcceptResult[] = new Array(inputs.length);
+      const results = new Array<AcceptResult>(inputs.length);
       await Promise.all(
         [...byPartition].map(async ([partition, indexes]) => {
           const dedupKeys: string[] = [];

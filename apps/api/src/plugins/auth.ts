@@ -73,8 +73,9 @@ export const authPlugin = fp<AuthOptions>(
     // A contradictory declaration fails the start, not a request.
     app.addHook('onRoute', (route) => {
       const { public: isPublic, scopes } = route.config ?? {};
-      if (isPublic && scopes) throw new Error(`Route ${route.method} ${route.url} is public and also declares scopes`);
-      if (scopes && scopes.length === 0) throw new Error(`Route ${route.method} ${route.url} declares no scopes: omit them for admin-only`);
+      const name = `${[route.method].flat().join(',')} ${route.url}`;
+      if (isPublic && scopes) throw new Error(`Route ${name} is public and also declares scopes`);
+      if (scopes && scopes.length === 0) throw new Error(`Route ${name} declares no scopes: omit them for admin-only`);
     });
 
     app.addHook('onRequest', async (request, reply) => {

@@ -18,6 +18,6 @@ export function registerContentTypes(app: App): void {
       done(null, undefined);
       return;
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
 }

@@ -160,7 +160,8 @@ export function startDrainWorker(options: DrainWorkerOptions): RunningDrainWorke
     ...jobLockOptions(options.lockMs),
   });
   worker.on('failed', (job, error) => {
-    options.logger.error({ err: error, jobId: job?.id, partition: job?.data?.partition, attemptsMade: job?.attemptsMade }, 'drain failed');
+    const partition = DrainJobSchema.safeParse(job?.data).data?.partition;
+    options.logger.error({ err: error, jobId: job?.id, partition, attemptsMade: job?.attemptsMade }, 'drain failed');
   });
   worker.on('error', (error) => options.logger.error({ err: error }, 'drain worker error'));
   return {

@@ -13,6 +13,7 @@ export const UserIdSchema = withoutLoneSurrogates(
     .string()
     .min(1, 'must not be empty')
     .max(128, 'must be at most 128 characters')
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
     .regex(/^[^|\u0000-\u001f\u007f]+$/, 'must not contain "|" or control characters'),
 ).meta({ id: 'UserId', description: 'The app\'s id for the user (1-128 characters, no "|").', examples: ['user-42'] });
 

@@ -199,7 +199,7 @@ function loopsWithoutWaiting(
     }
     if (lowLink.get(id) === index.get(id)) {
       const group: string[] = [];
-      let member: string | undefined;
+      let member: string;
       do {
         member = stack.pop() as string;
         onStack.delete(member);

@@ -49,7 +49,8 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
-  return `${typeof value} ${String(value)}`;
+  // Only primitives are left here: objects, arrays and null were described above.
+  return `${typeof value} ${String(value as number | boolean | bigint | symbol | undefined)}`;
 }
 
 /**
