@@ -61,9 +61,8 @@ function arrayLength(value: unknown): number {
   return Array.isArray(value) ? value.length : 0;
 }
 
-/** Which MongoDB-protocol server this is: FerretDB reports `ferretdbVersion` in buildInfo. */
+/** Which MongoDB-protocol server this is: the embedded store names itself in buildInfo's `journeyStore`. */
 export async function mongoServerName(store: MongoStore): Promise<string> {
-  const info = (await store.db.admin().command({ buildInfo: 1 })) as { version?: string; ferretdbVersion?: string; ferretdb?: { version?: string } };
-  const ferret = info.ferretdbVersion ?? info.ferretdb?.version;
-  return ferret ? `FerretDB ${ferret} (reports MongoDB ${info.version ?? '?'})` : `MongoDB ${info.version ?? '?'}`;
+  const info = (await store.db.admin().command({ buildInfo: 1 })) as { version?: string; journeyStore?: string };
+  return info.journeyStore ? `${info.journeyStore} (reports MongoDB ${info.version ?? '?'})` : `MongoDB ${info.version ?? '?'}`;
 }

@@ -3,6 +3,7 @@ import type { MongoStore } from '@journey/mongo';
 import type { Redis } from 'ioredis';
 import { mongoServerName } from './mongo-meter.js';
 import { redisVersion } from './redis-meter.js';
+import type { Sink } from './sink.js';
 
 /** The servers a benchmark runs on: REDIS_URL / MONGODB_URI when given, else embedded ones, as `npm start` does. */
 export async function benchServers(): Promise<Services> {
@@ -21,6 +22,16 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
       if (found.length > 0) await redis.unlink(...found);
     } while (cursor !== '0');
   }
+}
+
+/** Ends a run: its sink, its Redis keys and MongoDB database, its connections, and the servers it started. */
+export async function endRun(run: { sink: Sink; redis: Redis; prefix: string; mongo: MongoStore; services: Services }): Promise<void> {
+  await run.sink.close();
+  await deletePrefix(run.redis, run.prefix);
+  await run.mongo.db.dropDatabase().catch(() => undefined);
+  await run.mongo.close();
+  run.redis.disconnect();
+  await run.services.stop();
 }
 
 /** Prints which servers a run is on, as the servers themselves report it (buildInfo, INFO server). */

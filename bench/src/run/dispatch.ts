@@ -21,6 +21,7 @@ import { benchServers, deletePrefix, printLiveView, printServerVersions } from '
 import { startSink, type Sink } from '../lib/sink.js';
 import { printTable, verdict } from '../lib/table.js';
 import { enterStates, scheduleFirstSteps } from '../lib/users.js';
+import { runMain } from '../lib/run-main.js';
 
 const flags = intFlags({ users: 1_000_000, concurrency: 20, 'max-minutes': 60 });
 const n = flags.users;
@@ -145,8 +146,8 @@ async function runDesign(
       if (naiveDesign) await naiveDesign.start();
       try {
         await waitWithProgress(`${design}: sends at the sink`, n, () => sink.count(), { timeoutMs });
-        // Commits are counted as their replies come (a count of the collection scans it on FerretDB: minutes at a
-        // million); the count then confirms, outside the wall time, and is waited on only if it disagrees.
+        // Commits are counted as their replies come; the count then confirms, outside the wall time, and is waited on
+        // only if it disagrees.
         await waitWithProgress(`${design}: states committed`, n, () => mongo.writes().modified, { timeoutMs });
         const wallMs = performance.now() - started;
         if ((await completedStates(mongo, journey.journeyId)) === n) return wallMs;
@@ -205,11 +206,4 @@ function seconds(ms: number): number {
   return Math.round(ms / 10) / 100;
 }
 
-main().then(
-  // Connections the engine's pieces leave behind (BullMQ, undici) must not keep a finished benchmark alive.
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);
