@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { consoleLog, provideServices, type Services } from '@journey/embedded';
 import type { MongoStore } from '@journey/mongo';
 import type { Redis } from 'ioredis';
@@ -5,11 +8,22 @@ import { mongoServerName } from './mongo-meter.js';
 import { redisVersion } from './redis-meter.js';
 import type { Sink } from './sink.js';
 
-/** The servers a benchmark runs on: REDIS_URL / MONGODB_URI when given, else embedded ones, as `npm start` does. */
-export async function benchServers(): Promise<Services> {
-  const services = await provideServices({ log: consoleLog });
+/**
+ * The servers a benchmark runs on: REDIS_URL / MONGODB_URI when given, else embedded ones, as `npm test` starts them
+ * (in memory), or with `persistent` as `npm start` does (the store's file and Redis's AOF, in a temporary directory).
+ */
+export async function benchServers(options: { persistent?: boolean } = {}): Promise<Services> {
+  const dataDir = options.persistent ? mkdtempSync(join(tmpdir(), 'journey-bench-')) : undefined;
+  const services = await provideServices({ log: consoleLog, dataDir });
   console.log(`MongoDB: ${services.mongo}\nRedis:   ${services.redis}`);
-  return services;
+  if (!dataDir) return services;
+  return {
+    ...services,
+    async stop() {
+      await services.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Deletes every key of a benchmark's prefix (SCAN is fine here: a benchmark's own keys, after the run). */

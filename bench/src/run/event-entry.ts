@@ -5,7 +5,9 @@
  * dispatch: schedule, batch, send, commit). The sink counts requests per `Idempotency-Key`. Target: every new user
  * gets their message within `--within-seconds` of the first post, each exactly once.
  *
- *   pnpm --filter @journey/bench bench:event-entry [--users 10000] [--existing 20000] [--within-seconds 120]
+ *   pnpm --filter @journey/bench bench:event-entry [--users 10000] [--existing 20000] [--within-seconds 120] [--persistent 1]
+ *
+ * `--persistent 1` runs the embedded servers as `npm start` does (the store on its file), else as `npm test` does.
  */
 import { buildApp } from '@journey/api';
 import { createLogger } from '@journey/config';
@@ -24,7 +26,7 @@ import { printTable, verdict } from '../lib/table.js';
 import { enterStates } from '../lib/users.js';
 import { runMain } from '../lib/run-main.js';
 
-const flags = intFlags({ users: 10_000, existing: 20_000, 'within-seconds': 120 });
+const flags = intFlags({ users: 10_000, existing: 20_000, 'within-seconds': 120, persistent: 0 as number });
 const n = flags.users;
 const withinMs = flags['within-seconds'] * 1000;
 const EVENT = 'bench_signed_up';
@@ -34,7 +36,7 @@ const POSTERS = 4;
 
 async function main(): Promise<void> {
   console.log(`Event-entry benchmark, ${n.toLocaleString('en-US')} new users, ${flags.existing.toLocaleString('en-US')} already in a journey, on ${machineLine()}`);
-  const services = await benchServers();
+  const services = await benchServers({ persistent: flags.persistent === 1 });
   const prefix = `bench${randomBytes(3).toString('hex')}e`;
   const config = benchConfig(services, prefix, `bench_${prefix}`);
   const sink = await startSink(n, { countKeys: true });
