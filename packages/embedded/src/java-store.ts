@@ -75,12 +75,19 @@ export interface JavaStore {
  * Starts the store on a free loopback port: with `persistent` on an H2 MVStore file under `dataDir` (an acknowledged
  * write is in the file), otherwise in memory. See docs/embedded-mongodb.md.
  */
-export async function startJavaStore(options: { log: ServiceLog; dataDir: string; persistent: boolean }): Promise<JavaStore> {
+export async function startJavaStore(options: {
+  log: ServiceLog;
+  dataDir: string;
+  persistent: boolean;
+  /** `library`: the memory backend as released, without our indexes, for the store benchmark's comparison. */
+  indexes?: 'ours' | 'library';
+}): Promise<JavaStore> {
   const classpath = await ensureBuilt(options.log);
   const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : which('java', JAVA_DIRS);
   if (!java) throw new Error('the embedded MongoDB-protocol store needs Java 17 or later (java on PATH or JAVA_HOME), or set MONGODB_URI.');
+  if (options.persistent && options.indexes === 'library') throw new Error('the library-indexes comparison runs in memory only');
   const backend = options.persistent ? 'H2 MVStore file' : 'memory';
-  const describe = `mongo-java-server ${mongoJavaServerVersion()}, ${backend}`;
+  const describe = `mongo-java-server ${mongoJavaServerVersion()}, ${backend}${options.indexes === 'library' ? ', library indexes only' : ''}`;
   const port = await freePort();
   const storeDir = join(options.dataDir, 'journey-store');
   mkdirSync(storeDir, { recursive: true });
@@ -97,6 +104,7 @@ export async function startJavaStore(options: { log: ServiceLog; dataDir: string
       '--describe',
       describe,
       ...(options.persistent ? ['--backend', 'h2', '--file', join(storeDir, 'store.mv.db')] : ['--backend', 'memory']),
+      ...(options.indexes === 'library' ? ['--indexes', 'library'] : []),
     ],
     logFile,
   );

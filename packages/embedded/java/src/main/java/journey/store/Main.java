@@ -9,6 +9,9 @@ import org.h2.mvstore.MVStore;
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.Document;
+import io.netty.channel.Channel;
 
 /**
  * Starts mongo-java-server on loopback:
@@ -17,6 +20,7 @@ import de.bwaldvogel.mongo.MongoVersion;
  *   --file PATH               the MVStore file of the h2 backend
  *   --cache-mb N              MVStore page cache (default 256)
  *   --describe TEXT           what buildInfo names the store in its `journeyStore` field (tests and benchmarks print it)
+ *   --indexes ours|library    library: the memory backend as released, without our indexes (benchmarks compare them)
  * Prints one line "ready <port>" once it accepts connections; SIGTERM closes the store cleanly.
  */
 public final class Main {
@@ -47,7 +51,15 @@ public final class Main {
         String backendName = options.getOrDefault("backend", "memory");
         String description = options.getOrDefault("describe", "journey-store " + backendName);
         MongoBackend backend;
-        if (backendName.equals("memory")) {
+        boolean libraryIndexes = options.getOrDefault("indexes", "ours").equals("library");
+        if (backendName.equals("memory") && libraryIndexes) {
+            backend = new MemoryBackend() {
+                @Override
+                public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+                    return BuildInfo.describe(command, super.handleCommand(channel, databaseName, command, query), description);
+                }
+            };
+        } else if (backendName.equals("memory")) {
             backend = new IndexedMemoryBackend(description);
         } else if (backendName.equals("h2")) {
             MVStore store = new MVStore.Builder()
