@@ -13,7 +13,7 @@ import { publishWebhookJourney } from '../lib/bench-journey.js';
 import { measureDatabaseAlone } from '../lib/database-ceiling.js';
 import { benchConfig, completedStates, startEngineDispatch } from '../lib/engine-dispatch.js';
 import { machineLine } from '../lib/machine.js';
-import { connectMeteredMongo, type MongoWrites } from '../lib/mongo-meter.js';
+import { connectMeteredMongo, serverMemory, type MongoWrites, type ServerMemory } from '../lib/mongo-meter.js';
 import { createNaiveDesign } from '../lib/naive-dispatch.js';
 import { waitWithProgress } from '../lib/progress.js';
 import { createRedisMeter, type RedisPhase } from '../lib/redis-meter.js';
@@ -40,6 +40,8 @@ interface Measured {
   writes: MongoWrites;
   sinkRequests: number;
   failedJobs: number;
+  /** The MongoDB server process's memory once this design's n states are committed (null: not on this machine). */
+  serverMemory: ServerMemory | null;
 }
 
 async function main(): Promise<void> {
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
       'writes / user': Math.round((r.writes.statements / n) * 100) / 100,
       'sink requests': r.sinkRequests,
       'failed attempts': r.failedJobs,
+      'Mongo server RSS MB': r.serverMemory?.rssMb ?? null,
     })),
   );
   for (const r of results) {
@@ -161,6 +164,8 @@ async function runDesign(
     });
     const failedJobs = naiveDesign ? naiveDesign.failures() : engineFailures;
     await naiveDesign?.close();
+    const memory = await serverMemory(mongo);
+    if (memory) console.log(`MongoDB server process with ${n.toLocaleString('en-US')} states committed: RSS ${memory.rssMb} MB, peak so far ${memory.peakMb} MB`);
     return {
       design,
       enterMs,
@@ -172,6 +177,7 @@ async function runDesign(
       writes: mongo.writes(),
       sinkRequests: sink.count(),
       failedJobs,
+      serverMemory: memory,
     };
   } finally {
     await deletePrefix(redis, prefix);
