@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, r
 import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
+import { aptInstall, SYSTEM_DIRS } from './apt.js';
 import { withBuildLock } from './build-lock.js';
 import { cacheDir } from './cache-dir.js';
 import { freePort, run, startDaemon, waitUntil, which, type Daemon } from './process.js';
@@ -10,7 +11,6 @@ import type { ServiceLog } from './service-log.js';
 
 /** Our launcher's Maven project: mongo-java-server from Maven Central plus the classes that extend it. */
 const PROJECT_DIR = fileURLToPath(new URL('../java/', import.meta.url));
-const JAVA_DIRS = ['/usr/bin', '/usr/local/bin'];
 
 /** The mongo-java-server release the pom pins, for the server's label. */
 export function mongoJavaServerVersion(): string {
@@ -39,10 +39,15 @@ async function ensureBuilt(log: ServiceLog): Promise<string> {
   const dir = cacheDir('journey-store', buildId());
   const built = join(dir, 'classpath');
   if (existsSync(built)) return readFileSync(built, 'utf8');
-  const mvn = which('mvn', JAVA_DIRS);
-  if (!mvn) {
-    throw new Error('the embedded MongoDB-protocol store is built with Maven, which is not installed: install Maven and a JDK 17+ (apt-get install maven), or set MONGODB_URI.');
+  if (!which('mvn', SYSTEM_DIRS) || !which('javac', SYSTEM_DIRS)) {
+    aptInstall(['default-jdk-headless', 'maven'], {
+      log,
+      missing: 'the embedded MongoDB-protocol store is built with Maven and a JDK, which are not installed',
+      otherwise: 'Install Maven and a JDK 17 or later, or set MONGODB_URI to a running MongoDB.',
+    });
   }
+  const mvn = which('mvn', SYSTEM_DIRS);
+  if (!mvn) throw new Error('apt-get installed maven but no mvn binary was found on PATH');
   return withBuildLock(dir, 'embedded store', () => {
     if (existsSync(built)) return readFileSync(built, 'utf8');
     log.info(`building the embedded store (mongo-java-server ${mongoJavaServerVersion()} and our launcher) with Maven, once`);
@@ -83,7 +88,7 @@ export async function startJavaStore(options: {
   indexes?: 'ours' | 'library';
 }): Promise<JavaStore> {
   const classpath = await ensureBuilt(options.log);
-  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : which('java', JAVA_DIRS);
+  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : which('java', SYSTEM_DIRS);
   if (!java) throw new Error('the embedded MongoDB-protocol store needs Java 17 or later (java on PATH or JAVA_HOME), or set MONGODB_URI.');
   if (options.persistent && options.indexes === 'library') throw new Error('the library-indexes comparison runs in memory only');
   const backend = options.persistent ? 'H2 MVStore file' : 'memory';
