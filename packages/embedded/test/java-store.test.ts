@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient, MongoServerError } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startJavaStore, type JavaStore } from '../src/java-store.js';
+import { eventually } from '../src/testing.js';
 
 const quiet = { info: () => {}, warn: () => {} };
 
@@ -40,14 +41,31 @@ describe('embedded store on its H2 file', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('keeps every acknowledged write when the store process is killed right after the acknowledgement', async () => {
+  it('keeps every acknowledged write, and gives space back, when the store process is killed right after the acknowledgement', async () => {
     let states = await open();
     await states.createIndex({ userId: 1 }, { name: 'userId' });
     const ids = Array.from({ length: 600 }, (_, index) => `j:u${index}`);
     await states.insertMany(ids.map((_id, index) => ({ _id, userId: `u${index}`, journeyId: 'j', status: 'active', n: 0 })));
-    // Concurrent single writes (each its own command, as the engine's commits are), then two more: the store is killed
-    // in the same turn that the last acknowledgement arrives. MVStore alone keeps up to a second of writes unwritten.
+    // Concurrent single writes (each its own command, as the engine's commits are), then more until the file was
+    // compacted, then two more: the store is killed in the same turn that the last acknowledgement arrives. MVStore
+    // alone keeps up to a second of writes unwritten.
     const updated = await Promise.all(ids.map((_id) => states.updateOne({ _id, status: 'active' }, { $inc: { n: 1 }, $set: { status: 'completed' } })));
+    // Rounds of updates until a compaction has given space back: the kill below then follows moved chunks.
+    const file = join(dataDir, 'journey-store', 'store.mv.db');
+    let rounds = 0;
+    let largest = 0;
+    await eventually(
+      async () => {
+        for (let first = 0; first < ids.length; first += 50) {
+          await states.bulkWrite(ids.slice(first, first + 50).map((_id) => ({ updateOne: { filter: { _id }, update: { $inc: { n: 1 } } } })), { ordered: false });
+        }
+        rounds++;
+        const bytes = statSync(file).size;
+        largest = Math.max(largest, bytes);
+        return bytes < largest;
+      },
+      { timeoutMs: 60_000, what: 'the store file shrinking after a compaction' },
+    );
     await states.deleteOne({ _id: ids[0]! });
     await states.insertOne({ _id: 'j:last', userId: 'last', journeyId: 'j', status: 'active', n: 7 });
     const killed = store!.daemon.child.kill('SIGKILL');
@@ -56,7 +74,7 @@ describe('embedded store on its H2 file', () => {
 
     states = await open();
     expect(await states.countDocuments({})).toBe(ids.length);
-    expect(await states.countDocuments({ status: 'completed', n: 1 })).toBe(ids.length - 1);
+    expect(await states.countDocuments({ status: 'completed', n: 1 + rounds })).toBe(ids.length - 1);
     expect(await states.findOne({ _id: ids[0]! })).toBeNull();
     // The secondary index is rebuilt from the file when the store opens; the unique _id index is part of the file.
     expect((await states.find({ userId: 'last' }).toArray()).map((doc) => doc.n)).toEqual([7]);

@@ -32,7 +32,7 @@ import io.netty.channel.Channel;
  *   store half an update or fail. The store is opened without MVStore's background writer; write commands run under
  *   the shared side of `writes`, and commits and compactions under its exclusive side.
  * - Space of superseded versions is reclaimed by a compaction every few seconds (MVStore's background writer, which
- *   did that, is off).
+ *   did that, is off): 200,000 updates of 20,000 documents left a 257 MB file without it.
  */
 final class DurableH2Backend extends H2Backend {
 
@@ -41,8 +41,7 @@ final class DurableH2Backend extends H2Backend {
         "insert", "update", "delete", "findandmodify", "createindexes", "dropindexes", "drop", "dropdatabase", "create",
         "renamecollection", "aggregate");
     private static final long COMPACT_EVERY_SECONDS = 5;
-    /** Chunks less full than this are rewritten; a compaction holds writes off for at most COMPACT_MAX_MS. */
-    private static final int COMPACT_FILL_RATE = 50;
+    /** Each compaction stops rewriting after this long (a step once begun finishes; writes wait meanwhile). */
     private static final int COMPACT_MAX_MS = 100;
 
     private final String description;
@@ -108,10 +107,14 @@ final class DurableH2Backend extends H2Backend {
         }
     }
 
+    /**
+     * MVStore's own compaction: rewrites chunks whose live share fell below 90% (its autoCompactFillRate), frees
+     * the dead ones and moves chunks to the front so the file can shrink. Without it every commit's chunk stays.
+     */
     private void compact() {
         try {
             MVStore store = getMvStore();
-            if (!store.isClosed() && store.getFillRate() < COMPACT_FILL_RATE) {
+            if (!store.isClosed()) {
                 exclusively(() -> store.compactFile(COMPACT_MAX_MS));
             }
         } catch (RuntimeException e) {
