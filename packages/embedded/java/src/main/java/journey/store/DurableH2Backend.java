@@ -31,12 +31,12 @@ import io.netty.channel.Channel;
  *   MVStore serializes those same objects when it writes a version, so a write of the file during an update could
  *   store half an update or fail. The store is opened without MVStore's background writer; write commands run under
  *   the shared side of `writes`, and commits and compactions under its exclusive side.
- * - Space of superseded versions is reclaimed by a compaction every few seconds (MVStore's background writer, which
- *   did that, is off): 200,000 updates of 20,000 documents left a 257 MB file without it.
+ * - Space of superseded versions is reclaimed by MVStore's compaction every 5 s (its background writer, which did
+ *   that, is off).
  */
 final class DurableH2Backend extends H2Backend {
 
-    /** Commands that change data; everything else only reads. Compared in lower case. */
+    /** Commands that may change data (aggregate: its $out and $merge stages); the rest only read. In lower case. */
     private static final Set<String> WRITE_COMMANDS = Set.of(
         "insert", "update", "delete", "findandmodify", "createindexes", "dropindexes", "drop", "dropdatabase", "create",
         "renamecollection", "aggregate");
