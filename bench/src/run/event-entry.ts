@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     });
     const journey = await publishWebhookJourney(mongo, sink.url, { type: 'event', event: EVENT });
 
-    const api = await buildApp({ config, logger, mongo, redis: await connectRedis(services.redisUrl, 'command') });
+    const apiRedis = await connectRedis(services.redisUrl, 'command');
+    const api = await buildApp({ config, logger, mongo, redis: apiRedis });
     const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
     const worker = await startProcessors({ config, logger, mongo, redis });
     let postedMs = 0;
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     } finally {
       await worker.close();
       await api.close();
+      apiRedis.disconnect();
     }
 
     const counts = [...sink.keyCounts().values()];
