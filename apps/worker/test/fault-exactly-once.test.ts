@@ -34,9 +34,8 @@ import { WorkerFleet } from './fault-workers.js';
  * history. Each kill counts them; every repeated key must be one of them.
  *
  * Knobs (JOURNEY_TEST_* pass through turbo): JOURNEY_TEST_FAULT_SEED replays the dice (which requests fail, when and
- * whom to kill); JOURNEY_TEST_FAULT_USERS sizes the run (default 3,000 on MongoDB, 200 on the embedded FerretDB,
- * where queries not by `_id` scan their collection: see docs/embedded-mongodb.md); JOURNEY_TEST_FAULT_LOG_DIR keeps
- * every worker's log.
+ * whom to kill); JOURNEY_TEST_FAULT_USERS sizes the run (default 3,000); JOURNEY_TEST_FAULT_LOG_DIR keeps every
+ * worker's log.
  */
 const SEED = Number(process.env.JOURNEY_TEST_FAULT_SEED ?? 20_261_122);
 const WORKERS = 3;
@@ -85,9 +84,9 @@ describe('exactly-once delivery while worker processes are killed', () => {
     mongoProxy = await TcpProxy.forUrl(mongoUri);
     mongo = await connectMongo(mongoUri, uniqueName('fault'));
     const info = await mongo.db.admin().command({ buildInfo: 1 });
-    const ferretDb = typeof info.ferretdbVersion === 'string';
-    server = ferretDb ? `FerretDB ${String(info.ferretdbVersion)}` : `MongoDB ${String(info.version)}`;
-    userCount = Number(process.env.JOURNEY_TEST_FAULT_USERS ?? (ferretDb ? 200 : 3_000));
+    // The embedded store names itself in buildInfo beside the MongoDB version it reports.
+    server = `MongoDB ${String(info.version)}${typeof info.journeyStore === 'string' ? ` (${info.journeyStore})` : ''}`;
+    userCount = Number(process.env.JOURNEY_TEST_FAULT_USERS ?? 3_000);
     redis = await connectRedis(redisUrl, 'blocking');
     keys = createKeys(uniqueName('fx'));
     drainQueue = createDrainQueue(redis, keys);
@@ -261,7 +260,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
       const dispatchQueue = new Queue(keys.queues.dispatch, { connection: redis });
       let progress: Record<string, unknown> = {};
       let lastPrinted = Date.now();
-      // Redis and the sink tell whether work is left; MongoDB (a full collection scan on FerretDB) is asked only then.
+      // Redis and the sink tell whether work is left; MongoDB is asked only then.
       const settled = await pollUntil(SETTLE_TIMEOUT_MS, async () => {
         const [backlogs, dispatchJobs, drainJobs, lengths] = await Promise.all([
           Promise.all(Array.from({ length: keys.dueShards }, (_, shard) => dueSchedule.backlog(shard))),

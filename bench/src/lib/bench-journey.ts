@@ -8,11 +8,14 @@ export interface PublishedJourney {
   definition: JourneyDefinition;
 }
 
+/** How users enter a benchmark journey: through the API (the benchmarks enter them directly), or by an event. */
+export type BenchTrigger = { type: 'api' } | { type: 'event'; event: string };
+
 /** The benchmarks' journey: its first (and only) step is a webhook message to `url`, then the entry completes. */
-export function webhookJourneyInput(url: string): unknown {
+export function webhookJourneyInput(url: string, trigger: BenchTrigger = { type: 'api' }): unknown {
   return {
     name: 'Benchmark',
-    entry: { trigger: { type: 'api' }, reentry: { mode: 'never' } },
+    entry: { trigger, reentry: { mode: 'never' } },
     start: 'hello',
     steps: {
       hello: { type: 'message', channel: 'webhook', messageType: 'bench', webhook: { url }, payload: { text: 'Hello {{user.firstName}}' }, next: null },
@@ -22,8 +25,8 @@ export function webhookJourneyInput(url: string): unknown {
 }
 
 /** Validates (core validateJourney), creates and publishes the journey through the journeys repository. */
-export async function publishWebhookJourney(mongo: MongoStore, url: string): Promise<PublishedJourney> {
-  const validation = validateJourney(webhookJourneyInput(url));
+export async function publishWebhookJourney(mongo: MongoStore, url: string, trigger?: BenchTrigger): Promise<PublishedJourney> {
+  const validation = validateJourney(webhookJourneyInput(url, trigger));
   if (!validation.ok) throw new Error(`benchmark journey invalid: ${JSON.stringify(validation.issues)}`);
   const journeys = createJourneysRepository(mongo.db);
   await journeys.ensureIndexes();

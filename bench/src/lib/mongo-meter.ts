@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { MongoStore } from '@journey/mongo';
 import { MongoClient, type CommandStartedEvent, type CommandSucceededEvent } from 'mongodb';
 
@@ -61,9 +62,32 @@ function arrayLength(value: unknown): number {
   return Array.isArray(value) ? value.length : 0;
 }
 
-/** Which MongoDB-protocol server this is: FerretDB reports `ferretdbVersion` in buildInfo. */
+/** Which MongoDB-protocol server this is: the embedded store names itself in buildInfo's `journeyStore`. */
 export async function mongoServerName(store: MongoStore): Promise<string> {
-  const info = (await store.db.admin().command({ buildInfo: 1 })) as { version?: string; ferretdbVersion?: string; ferretdb?: { version?: string } };
-  const ferret = info.ferretdbVersion ?? info.ferretdb?.version;
-  return ferret ? `FerretDB ${ferret} (reports MongoDB ${info.version ?? '?'})` : `MongoDB ${info.version ?? '?'}`;
+  const info = (await store.db.admin().command({ buildInfo: 1 })) as { version?: string; journeyStore?: string };
+  return info.journeyStore ? `${info.journeyStore} (reports MongoDB ${info.version ?? '?'})` : `MongoDB ${info.version ?? '?'}`;
+}
+
+/** Resident memory of the MongoDB server process, in MB, now and at its peak (the kernel's high-water mark). */
+export interface ServerMemory {
+  rssMb: number;
+  peakMb: number;
+}
+
+/**
+ * The server process's memory when it runs on this machine: serverStatus names its pid (mongod and the embedded
+ * store both do), and /proc tells its resident set. Null for a server elsewhere.
+ */
+export async function serverMemory(store: MongoStore): Promise<ServerMemory | null> {
+  const status = (await store.db.admin().command({ serverStatus: 1 })) as { pid?: unknown };
+  const pid = Number(status.pid);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const mb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
+  return { rssMb: Math.round(mb('VmRSS')), peakMb: Math.round(mb('VmHWM')) };
 }

@@ -8,15 +8,20 @@ export interface Sink {
   count(): number;
   /** Arrival time (epoch ms, sub-millisecond) of every request, in arrival order. */
   arrivals(): Float64Array;
+  /** Requests per `Idempotency-Key` (one key per message), when started with `countKeys`. */
+  keyCounts(): ReadonlyMap<string, number>;
   /** Forgets what was received (between designs). */
   reset(): void;
   close(): Promise<void>;
 }
 
-export async function startSink(capacity: number): Promise<Sink> {
+export async function startSink(capacity: number, options: { countKeys?: boolean } = {}): Promise<Sink> {
   let arrivals = new Float64Array(Math.max(16, capacity));
   let received = 0;
+  const keys = new Map<string, number>();
   const server: Server = createServer((request, response) => {
+    const key = request.headers['idempotency-key'];
+    if (options.countKeys && typeof key === 'string') keys.set(key, (keys.get(key) ?? 0) + 1);
     request.resume();
     request.on('end', () => {
       // Arrival = the whole request is in; the clock is the same epoch the due second is measured in.
@@ -38,8 +43,10 @@ export async function startSink(capacity: number): Promise<Sink> {
     url: `http://127.0.0.1:${port}/hook`,
     count: () => received,
     arrivals: () => arrivals.slice(0, received),
+    keyCounts: () => keys,
     reset() {
       received = 0;
+      keys.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {

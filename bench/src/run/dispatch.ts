@@ -13,7 +13,7 @@ import { publishWebhookJourney } from '../lib/bench-journey.js';
 import { measureDatabaseAlone } from '../lib/database-ceiling.js';
 import { benchConfig, completedStates, startEngineDispatch } from '../lib/engine-dispatch.js';
 import { machineLine } from '../lib/machine.js';
-import { connectMeteredMongo, type MongoWrites } from '../lib/mongo-meter.js';
+import { connectMeteredMongo, serverMemory, type MongoWrites, type ServerMemory } from '../lib/mongo-meter.js';
 import { createNaiveDesign } from '../lib/naive-dispatch.js';
 import { waitWithProgress } from '../lib/progress.js';
 import { createRedisMeter, type RedisPhase } from '../lib/redis-meter.js';
@@ -21,6 +21,7 @@ import { benchServers, deletePrefix, printLiveView, printServerVersions } from '
 import { startSink, type Sink } from '../lib/sink.js';
 import { printTable, verdict } from '../lib/table.js';
 import { enterStates, scheduleFirstSteps } from '../lib/users.js';
+import { runMain } from '../lib/run-main.js';
 
 const flags = intFlags({ users: 1_000_000, concurrency: 20, 'max-minutes': 60 });
 const n = flags.users;
@@ -39,6 +40,8 @@ interface Measured {
   writes: MongoWrites;
   sinkRequests: number;
   failedJobs: number;
+  /** The MongoDB server process's memory once this design's n states are committed (null: not on this machine). */
+  serverMemory: ServerMemory | null;
 }
 
 async function main(): Promise<void> {
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
       'writes / user': Math.round((r.writes.statements / n) * 100) / 100,
       'sink requests': r.sinkRequests,
       'failed attempts': r.failedJobs,
+      'Mongo server RSS MB': r.serverMemory?.rssMb ?? null,
     })),
   );
   for (const r of results) {
@@ -145,8 +149,8 @@ async function runDesign(
       if (naiveDesign) await naiveDesign.start();
       try {
         await waitWithProgress(`${design}: sends at the sink`, n, () => sink.count(), { timeoutMs });
-        // Commits are counted as their replies come (a count of the collection scans it on FerretDB: minutes at a
-        // million); the count then confirms, outside the wall time, and is waited on only if it disagrees.
+        // Commits are counted as their replies come; the count then confirms, outside the wall time, and is waited on
+        // only if it disagrees.
         await waitWithProgress(`${design}: states committed`, n, () => mongo.writes().modified, { timeoutMs });
         const wallMs = performance.now() - started;
         if ((await completedStates(mongo, journey.journeyId)) === n) return wallMs;
@@ -160,6 +164,8 @@ async function runDesign(
     });
     const failedJobs = naiveDesign ? naiveDesign.failures() : engineFailures;
     await naiveDesign?.close();
+    const memory = await serverMemory(mongo);
+    if (memory) console.log(`MongoDB server process with ${n.toLocaleString('en-US')} states committed: RSS ${memory.rssMb} MB, peak so far ${memory.peakMb} MB`);
     return {
       design,
       enterMs,
@@ -171,6 +177,7 @@ async function runDesign(
       writes: mongo.writes(),
       sinkRequests: sink.count(),
       failedJobs,
+      serverMemory: memory,
     };
   } finally {
     await deletePrefix(redis, prefix);
@@ -205,11 +212,4 @@ function seconds(ms: number): number {
   return Math.round(ms / 10) / 100;
 }
 
-main().then(
-  // Connections the engine's pieces leave behind (BullMQ, undici) must not keep a finished benchmark alive.
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -16,10 +16,11 @@ import { benchConfig, completedStates, startEngineDispatch } from '../lib/engine
 import { machineLine } from '../lib/machine.js';
 import { deliverPlain } from '../lib/plain-client.js';
 import { waitWithProgress } from '../lib/progress.js';
-import { benchServers, deletePrefix, printLiveView, printServerVersions } from '../lib/servers.js';
+import { benchServers, endRun, printLiveView, printServerVersions } from '../lib/servers.js';
 import { startSink } from '../lib/sink.js';
 import { printTable, verdict } from '../lib/table.js';
 import { enterStates, scheduleFirstSteps } from '../lib/users.js';
+import { runMain } from '../lib/run-main.js';
 
 // 20 = the webhook channel's default maxConnectionsPerOrigin: the engine's own limit towards one host.
 const flags = intFlags({ users: 100_000, connections: 20, 'max-minutes': 60 });
@@ -85,12 +86,7 @@ async function main(): Promise<void> {
     if (engineSends !== n) throw new Error(`the sink received ${engineSends} sends for ${n} users`);
     if (early > 0) throw new Error(`${early} sends arrived before their due second`);
   } finally {
-    await sink.close();
-    await deletePrefix(redis, prefix);
-    await mongo.db.dropDatabase().catch(() => undefined);
-    await mongo.close();
-    redis.disconnect();
-    await services.stop();
+    await endRun({ sink, redis, prefix, mongo, services });
   }
 }
 
@@ -115,10 +111,4 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -2,9 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceLog } from './service-log.js';
-import { freePort, run, startDaemon, tcpAsk, waitUntil, which } from './process.js';
-
-const SYSTEM_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin'];
+import { aptInstall, SYSTEM_DIRS } from './apt.js';
+import { freePort, startDaemon, tcpAsk, waitUntil, which } from './process.js';
 
 export interface EmbeddedRedis {
   url: string;
@@ -13,28 +12,13 @@ export interface EmbeddedRedis {
   stop(): Promise<void>;
 }
 
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
 /** Installs Debian's redis-server with apt-get; fails with a clear message where that is impossible. */
 export function installRedisServer(log: ServiceLog): string {
-  const aptGet = which('apt-get', SYSTEM_DIRS);
-  if (!aptGet) {
-    throw new Error(
-      'redis-server is not installed and this system has no apt-get to install it. ' +
-        'Install Redis 7 (redis-server on PATH, or REDIS_SERVER_BIN=/path/to/redis-server) or set REDIS_URL to a running Redis.',
-    );
-  }
-  const sudo = isRoot() ? [] : which('sudo', SYSTEM_DIRS) ? ['sudo', '-n'] : undefined;
-  if (!sudo) {
-    throw new Error('redis-server is not installed and installing it needs root: run `sudo apt-get install -y redis-server`, or set REDIS_URL.');
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const [cmd, ...pre] = [...sudo, aptGet];
-  log.info('redis-server not found: installing Debian package redis-server with apt-get (once)');
-  run(cmd, [...pre, 'update'], { env, what: 'apt-get update' });
-  run(cmd, [...pre, 'install', '-y', '--no-install-recommends', 'redis-server'], { env, what: 'apt-get install redis-server' });
+  aptInstall(['redis-server'], {
+    log,
+    missing: 'redis-server is not installed',
+    otherwise: 'Install Redis 7 (redis-server on PATH, or REDIS_SERVER_BIN=/path/to/redis-server) or set REDIS_URL to a running Redis.',
+  });
   const installed = which('redis-server', SYSTEM_DIRS);
   if (!installed) throw new Error('apt-get installed redis-server but no redis-server binary was found on PATH');
   return installed;
