@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { sharedTestApp, uniqueUserId } from './helpers.js';
 import { call, recordsOf } from './ingest-helpers.js';
 
-/** Nested arrays: MongoDB stores them, some MongoDB-protocol servers (FerretDB) refuse them. */
+/** Nested arrays: MongoDB stores them; a MongoDB-protocol server that refuses them gives a 400, never a 500. */
 const NESTED = { matrix: [[1, 2], [[3]], []], rows: [{ cells: [['a']] }] };
 
 /**

@@ -34,7 +34,7 @@ describe('schedule triggers', () => {
     cleanups.push(() => env.close());
     const journeyId = await env.publish(scheduledJourney());
     const users = Array.from({ length: 2_500 }, (_, index) => ({ userId: `u${String(index).padStart(5, '0')}`, country: index % 3 === 0 ? 'FR' : 'US' }));
-    // Stored in one insert (the users repository's document shape): 2,500 single upserts take long on FerretDB.
+    // Stored in one insert (the users repository's document shape), not 2,500 single upserts.
     await env.mongo.db
       .collection<{ _id: string }>('users')
       .insertMany(users.map(({ userId, country }) => ({ _id: userId, attributes: { country }, lastRecord: null, createdAt: new Date(T0), updatedAt: new Date(T0) })));

@@ -65,7 +65,7 @@ const JourneyStateDocumentSchema = z.object({
   token: z.string(),
   /** The event that entered the user, for `{{event.X}}` templates; null for api and schedule entries. */
   trigger: z.object({ name: z.string(), properties: JsonObjectSchema }).nullable(),
-  // Absent reads as null: states written before these fields existed, and FerretDB dropping nulls.
+  // Absent reads as null: states written before these fields existed.
   awaiting: AwaitingStepSchema.nullish().transform((value) => value ?? null),
   actionEvent: ActionEventSchema.nullish().transform((value) => value ?? null),
   /** The messages of this entry, by message step id (absent: none yet, or a state written before they were kept). */
@@ -148,7 +148,7 @@ export interface JourneyStatesRepository {
   /**
    * `enter` for many users (results in input order): users without a state are inserted by one unordered
    * insertMany, and only those who have one take the conditional `enter`. The same outcome in far fewer round
-   * trips when a whole audience enters (and FerretDB's conditional upsert of a missing document scans the collection).
+   * trips when a whole audience enters.
    */
   enterMany(inputs: readonly EnterInput[]): Promise<EnterResult[]>;
   /** Ends the entry as exited, if it is still the active one; false when it was not. */
@@ -176,11 +176,9 @@ const COLLECTION = 'journey_states';
 const ENTER_PARALLEL = 16;
 
 /**
- * Update statements per `bulkWrite` of `commitEach`. A stock FerretDB v1 on SQLite keeps a pooled connection per
- * update statement until the whole command returns, and its pool holds 100: an update command of 100 statements or
- * more waits forever for a connection, and every other command on that database behind it. The embedded build is
- * patched (docs/embedded-mongodb.md), but MONGODB_URI may name a stock one, so a batch (up to 200 members) is still
- * committed in slices; on MongoDB that costs a few round trips more, nothing else.
+ * Update statements per `bulkWrite` of `commitEach`: a batch (up to 200 members) commits in a few commands, each short
+ * enough that a MongoDB-protocol server holding a lock per command (the embedded store's collection lock) lets other
+ * commands in between.
  */
 const COMMIT_SLICE = 50;
 

@@ -19,7 +19,7 @@ const UserDocumentSchema = z.object({
     .optional()
     .transform((value) => value ?? {}),
   /** The id of the last ingest record applied to the user (a Redis stream id): makes re-applying a record a no-op. */
-  // Absent reads as null: FerretDB drops null values written by $setOnInsert.
+  // Absent reads as null: a document written before the field existed.
   lastRecord: z.string().nullish().transform((value) => value ?? null),
   createdAt: z.date(),
   updatedAt: z.date(),

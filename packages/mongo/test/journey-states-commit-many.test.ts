@@ -14,8 +14,7 @@ afterAll(async () => {
 const t0 = new Date('2026-11-22T10:00:00Z');
 
 describe('journey states: committing a whole batch', () => {
-  // A dispatch batch holds up to 200 members. FerretDB v1 (the embedded server) never answered one update command
-  // of 100 statements or more; the commits go in slices, so a full batch commits on every server.
+  // A dispatch batch holds up to 200 members; the commits go in slices of 50, and a full batch commits whole.
   it('commits 120 members in one call, each only from the token it expects', async () => {
     const states = createJourneyStatesRepository(store.db);
     const userIds = Array.from({ length: 120 }, (_, index) => `user-${index}`);

@@ -10,7 +10,7 @@ describe('MongoDB round trip', () => {
   beforeAll(async () => {
     store = await connectMongo(testServers().mongoUri, uniqueName('roundtrip'));
     const info = await store.db.admin().command({ buildInfo: 1 });
-    console.log(`MongoDB server under test: version ${info.version}${info.ferretdb ? ` (FerretDB ${info.ferretdb.version})` : ''}`);
+    console.log(`MongoDB server under test: version ${info.version}${typeof info.journeyStore === 'string' ? ` (${info.journeyStore})` : ''}`);
   });
 
   afterAll(async () => {
@@ -18,8 +18,7 @@ describe('MongoDB round trip', () => {
     await store.close();
   });
 
-  // The embedded FerretDB writes a command's single-document updates together when it ends (docs/embedded-mongodb.md):
-  // a statement must still see what the statements before it wrote, and a conditional one must still miss.
+  // A statement of an update command must see what the statements before it wrote, and a conditional one must miss.
   it('applies the statements of one update command in order, each seeing what the ones before it wrote', async () => {
     const docs = store.db.collection<{ _id: string; n: number; by?: string }>('bulk_order');
     await docs.insertMany([{ _id: 'a', n: 0 }, { _id: 'b', n: 0 }, { _id: 'c', n: 0 }]);
@@ -63,7 +62,7 @@ describe('MongoDB round trip', () => {
   });
 
   // The engine's exactly-once rests on conditional writes being atomic: of concurrent writes whose condition only one
-  // can meet, one lands. The embedded FerretDB reads, checks and writes back, so it must serialize writes to a document.
+  // can meet, one lands: the server must serialize the read, check and write of one document.
   describe('concurrent writes to one document', () => {
     const rounds = 40;
 

@@ -35,7 +35,7 @@ local members = rcall("SPOP", KEYS[1], maxMembers)
 if #members > 0 then
   rcall("SADD", KEYS[3], unpack(members))
   rcall("ZADD", KEYS[4], now, KEYS[3])
-  -- Members scheduled before the counter existed are not in it: it never goes below zero.
+  -- The counter never goes below zero, whatever it missed.
   if rcall("DECRBY", KEYS[5], #members) < 0 then
     rcall("SET", KEYS[5], 0)
   end

@@ -22,7 +22,7 @@ export interface DrainQueue {
 
 /**
  * How long a request waits for others to share its adds. A batch of 100 events touches most partitions, and a job
- * add costs the API more CPU than the events' own append (profiled): concurrent requests should pay for it once.
+ * add costs the API more CPU than the events' own append: concurrent requests should pay for it once.
  * Safe because every add of a batch is made after every request in it was appended: nothing rides on an add that
  * was already sent, which a drain could have acted on before the request's records arrived.
  */

@@ -206,7 +206,7 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
       return `${prefix}:lock:${keyId('journeyId', journeyId)}:${userIdPart(userId)}:${entryId}`;
     },
     subscriptions: (userId) => `${prefix}:subs:${userIdPart(userId)}`,
-    // Not ":sent:": that held one sorted set per user before the buckets, and a numeric user id would collide.
+    // One hash per bucket number under "sends": no other key family uses that word.
     sendHistory: (userId) => `${prefix}:sends:${fnv1a32(userIdPart(userId)) % sendHistoryBuckets}`,
     refusedMessage: (messageId) => {
       if (!MESSAGE_ID_PATTERN.test(messageId)) throw new InvalidInputError('message id must be 1 to 64 letters, digits or "-"', { messageId });

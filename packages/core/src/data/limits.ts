@@ -4,7 +4,7 @@ import { formatBytes, jsonByteLength } from './json-size.js';
 /**
  * How much a user and an event may carry. Attributes live in one document per user that every dispatch
  * reads, and an event's properties travel through Redis into the user's journey state; unbounded, one client
- * could make every read of that user slow (on FerretDB, one write of 50,000 attributes takes minutes).
+ * could make every read of that user slow (a store's update cost grows with the square of the fields it sets).
  */
 export const USER_LIMITS = {
   /** Attributes a user holds, and so names one request may set. */
