@@ -73,7 +73,14 @@ export function bootstrap({ buildFilter } = {}) {
   const env = ensurePnpm();
   step(env, 'installing dependencies (pnpm install)', ['install', '--frozen-lockfile', '--prefer-offline', '--reporter=silent']);
   const filter = buildFilter ? [`--filter=${buildFilter}`] : [];
-  step(env, `building ${buildFilter ?? 'the workspace'} (turbo, cached)`, ['exec', 'turbo', 'run', 'build', ...filter, '--output-logs=errors-only']);
+  step(env, `building ${buildFilter ?? 'the workspace'} (turbo, cached)`, [
+    'exec',
+    'turbo',
+    'run',
+    'build',
+    ...filter,
+    '--output-logs=errors-only',
+  ]);
   return env;
 }
 

@@ -33,7 +33,12 @@ describe('API keys over HTTP', () => {
     });
 
     it('answers 401 to an unknown key', async () => {
-      const response = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: bearer('je_admin_not-a-real-key'), payload: { scope: 'ingest', name: 'x' } });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/api-keys',
+        headers: bearer('je_admin_not-a-real-key'),
+        payload: { scope: 'ingest', name: 'x' },
+      });
       expect(response.statusCode).toBe(401);
       expect(response.json()).toEqual({ error: 'Invalid or revoked API key' });
     });
@@ -44,13 +49,23 @@ describe('API keys over HTTP', () => {
       ['a scheme without a key', 'Bearer'],
       ['two tokens', `Bearer ${TEST_ADMIN_KEY} extra`],
     ])('answers 401 to a malformed Authorization header (%s), even carrying the admin key', async (_case, header) => {
-      const response = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: { authorization: header }, payload: { scope: 'ingest', name: 'x' } });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/api-keys',
+        headers: { authorization: header },
+        payload: { scope: 'ingest', name: 'x' },
+      });
       expect(response.statusCode).toBe(401);
       expect(response.json()).toEqual({ error: expect.stringContaining('Malformed Authorization header') });
     });
 
     it('accepts ADMIN_API_KEY from the environment as an admin key, with the scheme in any case', async () => {
-      const response = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: { authorization: `bearer ${TEST_ADMIN_KEY}` }, payload: { scope: 'ops', name: 'dashboards' } });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/api-keys',
+        headers: { authorization: `bearer ${TEST_ADMIN_KEY}` },
+        payload: { scope: 'ops', name: 'dashboards' },
+      });
       expect(response.statusCode).toBe(201);
       expect(response.json()).toMatchObject({ scope: 'ops', name: 'dashboards' });
     });
@@ -65,7 +80,12 @@ describe('API keys over HTTP', () => {
     it('returns the key once and stores only its SHA-256 hash', async () => {
       const created = await mint(app, 'ingest', 'web app events');
       expect(Object.keys(created).sort()).toEqual(['id', 'key', 'name', 'scope']);
-      expect(created).toMatchObject({ id: expect.stringMatching(/^key_/), key: expect.stringMatching(/^je_ingest_[A-Za-z0-9_-]{43}$/), scope: 'ingest', name: 'web app events' });
+      expect(created).toMatchObject({
+        id: expect.stringMatching(/^key_/),
+        key: expect.stringMatching(/^je_ingest_[A-Za-z0-9_-]{43}$/),
+        scope: 'ingest',
+        name: 'web app events',
+      });
 
       const raw = await stored(created.id);
       expect(raw).not.toBeNull();
@@ -87,13 +107,23 @@ describe('API keys over HTTP', () => {
 
     it('lets a minted admin key mint keys', async () => {
       const admin = await mint(app, 'admin');
-      const response = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: bearer(admin.key), payload: { scope: 'ingest', name: 'by a minted admin' } });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/api-keys',
+        headers: bearer(admin.key),
+        payload: { scope: 'ingest', name: 'by a minted admin' },
+      });
       expect(response.statusCode).toBe(201);
     });
 
     it.each(['ingest', 'ops'])('answers 403 to an %s key on the admin routes', async (scope) => {
       const { key, id } = await mint(app, scope);
-      const create = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: bearer(key), payload: { scope: 'admin', name: 'escalation' } });
+      const create = await app.inject({
+        method: 'POST',
+        url: '/v1/api-keys',
+        headers: bearer(key),
+        payload: { scope: 'admin', name: 'escalation' },
+      });
       expect(create.statusCode).toBe(403);
       expect(create.json()).toEqual({ error: `This route needs a key with scope admin; this key's scope is ${scope}` });
       const revoke = await app.inject({ method: 'DELETE', url: `/v1/api-keys/${id}`, headers: bearer(key) });
@@ -123,7 +153,9 @@ describe('API keys over HTTP', () => {
     it('revokes a key: it stops working at once, even though it was just cached', async () => {
       const { id, key } = await mint(app, 'admin');
       // A successful call puts the key in the lookup cache.
-      expect((await app.inject({ method: 'POST', url: '/v1/api-keys', headers: bearer(key), payload: { scope: 'ops', name: 'x' } })).statusCode).toBe(201);
+      expect(
+        (await app.inject({ method: 'POST', url: '/v1/api-keys', headers: bearer(key), payload: { scope: 'ops', name: 'x' } })).statusCode,
+      ).toBe(201);
 
       const revoke = await app.inject({ method: 'DELETE', url: `/v1/api-keys/${id}`, headers: bearer(TEST_ADMIN_KEY) });
       expect(revoke.statusCode).toBe(204);
@@ -171,7 +203,15 @@ describe('API keys over HTTP', () => {
       const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
       const post = spec.paths['/v1/api-keys'].post;
       expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '401', '403', '429', '503']);
-      expect(Object.keys(spec.paths['/v1/api-keys/{id}'].delete.responses).sort()).toEqual(['204', '400', '401', '403', '404', '429', '503']);
+      expect(Object.keys(spec.paths['/v1/api-keys/{id}'].delete.responses).sort()).toEqual([
+        '204',
+        '400',
+        '401',
+        '403',
+        '404',
+        '429',
+        '503',
+      ]);
       expect(spec.components.schemas).toHaveProperty('CreateApiKeyRequest');
       expect(spec.components.schemas).toHaveProperty('CreatedApiKey');
       expect(spec.paths['/health'].get.security).toEqual([]);
@@ -240,7 +280,9 @@ describe('route declarations', () => {
   it('refuses to start with a route that is public and scoped, or scoped to nothing', async () => {
     const t = await testApp();
     try {
-      expect(() => t.app.get('/test/both', { config: { public: true, scopes: ['ingest'] } }, async () => 'x')).toThrow(/public and also declares scopes/);
+      expect(() => t.app.get('/test/both', { config: { public: true, scopes: ['ingest'] } }, async () => 'x')).toThrow(
+        /public and also declares scopes/,
+      );
       expect(() => t.app.get('/test/none', { config: { scopes: [] } }, async () => 'x')).toThrow(/declares no scopes/);
     } finally {
       await t.close();

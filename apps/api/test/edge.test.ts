@@ -42,7 +42,10 @@ describe('ids with a lone surrogate are refused, not changed', () => {
   });
 
   it('in a message type to mute', async () => {
-    expectRefusedAt(await call(t.app, 'PUT', `/v1/users/${uniqueUserId('surrogate')}/subscriptions`, { payload: { muted: ['promo\ud800'] } }), 'body.muted.0');
+    expectRefusedAt(
+      await call(t.app, 'PUT', `/v1/users/${uniqueUserId('surrogate')}/subscriptions`, { payload: { muted: ['promo\ud800'] } }),
+      'body.muted.0',
+    );
   });
 
   it('in events: user id, event id and name', async () => {
@@ -50,8 +53,19 @@ describe('ids with a lone surrogate are refused, not changed', () => {
     expectRefusedAt(await call(t.app, 'POST', '/v1/events', { payload: { userId: `${userId}\ud800`, name: 'x' } }), 'body.userId');
     expectRefusedAt(await call(t.app, 'POST', '/v1/events', { payload: { userId, id: 'e\udfff', name: 'x' } }), 'body.id');
     expectRefusedAt(await call(t.app, 'POST', '/v1/events', { payload: { userId, name: 'x\ud800' } }), 'body.name');
-    const batch = await call(t.app, 'POST', '/v1/events', { payload: { events: [{ userId: `${userId}\udc00`, name: 'x' }, { userId, name: 'fine' }] } });
-    expect(batch.json()).toEqual({ accepted: 1, duplicates: 0, rejected: [{ index: 0, error: expect.stringMatching(/^userId: .*surrogate/) }] });
+    const batch = await call(t.app, 'POST', '/v1/events', {
+      payload: {
+        events: [
+          { userId: `${userId}\udc00`, name: 'x' },
+          { userId, name: 'fine' },
+        ],
+      },
+    });
+    expect(batch.json()).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [{ index: 0, error: expect.stringMatching(/^userId: .*surrogate/) }],
+    });
     expect((await recordsOf(t.deps, userId)).map((record) => record.userId)).toEqual([userId]);
   });
 
@@ -117,7 +131,8 @@ describe('per-key rate limit', () => {
   it('answers 429 with Retry-After once a key made its requests of the minute; other keys go on', async () => {
     const ingest = bearer(await mintKey(t.app, 'ingest'));
     const event = { userId: uniqueUserId('limited'), name: 'x' };
-    for (let i = 0; i < 3; i += 1) expect((await call(t.app, 'POST', '/v1/events', { payload: event, headers: ingest })).statusCode).toBe(202);
+    for (let i = 0; i < 3; i += 1)
+      expect((await call(t.app, 'POST', '/v1/events', { payload: event, headers: ingest })).statusCode).toBe(202);
     const limited = await call(t.app, 'POST', '/v1/events', { payload: event, headers: ingest });
     const body = expectErrorBody(limited, 429, limited.statusCode);
     expect(body.error).toMatch(/at most 3 requests per minute/);
@@ -132,7 +147,8 @@ describe('per-key rate limit', () => {
   it('can be turned off with 0', async () => {
     const free = await testApp({ config: { RATE_LIMIT_PER_MINUTE: 0 } });
     try {
-      for (let i = 0; i < 10; i += 1) expect((await call(free.app, 'GET', '/v1/journeys', { headers: bearer(TEST_ADMIN_KEY) })).statusCode).toBe(200);
+      for (let i = 0; i < 10; i += 1)
+        expect((await call(free.app, 'GET', '/v1/journeys', { headers: bearer(TEST_ADMIN_KEY) })).statusCode).toBe(200);
     } finally {
       await free.close();
     }

@@ -12,7 +12,10 @@ const json = { 'content-type': 'application/json' };
 let counter = 0;
 const newUser = (label = 'user') => `${label}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
 
-function expectAccepted(response: { statusCode: number; body: string; json: () => unknown }, expected: { accepted: number; duplicates: number; rejected?: unknown[] }) {
+function expectAccepted(
+  response: { statusCode: number; body: string; json: () => unknown },
+  expected: { accepted: number; duplicates: number; rejected?: unknown[] },
+) {
   expect(response.statusCode, response.body).toBe(202);
   expect(response.json()).toEqual({ rejected: [], ...expected });
 }
@@ -35,7 +38,16 @@ describe('POST /v1/events', () => {
       expectAccepted(response, { accepted: 1, duplicates: 0 });
 
       const records = await recordsOf(deps, userId);
-      expect(records).toEqual([{ type: 'event', id: expect.stringMatching(/^evt_[A-Za-z0-9_-]{16}$/), userId, name: 'signed_up', time: expect.any(Number), properties: {} }]);
+      expect(records).toEqual([
+        {
+          type: 'event',
+          id: expect.stringMatching(/^evt_[A-Za-z0-9_-]{16}$/),
+          userId,
+          name: 'signed_up',
+          time: expect.any(Number),
+          properties: {},
+        },
+      ]);
       const [record] = records;
       expect(record!.time).toBeGreaterThanOrEqual(before);
       expect(record!.time).toBeLessThanOrEqual(after);
@@ -44,10 +56,23 @@ describe('POST /v1/events', () => {
 
     it("keeps the client's id, time (with its offset, as epoch ms) and properties", async () => {
       const userId = newUser();
-      const event = { id: 'evt-1001', userId, name: 'purchased', time: '2026-11-22T09:30:00.250+05:30', properties: { item: 'T-shirt', price: 19.5, tags: ['a'] } };
+      const event = {
+        id: 'evt-1001',
+        userId,
+        name: 'purchased',
+        time: '2026-11-22T09:30:00.250+05:30',
+        properties: { item: 'T-shirt', price: 19.5, tags: ['a'] },
+      };
       expectAccepted(await call(app, 'POST', '/v1/events', { payload: event }), { accepted: 1, duplicates: 0 });
       expect(await recordsOf(deps, userId)).toEqual([
-        { type: 'event', id: 'evt-1001', userId, name: 'purchased', time: Date.UTC(2026, 10, 22, 4, 0, 0, 250), properties: event.properties },
+        {
+          type: 'event',
+          id: 'evt-1001',
+          userId,
+          name: 'purchased',
+          time: Date.UTC(2026, 10, 22, 4, 0, 0, 250),
+          properties: event.properties,
+        },
       ]);
     });
 
@@ -55,12 +80,20 @@ describe('POST /v1/events', () => {
       const userId = newUser();
       const other = newUser();
       const batch = ['a', 'b', 'c'].map((name) => ({ userId, name }));
-      expectAccepted(await call(app, 'POST', '/v1/events', { payload: { events: [batch[0], { userId: other, name: 'x' }, batch[1], batch[2]] } }), {
-        accepted: 4,
-        duplicates: 0,
-      });
+      expectAccepted(
+        await call(app, 'POST', '/v1/events', { payload: { events: [batch[0], { userId: other, name: 'x' }, batch[1], batch[2]] } }),
+        {
+          accepted: 4,
+          duplicates: 0,
+        },
+      );
       expectAccepted(await call(app, 'POST', '/v1/events', { payload: { userId, name: 'd' } }), { accepted: 1, duplicates: 0 });
-      expect((await recordsOf(deps, userId)).map((record) => (record.type === 'event' ? record.name : record.type))).toEqual(['a', 'b', 'c', 'd']);
+      expect((await recordsOf(deps, userId)).map((record) => (record.type === 'event' ? record.name : record.type))).toEqual([
+        'a',
+        'b',
+        'c',
+        'd',
+      ]);
       expect(await recordsOf(deps, other)).toHaveLength(1);
       const drains = await waitingDrains(deps);
       expect(drains).toEqual(expect.arrayContaining([partitionOf(deps, userId), partitionOf(deps, other)]));
@@ -132,7 +165,10 @@ describe('POST /v1/events', () => {
         { id: 'r-2', userId, name: 'b' },
       ];
       expectAccepted(await call(app, 'POST', '/v1/events', { payload: { events } }), { accepted: 2, duplicates: 0 });
-      expectAccepted(await call(app, 'POST', '/v1/events', { payload: { events: [...events, { id: 'r-3', userId, name: 'c' }] } }), { accepted: 1, duplicates: 2 });
+      expectAccepted(await call(app, 'POST', '/v1/events', { payload: { events: [...events, { id: 'r-3', userId, name: 'c' }] } }), {
+        accepted: 1,
+        duplicates: 2,
+      });
       expectAccepted(await call(app, 'POST', '/v1/events', { payload: events[0] }), { accepted: 0, duplicates: 1 });
       expect((await recordsOf(deps, userId)).map((record) => record.id)).toEqual(['r-1', 'r-2', 'r-3']);
     });
@@ -140,7 +176,14 @@ describe('POST /v1/events', () => {
     it('de-duplicates per user (the same id for two users is two events) and never events without an id', async () => {
       const [alice, bob] = [newUser('alice'), newUser('bob')];
       const response = await call(app, 'POST', '/v1/events', {
-        payload: { events: [{ id: 'shared', userId: alice, name: 'x' }, { id: 'shared', userId: bob, name: 'x' }, { userId: alice, name: 'y' }, { userId: alice, name: 'y' }] },
+        payload: {
+          events: [
+            { id: 'shared', userId: alice, name: 'x' },
+            { id: 'shared', userId: bob, name: 'x' },
+            { userId: alice, name: 'y' },
+            { userId: alice, name: 'y' },
+          ],
+        },
       });
       expectAccepted(response, { accepted: 4, duplicates: 0 });
       const aliceRecords = await recordsOf(deps, alice);
@@ -168,11 +211,24 @@ describe('POST /v1/events', () => {
       { name: 'a single event with a bad userId', payload: { userId: 'a|b', name: 'x' }, status: 400, paths: ['body.userId'] },
       { name: 'a single event with a bad time', payload: { ...single, time: '2026-11-22 09:30' }, status: 400, paths: ['body.time'] },
       { name: 'a single event with an unknown field', payload: { ...single, when: 'now' }, status: 400, paths: ['body.when'] },
-      { name: 'a single event with non-object properties', payload: { ...single, properties: [1] }, status: 400, paths: ['body.properties'] },
-      { name: 'properties MongoDB cannot store', payload: { ...single, properties: { 'page.url': '/', nested: { $gt: 1 } } }, status: 400, paths: ['body.properties.page.url', 'body.properties.nested.$gt'] },
+      {
+        name: 'a single event with non-object properties',
+        payload: { ...single, properties: [1] },
+        status: 400,
+        paths: ['body.properties'],
+      },
+      {
+        name: 'properties MongoDB cannot store',
+        payload: { ...single, properties: { 'page.url': '/', nested: { $gt: 1 } } },
+        status: 400,
+        paths: ['body.properties.page.url', 'body.properties.nested.$gt'],
+      },
       {
         name: 'properties nested too deeply',
-        payload: JSON.stringify({ ...single, properties: { deep: 'DEEP' } }).replace('"DEEP"', `${'['.repeat(100_000)}${']'.repeat(100_000)}`),
+        payload: JSON.stringify({ ...single, properties: { deep: 'DEEP' } }).replace(
+          '"DEEP"',
+          `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+        ),
         headers: json,
         status: 400,
       },
@@ -186,13 +242,17 @@ describe('POST /v1/events', () => {
       expect(typeof body.error).toBe('string');
       expect(Object.keys(body).every((key) => key === 'error' || key === 'details')).toBe(true);
       if (paths) {
-        expect(body.details, response.body).toEqual(expect.arrayContaining(paths.map((path) => expect.objectContaining({ path, message: expect.any(String) }))));
+        expect(body.details, response.body).toEqual(
+          expect.arrayContaining(paths.map((path) => expect.objectContaining({ path, message: expect.any(String) }))),
+        );
       }
     });
 
     it('names the limit when a batch is too large, and stores none of it', async () => {
       const userId = newUser();
-      const response = await call(app, 'POST', '/v1/events', { payload: { events: Array.from({ length: 1001 }, (_, i) => ({ userId, name: `e${i}` })) } });
+      const response = await call(app, 'POST', '/v1/events', {
+        payload: { events: Array.from({ length: 1001 }, (_, i) => ({ userId, name: `e${i}` })) },
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json().details).toEqual([{ path: 'body.events', message: 'may hold at most 1000 events per request' }]);
       expect(await recordsOf(deps, userId)).toEqual([]);
@@ -200,7 +260,9 @@ describe('POST /v1/events', () => {
 
     it('accepts exactly 1000 events', async () => {
       const userId = newUser();
-      const response = await call(app, 'POST', '/v1/events', { payload: { events: Array.from({ length: 1000 }, (_, i) => ({ userId, name: `e${i}` })) } });
+      const response = await call(app, 'POST', '/v1/events', {
+        payload: { events: Array.from({ length: 1000 }, (_, i) => ({ userId, name: `e${i}` })) },
+      });
       expectAccepted(response, { accepted: 1000, duplicates: 0 });
       const records = await recordsOf(deps, userId);
       expect(records).toHaveLength(1000);
@@ -219,7 +281,10 @@ describe('POST /v1/events', () => {
       expect(ops.json().error).toContain('ingest or admin');
       expect(await recordsOf(deps, userId)).toEqual([]);
 
-      expectAccepted(await call(app, 'POST', '/v1/events', { payload, headers: bearer(await mintKey(app, 'ingest')) }), { accepted: 1, duplicates: 0 });
+      expectAccepted(await call(app, 'POST', '/v1/events', { payload, headers: bearer(await mintKey(app, 'ingest')) }), {
+        accepted: 1,
+        duplicates: 0,
+      });
       expectAccepted(await call(app, 'POST', '/v1/events', { payload }), { accepted: 1, duplicates: 0 });
       expect(await recordsOf(deps, userId)).toHaveLength(2);
     });
@@ -229,7 +294,15 @@ describe('POST /v1/events', () => {
     it('answers 503 (not 500) saying nothing was accepted while Redis is unreachable', async () => {
       const dead = await testApp({ redis: createRedis(`redis://127.0.0.1:${await deadPort()}`, 'command') });
       try {
-        for (const payload of [{ userId: 'u1', name: 'x' }, { events: [{ id: 'e1', userId: 'u1', name: 'x' }, { userId: 'u2', name: 'y' }] }]) {
+        for (const payload of [
+          { userId: 'u1', name: 'x' },
+          {
+            events: [
+              { id: 'e1', userId: 'u1', name: 'x' },
+              { userId: 'u2', name: 'y' },
+            ],
+          },
+        ]) {
           const response = await call(dead.app, 'POST', '/v1/events', { payload });
           expect(response.statusCode, response.body).toBe(503);
           expect(response.json()).toEqual({ error: expect.stringContaining('nothing was accepted') });
@@ -263,7 +336,10 @@ describe('POST /v1/events', () => {
       const limited = await testApp({ redis: restricted.redis, config: { REDIS_PREFIX: prefix } });
       try {
         const userId = newUser();
-        expectAccepted(await call(limited.app, 'POST', '/v1/events', { payload: { id: 'kept', userId, name: 'x' } }), { accepted: 1, duplicates: 0 });
+        expectAccepted(await call(limited.app, 'POST', '/v1/events', { payload: { id: 'kept', userId, name: 'x' } }), {
+          accepted: 1,
+          duplicates: 0,
+        });
         // Read back through an unrestricted connection: the record is there, and no drain job is.
         const reader = { ...limited.deps, redis: deps.redis };
         expect((await recordsOf(reader, userId)).map((record) => record.id)).toEqual(['kept']);
@@ -286,14 +362,16 @@ describe('POST /v1/journeys/:id/entries', () => {
   afterAll(async () => close());
 
   async function journey(trigger: Record<string, unknown>, moves: string[]): Promise<string> {
-    const created = await call(app, 'POST', '/v1/journeys', { payload: { ...exampleJourney, entry: { ...exampleJourney.entry, trigger } } });
+    const created = await call(app, 'POST', '/v1/journeys', {
+      payload: { ...exampleJourney, entry: { ...exampleJourney.entry, trigger } },
+    });
     expect(created.statusCode, created.body).toBe(201);
     const { id } = created.json();
     for (const move of moves) expect((await call(app, 'POST', `/v1/journeys/${id}/${move}`)).statusCode).toBe(200);
     return id;
   }
 
-  it('appends one enter record per distinct user, in the users\' partitions, and asks for their drains', async () => {
+  it("appends one enter record per distinct user, in the users' partitions, and asks for their drains", async () => {
     const id = await journey({ type: 'api' }, ['publish']);
     const [ada, bo] = [newUser('ada'), newUser('bo')];
     const response = await call(app, 'POST', `/v1/journeys/${id}/entries`, { payload: { userIds: [ada, bo, ada] } });
@@ -301,9 +379,13 @@ describe('POST /v1/journeys/:id/entries', () => {
     expect(response.json()).toEqual({ accepted: 2 });
 
     const adaRecords = await recordsOf(deps, ada);
-    expect(adaRecords).toEqual([{ type: 'enter', id: expect.stringMatching(/^ent_/), userId: ada, journeyId: id, time: expect.any(Number) }]);
+    expect(adaRecords).toEqual([
+      { type: 'enter', id: expect.stringMatching(/^ent_/), userId: ada, journeyId: id, time: expect.any(Number) },
+    ]);
     const boRecords = await recordsOf(deps, bo);
-    expect(boRecords).toEqual([{ type: 'enter', id: expect.stringMatching(/^ent_/), userId: bo, journeyId: id, time: adaRecords[0]!.time }]);
+    expect(boRecords).toEqual([
+      { type: 'enter', id: expect.stringMatching(/^ent_/), userId: bo, journeyId: id, time: adaRecords[0]!.time },
+    ]);
     expect(adaRecords[0]!.id).not.toBe(boRecords[0]!.id);
     expect(await waitingDrains(deps)).toEqual(expect.arrayContaining([partitionOf(deps, ada), partitionOf(deps, bo)]));
   });
@@ -318,8 +400,18 @@ describe('POST /v1/journeys/:id/entries', () => {
     { name: 'a draft', trigger: { type: 'api' }, moves: [], says: 'it is draft' },
     { name: 'a paused api journey', trigger: { type: 'api' }, moves: ['publish', 'pause'], says: 'it is paused' },
     { name: 'an archived api journey', trigger: { type: 'api' }, moves: ['publish', 'archive'], says: 'it is archived' },
-    { name: 'an active event-triggered journey', trigger: { type: 'event', event: 'signed_up' }, moves: ['publish'], says: '"event" trigger' },
-    { name: 'an active scheduled journey', trigger: { type: 'schedule', at: '2030-01-01T09:00:00Z' }, moves: ['publish'], says: '"schedule" trigger' },
+    {
+      name: 'an active event-triggered journey',
+      trigger: { type: 'event', event: 'signed_up' },
+      moves: ['publish'],
+      says: '"event" trigger',
+    },
+    {
+      name: 'an active scheduled journey',
+      trigger: { type: 'schedule', at: '2030-01-01T09:00:00Z' },
+      moves: ['publish'],
+      says: '"schedule" trigger',
+    },
   ])('answers 409 saying why for $name, and appends nothing', async ({ trigger, moves, says }) => {
     const id = await journey(trigger, moves);
     const userId = newUser();
@@ -331,7 +423,9 @@ describe('POST /v1/journeys/:id/entries', () => {
 
   it('uses the active version: a pending draft with an api trigger does not open an event journey', async () => {
     const id = await journey({ type: 'event', event: 'signed_up' }, ['publish']);
-    const draft = await call(app, 'PUT', `/v1/journeys/${id}`, { payload: { ...exampleJourney, entry: { ...exampleJourney.entry, trigger: { type: 'api' } } } });
+    const draft = await call(app, 'PUT', `/v1/journeys/${id}`, {
+      payload: { ...exampleJourney, entry: { ...exampleJourney.entry, trigger: { type: 'api' } } },
+    });
     expect(draft.statusCode).toBe(200);
     expect((await call(app, 'POST', `/v1/journeys/${id}/entries`, { payload: { userIds: ['u'] } })).statusCode).toBe(409);
     expect((await call(app, 'POST', `/v1/journeys/${id}/publish`)).statusCode).toBe(200);
@@ -354,14 +448,19 @@ describe('POST /v1/journeys/:id/entries', () => {
 
   it('is for admin keys only', async () => {
     const id = await journey({ type: 'api' }, ['publish']);
-    const response = await call(app, 'POST', `/v1/journeys/${id}/entries`, { payload: { userIds: ['u'] }, headers: bearer(await mintKey(app, 'ingest')) });
+    const response = await call(app, 'POST', `/v1/journeys/${id}/entries`, {
+      payload: { userIds: ['u'] },
+      headers: bearer(await mintKey(app, 'ingest')),
+    });
     expect(response.statusCode).toBe(403);
   });
 
   it('answers 503 when Redis is unreachable, after the journey checks', async () => {
     const dead = await testApp({ redis: createRedis(`redis://127.0.0.1:${await deadPort()}`, 'command') });
     try {
-      const created = await call(dead.app, 'POST', '/v1/journeys', { payload: { ...exampleJourney, entry: { ...exampleJourney.entry, trigger: { type: 'api' } } } });
+      const created = await call(dead.app, 'POST', '/v1/journeys', {
+        payload: { ...exampleJourney, entry: { ...exampleJourney.entry, trigger: { type: 'api' } } },
+      });
       const { id } = created.json();
       expect((await call(dead.app, 'POST', `/v1/journeys/${id}/entries`, { payload: { userIds: ['u'] } })).statusCode).toBe(409);
       // The publish is stored, but the workers cannot be told while Redis is away: the answer says so.
@@ -391,7 +490,9 @@ describe('JSON bodies app-wide', () => {
     const published = await call(app, 'POST', `/v1/journeys/${id}/publish`, { payload: '', headers: json });
     expect(published.statusCode, published.body).toBe(200);
     expect(published.json()).toMatchObject({ id, status: 'active' });
-    expect((await call(app, 'POST', `/v1/journeys/${id}/pause`, { payload: '', headers: json })).json()).toMatchObject({ status: 'paused' });
+    expect((await call(app, 'POST', `/v1/journeys/${id}/pause`, { payload: '', headers: json })).json()).toMatchObject({
+      status: 'paused',
+    });
   });
 
   it.each([
@@ -406,7 +507,10 @@ describe('JSON bodies app-wide', () => {
   });
 
   it('still refuses prototype poisoning in JSON bodies', async () => {
-    const response = await call(app, 'POST', '/v1/events', { payload: '{"userId":"u","name":"x","__proto__":{"admin":true}}', headers: json });
+    const response = await call(app, 'POST', '/v1/events', {
+      payload: '{"userId":"u","name":"x","__proto__":{"admin":true}}',
+      headers: json,
+    });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toEqual({ error: 'Request body is not valid JSON' });
   });
@@ -422,7 +526,18 @@ describe('OpenAPI for ingestion', () => {
 
   it('documents the events, users and entries routes with their tags, bodies and statuses', async () => {
     const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
-    const paths = spec.paths as Record<string, Record<string, { tags: string[]; parameters?: Array<{ name: string; schema: Record<string, unknown> }>; requestBody?: unknown; responses: Record<string, unknown> }>>;
+    const paths = spec.paths as Record<
+      string,
+      Record<
+        string,
+        {
+          tags: string[];
+          parameters?: Array<{ name: string; schema: Record<string, unknown> }>;
+          requestBody?: unknown;
+          responses: Record<string, unknown>;
+        }
+      >
+    >;
     const routes: Array<[string, string, string, string[]]> = [
       ['/v1/events', 'post', 'events', ['202', '400', '401', '403', '429', '503']],
       ['/v1/users/{userId}', 'put', 'users', ['200', '400', '429', '503']],

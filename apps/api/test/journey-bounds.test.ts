@@ -29,11 +29,27 @@ describe('journey dates and durations stay in range', () => {
     { name: 'a schedule in 9999', change: schedule('9999-12-31T23:59:59+14:00'), path: 'entry.trigger.at' },
     { name: `a delay of ${FAR}`, change: (j: Draft) => (j.steps.wait.duration = FAR), path: 'steps.wait.duration' },
     { name: 'a delay of 11 years', change: (j: Draft) => (j.steps.wait.duration = 'P11Y'), path: 'steps.wait.duration' },
-    { name: 'a delay of 10^20 seconds', change: (j: Draft) => (j.steps.wait.duration = 'PT100000000000000000000S'), path: 'steps.wait.duration' },
-    { name: 'a delay of 400 digits of days', change: (j: Draft) => (j.steps.wait.duration = `P${'9'.repeat(400)}D`), path: 'steps.wait.duration' },
-    { name: `a frequency-cap period of ${FAR}`, change: (j: Draft) => (j.settings.frequencyCap.per = FAR), path: 'settings.frequencyCap.per' },
+    {
+      name: 'a delay of 10^20 seconds',
+      change: (j: Draft) => (j.steps.wait.duration = 'PT100000000000000000000S'),
+      path: 'steps.wait.duration',
+    },
+    {
+      name: 'a delay of 400 digits of days',
+      change: (j: Draft) => (j.steps.wait.duration = `P${'9'.repeat(400)}D`),
+      path: 'steps.wait.duration',
+    },
+    {
+      name: `a frequency-cap period of ${FAR}`,
+      change: (j: Draft) => (j.settings.frequencyCap.per = FAR),
+      path: 'settings.frequencyCap.per',
+    },
     { name: `an action window of ${FAR}`, change: (j: Draft) => (j.steps.act.window = FAR), path: 'steps.act.window' },
-    { name: `a re-entry period of ${FAR}`, change: (j: Draft) => (j.entry.reentry = { mode: 'after', after: FAR }), path: 'entry.reentry.after' },
+    {
+      name: `a re-entry period of ${FAR}`,
+      change: (j: Draft) => (j.entry.reentry = { mode: 'after', after: FAR }),
+      path: 'entry.reentry.after',
+    },
   ];
 
   it.each(refused)('refuses $name with 400 naming $path, on create and on replace', async ({ change, path }) => {
@@ -64,7 +80,14 @@ function chain(count: number, payload: Record<string, unknown> = { text: 'x' }):
   const steps = Object.fromEntries(
     Array.from({ length: count }, (_, index) => [
       `s${index}`,
-      { type: 'message', channel: 'webhook', messageType: 'promo', webhook: { url: 'https://example.com/hook' }, payload, next: index + 1 < count ? `s${index + 1}` : null },
+      {
+        type: 'message',
+        channel: 'webhook',
+        messageType: 'promo',
+        webhook: { url: 'https://example.com/hook' },
+        payload,
+        next: index + 1 < count ? `s${index + 1}` : null,
+      },
     ]),
   );
   return { name: 'Chain', entry: { trigger: { type: 'api' } }, start: 's0', steps };
@@ -85,7 +108,10 @@ describe('journeys are bounded', () => {
     },
     {
       name: 'an audience split of 51 branches',
-      journey: () => exampleWith((j) => (j.steps.split.branches = many(51, (i) => ({ id: `b${i}`, when: { attr: 'plan', op: 'eq', value: i }, next: 'vipMsg' })))),
+      journey: () =>
+        exampleWith(
+          (j) => (j.steps.split.branches = many(51, (i) => ({ id: `b${i}`, when: { attr: 'plan', op: 'eq', value: i }, next: 'vipMsg' }))),
+        ),
       path: 'steps.split.branches',
       message: /at most 50/,
     },
@@ -113,10 +139,30 @@ describe('journeys are bounded', () => {
       path: 'steps.welcome.webhook.url',
       message: /at most 2048/,
     },
-    { name: 'a trigger event name over 128 characters', journey: () => exampleWith((j) => (j.entry.trigger.event = 'e'.repeat(129))), path: 'entry.trigger.event', message: /at most 128/ },
-    { name: 'an action path event name over 128 characters', journey: () => exampleWith((j) => (j.steps.act.paths[0].event = 'e'.repeat(129))), path: 'steps.act.paths.0.event', message: /at most 128/ },
-    { name: '101 exit events', journey: () => exampleWith((j) => (j.exit.events = many(101, (i) => `gone${i}`))), path: 'exit.events', message: /at most 100/ },
-    { name: 'an exit event name over 128 characters', journey: () => exampleWith((j) => (j.exit.events = ['e'.repeat(129)])), path: 'exit.events.0', message: /at most 128/ },
+    {
+      name: 'a trigger event name over 128 characters',
+      journey: () => exampleWith((j) => (j.entry.trigger.event = 'e'.repeat(129))),
+      path: 'entry.trigger.event',
+      message: /at most 128/,
+    },
+    {
+      name: 'an action path event name over 128 characters',
+      journey: () => exampleWith((j) => (j.steps.act.paths[0].event = 'e'.repeat(129))),
+      path: 'steps.act.paths.0.event',
+      message: /at most 128/,
+    },
+    {
+      name: '101 exit events',
+      journey: () => exampleWith((j) => (j.exit.events = many(101, (i) => `gone${i}`))),
+      path: 'exit.events',
+      message: /at most 100/,
+    },
+    {
+      name: 'an exit event name over 128 characters',
+      journey: () => exampleWith((j) => (j.exit.events = ['e'.repeat(129)])),
+      path: 'exit.events.0',
+      message: /at most 128/,
+    },
     { name: 'a definition over 512 KiB', journey: () => chain(20, { text: 'x'.repeat(30 * 1024) }), path: '', message: /at most 512 KiB/ },
   ];
 

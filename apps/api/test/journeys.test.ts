@@ -22,7 +22,12 @@ function canonical(document: unknown): unknown {
   return validation.journey;
 }
 
-function call(app: App, method: InjectOptions['method'], url: string, options: { payload?: unknown; headers?: Record<string, string> } = {}) {
+function call(
+  app: App,
+  method: InjectOptions['method'],
+  url: string,
+  options: { payload?: unknown; headers?: Record<string, string> } = {},
+) {
   return app.inject({
     method,
     url,
@@ -115,7 +120,14 @@ describe('journeys over HTTP', () => {
       const id = await createJourney(app);
 
       const published = await call(app, 'POST', `/v1/journeys/${id}/publish`);
-      expect(expectOk(published)).toMatchObject({ id, status: 'active', activeVersion: 1, latestVersion: 1, draftVersion: null, revision: 2 });
+      expect(expectOk(published)).toMatchObject({
+        id,
+        status: 'active',
+        activeVersion: 1,
+        latestVersion: 1,
+        draftVersion: null,
+        revision: 2,
+      });
       expect(published.headers.etag).toBe('"2"');
       expect((await read(app, id)).versions).toEqual([
         expect.objectContaining({ version: 1, status: 'active', publishedAt: expect.any(String), definition: canonical(exampleJourney) }),
@@ -127,7 +139,11 @@ describe('journeys over HTTP', () => {
       expect((await read(app, id)).versions.map((v: { status: string }) => v.status)).toEqual(['published']);
 
       expect(expectOk(await call(app, 'POST', `/v1/journeys/${id}/resume`))).toMatchObject({ status: 'active', revision: 4 });
-      expect(expectOk(await call(app, 'POST', `/v1/journeys/${id}/archive`))).toMatchObject({ status: 'archived', activeVersion: 1, revision: 5 });
+      expect(expectOk(await call(app, 'POST', `/v1/journeys/${id}/archive`))).toMatchObject({
+        status: 'archived',
+        activeVersion: 1,
+        revision: 5,
+      });
 
       const archived = await read(app, id);
       expect(archived).toMatchObject({ status: 'archived', revision: 5 });
@@ -138,7 +154,14 @@ describe('journeys over HTTP', () => {
       const id = await createJourney(app);
       const renamed = exampleWith((j) => (j.name = 'Onboarding, take two'));
       const response = await call(app, 'PUT', `/v1/journeys/${id}`, { payload: renamed, headers: { 'if-match': '"1"' } });
-      expect(expectOk(response)).toMatchObject({ id, name: 'Onboarding, take two', status: 'draft', draftVersion: 1, latestVersion: 0, revision: 2 });
+      expect(expectOk(response)).toMatchObject({
+        id,
+        name: 'Onboarding, take two',
+        status: 'draft',
+        draftVersion: 1,
+        latestVersion: 0,
+        revision: 2,
+      });
       expect(response.headers.etag).toBe('"2"');
       const journey = await read(app, id);
       expect(journey.draft.definition).toEqual(canonical(renamed));
@@ -167,7 +190,11 @@ describe('journeys over HTTP', () => {
         j.name = 'Onboarding v2b';
         j.steps.wait.duration = 'PT15M';
       });
-      expect(expectOk(await call(app, 'PUT', `/v1/journeys/${id}`, { payload: v2b }))).toMatchObject({ activeVersion: 1, draftVersion: 2, revision: 4 });
+      expect(expectOk(await call(app, 'PUT', `/v1/journeys/${id}`, { payload: v2b }))).toMatchObject({
+        activeVersion: 1,
+        draftVersion: 2,
+        revision: 4,
+      });
       const pending = await read(app, id);
       expect(pending.versions.map((v: { version: number; status: string }) => [v.version, v.status])).toEqual([
         [1, 'active'],
@@ -184,7 +211,12 @@ describe('journeys over HTTP', () => {
       });
       const history = (await read(app, id)).versions;
       expect(history).toEqual([
-        expect.objectContaining({ version: 1, status: 'superseded', publishedAt: expect.any(String), definition: canonical(exampleJourney) }),
+        expect.objectContaining({
+          version: 1,
+          status: 'superseded',
+          publishedAt: expect.any(String),
+          definition: canonical(exampleJourney),
+        }),
         expect.objectContaining({ version: 2, status: 'active', publishedAt: expect.any(String), definition: canonical(v2b) }),
       ]);
       expect(Date.parse(history[1].publishedAt)).toBeGreaterThanOrEqual(Date.parse(history[0].publishedAt));
@@ -194,7 +226,10 @@ describe('journeys over HTTP', () => {
       const id = await createJourney(app);
       expectOk(await call(app, 'POST', `/v1/journeys/${id}/publish`));
       expectOk(await call(app, 'POST', `/v1/journeys/${id}/pause`));
-      expect(expectOk(await call(app, 'PUT', `/v1/journeys/${id}`, { payload: exampleJourney }))).toMatchObject({ status: 'paused', draftVersion: 2 });
+      expect(expectOk(await call(app, 'PUT', `/v1/journeys/${id}`, { payload: exampleJourney }))).toMatchObject({
+        status: 'paused',
+        draftVersion: 2,
+      });
       expect(expectOk(await call(app, 'POST', `/v1/journeys/${id}/publish`))).toMatchObject({ status: 'active', activeVersion: 2 });
     });
 
@@ -231,7 +266,10 @@ describe('journeys over HTTP', () => {
       // As if saved before a rule tightened: the API itself never stores an invalid draft.
       await deps.mongo.db
         .collection<{ _id: string }>('journeys')
-        .updateOne({ _id: id }, { $set: { 'draft.definition.steps.wait.duration': 'soon', 'draft.definition.steps.ab.variants.0.weight': 50 } });
+        .updateOne(
+          { _id: id },
+          { $set: { 'draft.definition.steps.wait.duration': 'soon', 'draft.definition.steps.ab.variants.0.weight': 50 } },
+        );
       const response = await call(app, 'POST', `/v1/journeys/${id}/publish`);
       expect(response.statusCode).toBe(400);
       const body = response.json();
@@ -240,7 +278,11 @@ describe('journeys over HTTP', () => {
       expect(paths).toContain('steps.wait.duration');
       expect(paths.some((p: string) => p.startsWith('steps.ab'))).toBe(true);
       // The stored draft is still readable (to be fixed), and nothing was published.
-      expect(await read(app, id)).toMatchObject({ status: 'draft', activeVersion: null, draft: { definition: { steps: { wait: { duration: 'soon' } } } } });
+      expect(await read(app, id)).toMatchObject({
+        status: 'draft',
+        activeVersion: null,
+        draft: { definition: { steps: { wait: { duration: 'soon' } } } },
+      });
     });
   });
 
@@ -248,7 +290,9 @@ describe('journeys over HTTP', () => {
     it('applies exactly one of two PUTs with the same If-Match; the other gets 409', async () => {
       const id = await createJourney(app);
       const bodies = ['first', 'second'].map((name) => exampleWith((j) => (j.name = name)));
-      const responses = await Promise.all(bodies.map((payload) => call(app, 'PUT', `/v1/journeys/${id}`, { payload, headers: { 'if-match': '"1"' } })));
+      const responses = await Promise.all(
+        bodies.map((payload) => call(app, 'PUT', `/v1/journeys/${id}`, { payload, headers: { 'if-match': '"1"' } })),
+      );
       expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 409]);
       const winner = responses.find((r) => r.statusCode === 200)!;
       const loser = responses.find((r) => r.statusCode === 409)!;
@@ -274,7 +318,9 @@ describe('journeys over HTTP', () => {
       const id = await createJourney(app);
       const { revision: base } = await read(app, id);
       const names = ['racer-a', 'racer-b', 'racer-c', 'racer-d'];
-      const responses = await Promise.all(names.map((name) => call(app, 'PUT', `/v1/journeys/${id}`, { payload: exampleWith((j) => (j.name = name)) })));
+      const responses = await Promise.all(
+        names.map((name) => call(app, 'PUT', `/v1/journeys/${id}`, { payload: exampleWith((j) => (j.name = name)) })),
+      );
       const statuses = responses.map((r) => r.statusCode);
       expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
       const winners = responses.filter((r) => r.statusCode === 200).map((r) => r.json());
@@ -292,7 +338,10 @@ describe('journeys over HTTP', () => {
 
     it('publishes once when two publishes race', async () => {
       const id = await createJourney(app);
-      const responses = await Promise.all([call(app, 'POST', `/v1/journeys/${id}/publish`), call(app, 'POST', `/v1/journeys/${id}/publish`)]);
+      const responses = await Promise.all([
+        call(app, 'POST', `/v1/journeys/${id}/publish`),
+        call(app, 'POST', `/v1/journeys/${id}/publish`),
+      ]);
       expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 409]);
       const journey = await read(app, id);
       expect(journey).toMatchObject({ status: 'active', activeVersion: 1, revision: 2 });
@@ -307,7 +356,13 @@ describe('journeys over HTTP', () => {
     beforeAll(async () => {
       // Its own database, so other tests' journeys do not show up.
       ({ app: listApp, close: closeList } = await testApp());
-      for (const name of ['L1', 'L2', 'L3', 'L4', 'L5']) ids.push(await createJourney(listApp, exampleWith((j) => (j.name = name))));
+      for (const name of ['L1', 'L2', 'L3', 'L4', 'L5'])
+        ids.push(
+          await createJourney(
+            listApp,
+            exampleWith((j) => (j.name = name)),
+          ),
+        );
       for (const id of ids.slice(0, 2)) expectOk(await call(listApp, 'POST', `/v1/journeys/${id}/publish`));
     });
     afterAll(async () => closeList());
@@ -364,18 +419,97 @@ describe('journeys over HTTP', () => {
       status: number;
       paths?: string[];
     }> = [
-      { name: 'malformed JSON', method: 'POST', url: '/v1/journeys', payload: '{"name": "x",', headers: { 'content-type': 'application/json' }, status: 400 },
-      { name: 'empty JSON body', method: 'POST', url: '/v1/journeys', payload: '', headers: { 'content-type': 'application/json' }, status: 400 },
-      { name: 'a JSON array', method: 'POST', url: '/v1/journeys', payload: '[1,2]', headers: { 'content-type': 'application/json' }, status: 400, paths: [''] },
-      { name: 'a JSON string', method: 'POST', url: '/v1/journeys', payload: '"journey"', headers: { 'content-type': 'application/json' }, status: 400, paths: [''] },
+      {
+        name: 'malformed JSON',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: '{"name": "x",',
+        headers: { 'content-type': 'application/json' },
+        status: 400,
+      },
+      {
+        name: 'empty JSON body',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: '',
+        headers: { 'content-type': 'application/json' },
+        status: 400,
+      },
+      {
+        name: 'a JSON array',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: '[1,2]',
+        headers: { 'content-type': 'application/json' },
+        status: 400,
+        paths: [''],
+      },
+      {
+        name: 'a JSON string',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: '"journey"',
+        headers: { 'content-type': 'application/json' },
+        status: 400,
+        paths: [''],
+      },
       { name: 'no body at all', method: 'POST', url: '/v1/journeys', status: 400, paths: [''] },
-      { name: 'name of the wrong type', method: 'POST', url: '/v1/journeys', payload: exampleWith((j) => (j.name = 42)), status: 400, paths: ['name'] },
-      { name: 'missing name', method: 'POST', url: '/v1/journeys', payload: exampleWith((j) => delete j.name), status: 400, paths: ['name'] },
-      { name: 'unknown top-level field', method: 'POST', url: '/v1/journeys', payload: exampleWith((j) => (j.colour = 'red')), status: 400, paths: ['colour'] },
-      { name: 'unknown step field', method: 'POST', url: '/v1/journeys', payload: exampleWith((j) => (j.steps.wait.foo = 1)), status: 400, paths: ['steps.wait.foo'] },
-      { name: 'unknown step type', method: 'POST', url: '/v1/journeys', payload: exampleWith((j) => (j.steps.wait.type = 'sleep')), status: 400, paths: ['steps.wait.type'] },
-      { name: 'dangling next', method: 'POST', url: '/v1/journeys', payload: exampleWith((j) => (j.steps.wait.next = 'nowhere')), status: 400, paths: ['steps.wait.next'] },
-      { name: 'bad duration', method: 'POST', url: '/v1/journeys', payload: exampleWith((j) => (j.steps.wait.duration = '5 minutes')), status: 400, paths: ['steps.wait.duration'] },
+      {
+        name: 'name of the wrong type',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: exampleWith((j) => (j.name = 42)),
+        status: 400,
+        paths: ['name'],
+      },
+      {
+        name: 'missing name',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: exampleWith((j) => delete j.name),
+        status: 400,
+        paths: ['name'],
+      },
+      {
+        name: 'unknown top-level field',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: exampleWith((j) => (j.colour = 'red')),
+        status: 400,
+        paths: ['colour'],
+      },
+      {
+        name: 'unknown step field',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: exampleWith((j) => (j.steps.wait.foo = 1)),
+        status: 400,
+        paths: ['steps.wait.foo'],
+      },
+      {
+        name: 'unknown step type',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: exampleWith((j) => (j.steps.wait.type = 'sleep')),
+        status: 400,
+        paths: ['steps.wait.type'],
+      },
+      {
+        name: 'dangling next',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: exampleWith((j) => (j.steps.wait.next = 'nowhere')),
+        status: 400,
+        paths: ['steps.wait.next'],
+      },
+      {
+        name: 'bad duration',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: exampleWith((j) => (j.steps.wait.duration = '5 minutes')),
+        status: 400,
+        paths: ['steps.wait.duration'],
+      },
       {
         name: 'several problems at once',
         method: 'POST',
@@ -404,14 +538,49 @@ describe('journeys over HTTP', () => {
         headers: { 'content-type': 'application/json' },
         status: 400,
       },
-      { name: 'invalid PUT body', method: 'PUT', url: () => `/v1/journeys/${known}`, payload: exampleWith((j) => (j.start = 'ghost')), status: 400, paths: ['start'] },
-      { name: 'text/plain body', method: 'POST', url: '/v1/journeys', payload: 'name=x', headers: { 'content-type': 'text/plain' }, status: 415 },
-      { name: 'XML body', method: 'PUT', url: () => `/v1/journeys/${known}`, payload: '<journey/>', headers: { 'content-type': 'application/xml' }, status: 415 },
+      {
+        name: 'invalid PUT body',
+        method: 'PUT',
+        url: () => `/v1/journeys/${known}`,
+        payload: exampleWith((j) => (j.start = 'ghost')),
+        status: 400,
+        paths: ['start'],
+      },
+      {
+        name: 'text/plain body',
+        method: 'POST',
+        url: '/v1/journeys',
+        payload: 'name=x',
+        headers: { 'content-type': 'text/plain' },
+        status: 415,
+      },
+      {
+        name: 'XML body',
+        method: 'PUT',
+        url: () => `/v1/journeys/${known}`,
+        payload: '<journey/>',
+        headers: { 'content-type': 'application/xml' },
+        status: 415,
+      },
       { name: 'malformed journey id', method: 'GET', url: '/v1/journeys/nope', status: 400, paths: ['params.id'] },
       { name: 'malformed id on a move', method: 'POST', url: '/v1/journeys/jrn_XYZ/publish', status: 400, paths: ['params.id'] },
-      { name: 'version that is not a number', method: 'GET', url: () => `/v1/journeys/${known}/versions/latest`, status: 400, paths: ['params.version'] },
+      {
+        name: 'version that is not a number',
+        method: 'GET',
+        url: () => `/v1/journeys/${known}/versions/latest`,
+        status: 400,
+        paths: ['params.version'],
+      },
       { name: 'version 0', method: 'GET', url: () => `/v1/journeys/${known}/versions/0`, status: 400, paths: ['params.version'] },
-      { name: 'malformed If-Match', method: 'PUT', url: () => `/v1/journeys/${known}`, payload: exampleJourney, headers: { 'if-match': 'yesterday' }, status: 400, paths: ['headers.if-match'] },
+      {
+        name: 'malformed If-Match',
+        method: 'PUT',
+        url: () => `/v1/journeys/${known}`,
+        payload: exampleJourney,
+        headers: { 'if-match': 'yesterday' },
+        status: 400,
+        paths: ['headers.if-match'],
+      },
       { name: 'limit 0', method: 'GET', url: '/v1/journeys?limit=0', status: 400, paths: ['querystring.limit'] },
       { name: 'limit over 100', method: 'GET', url: '/v1/journeys?limit=1000', status: 400, paths: ['querystring.limit'] },
       { name: 'limit not a number', method: 'GET', url: '/v1/journeys?limit=ten', status: 400, paths: ['querystring.limit'] },
@@ -433,7 +602,9 @@ describe('journeys over HTTP', () => {
       expect(typeof body.error).toBe('string');
       expect(Object.keys(body).every((key) => key === 'error' || key === 'details')).toBe(true);
       if (paths) {
-        expect(body.details, response.body).toEqual(expect.arrayContaining(paths.map((path) => expect.objectContaining({ path, message: expect.any(String) }))));
+        expect(body.details, response.body).toEqual(
+          expect.arrayContaining(paths.map((path) => expect.objectContaining({ path, message: expect.any(String) }))),
+        );
       }
     });
 
@@ -470,7 +641,10 @@ describe('journeys over HTTP', () => {
         // Any route whose body schema recurses (here: any JSON value) is exposed; the journey routes check depth first.
         fresh.app.post('/test/any-json', { schema: { body: JsonValueSchema } }, async () => ({ ok: true }));
         const nested = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
-        const response = await call(fresh.app, 'POST', '/test/any-json', { payload: nested, headers: { 'content-type': 'application/json' } });
+        const response = await call(fresh.app, 'POST', '/test/any-json', {
+          payload: nested,
+          headers: { 'content-type': 'application/json' },
+        });
         expect(response.statusCode).toBe(400);
         expect(response.json()).toEqual({ error: 'Request body is nested too deeply' });
       } finally {
@@ -484,7 +658,10 @@ describe('journeys over HTTP', () => {
       const response = await app.inject({ method: 'GET', url: '/docs/json' });
       expect(response.statusCode).toBe(200);
       const spec = response.json();
-      const paths = spec.paths as Record<string, Record<string, { tags?: string[]; requestBody?: unknown; responses: Record<string, unknown> }>>;
+      const paths = spec.paths as Record<
+        string,
+        Record<string, { tags?: string[]; requestBody?: unknown; responses: Record<string, unknown> }>
+      >;
       const routes: Array<[string, string]> = [
         ['/v1/journeys', 'post'],
         ['/v1/journeys', 'get'],
@@ -502,12 +679,16 @@ describe('journeys over HTTP', () => {
       }
       expect(JSON.stringify(paths['/v1/journeys']!.post!.requestBody)).toContain('#/components/schemas/JourneyDefinition');
       expect(JSON.stringify(paths['/v1/journeys/{id}']!.get!.responses['200'])).toContain('#/components/schemas/Journey"');
-      expect(Object.keys(paths['/v1/journeys/{id}']!.put!.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '409', '429', '503']));
+      expect(Object.keys(paths['/v1/journeys/{id}']!.put!.responses)).toEqual(
+        expect.arrayContaining(['200', '400', '404', '409', '429', '503']),
+      );
       expect(Object.keys(paths['/v1/journeys/{id}/stats']!.get!.responses)).toEqual(expect.arrayContaining(['200', '404', '429', '503']));
 
       const journey = spec.components.schemas.Journey;
       expect(journey).toBeDefined();
-      expect(Object.keys(journey.properties)).toEqual(expect.arrayContaining(['id', 'status', 'activeVersion', 'revision', 'draft', 'versions']));
+      expect(Object.keys(journey.properties)).toEqual(
+        expect.arrayContaining(['id', 'status', 'activeVersion', 'revision', 'draft', 'versions']),
+      );
       expect(journey.examples?.[0]?.versions?.[0]?.definition?.name).toBe('Onboarding');
     });
   });

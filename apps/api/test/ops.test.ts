@@ -32,14 +32,24 @@ describe('the operators\u2019 view', () => {
     await due.schedule(branch, nowSecond - 30, [member('ada'), member('bo')]);
     await due.schedule(branch, nowSecond + 60, [member('cy')]);
     await due.schedule({ ...branch, stepId: 'later' }, nowSecond - 5, [member('di')]);
-    const carved = await due.carve({ shard: keys.dueShardOf('di'), branch: { ...branch, stepId: 'later' }, dueSecond: nowSecond - 5 }, { nowMs });
+    const carved = await due.carve(
+      { shard: keys.dueShardOf('di'), branch: { ...branch, stepId: 'later' }, dueSecond: nowSecond - 5 },
+      { nowMs },
+    );
     expect(carved?.size).toBe(1);
     const dispatch = new Queue(keys.queues.dispatch, { connection: t.deps.redis });
     await dispatch.add('batch', { batchKey: carved!.key }, { jobId: 'batch-x', delay: 60_000 });
     await dispatch.close();
     const activity = createOpsActivity(t.deps.redis, keys);
     await activity.record({ dispatched: 600, sent: 594, failed: 6 }, nowMs - 2_000);
-    await activity.recordFailure({ at: nowMs - 1_000, source: 'send', reason: 'http_4xx after 1 attempt(s)', journeyId: 'jrn_ops', stepId: 'welcome', userId: 'ada' });
+    await activity.recordFailure({
+      at: nowMs - 1_000,
+      source: 'send',
+      reason: 'http_4xx after 1 attempt(s)',
+      journeyId: 'jrn_ops',
+      stepId: 'welcome',
+      userId: 'ada',
+    });
     const accepted = await t.app.inject({ method: 'POST', url: '/v1/events', headers: admin, payload: { userId: 'ada', name: 'opened' } });
     expect(accepted.statusCode).toBe(202);
 
@@ -67,7 +77,14 @@ describe('the operators\u2019 view', () => {
       perSecond: { dispatched: 10, sent: 9.9, failed: 0.1, skipped: 0 },
     });
     expect(body.failures).toEqual([
-      { at: new Date(nowMs - 1_000).toISOString(), source: 'send', reason: 'http_4xx after 1 attempt(s)', journeyId: 'jrn_ops', stepId: 'welcome', userId: 'ada' },
+      {
+        at: new Date(nowMs - 1_000).toISOString(),
+        source: 'send',
+        reason: 'http_4xx after 1 attempt(s)',
+        journeyId: 'jrn_ops',
+        stepId: 'welcome',
+        userId: 'ada',
+      },
     ]);
 
     // The same figures in Prometheus text, next to the HTTP latencies and the ingest counters.
@@ -103,7 +120,11 @@ describe('the operators\u2019 view', () => {
     const challenged = await t.app.inject({ method: 'GET', url: '/ops/dashboard' });
     expect(challenged.statusCode).toBe(401);
     expect(challenged.headers['www-authenticate']).toMatch(/^Basic realm=/);
-    const wrong = await t.app.inject({ method: 'GET', url: '/ops/dashboard', headers: { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` } });
+    const wrong = await t.app.inject({
+      method: 'GET',
+      url: '/ops/dashboard',
+      headers: { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` },
+    });
     expect(wrong.statusCode).toBe(401);
 
     const basic = { authorization: `Basic ${Buffer.from(`ops:${key}`).toString('base64')}` };
@@ -154,7 +175,10 @@ describe('the operators\u2019 view', () => {
       const modes = async (headers: Record<string, string>) => {
         const listed = await t.app.inject({ method: 'GET', url: '/ops/dashboard/api/queues', headers });
         expect(listed.statusCode, listed.body).toBe(200);
-        return (listed.json().queues as Array<{ readOnlyMode: boolean; allowRetries: boolean }>).map(({ readOnlyMode, allowRetries }) => ({ readOnlyMode, allowRetries }));
+        return (listed.json().queues as Array<{ readOnlyMode: boolean; allowRetries: boolean }>).map(({ readOnlyMode, allowRetries }) => ({
+          readOnlyMode,
+          allowRetries,
+        }));
       };
       expect(await modes(ops)).toEqual(Array(3).fill({ readOnlyMode: true, allowRetries: false }));
       expect(await modes(basic(TEST_ADMIN_KEY))).toEqual(Array(3).fill({ readOnlyMode: false, allowRetries: true }));

@@ -47,8 +47,16 @@ describe('answers 503 with Retry-After while a store is down', () => {
     await proxy.cut();
 
     const event = { userId, name: 'opened' };
-    expectUnavailable(await call(t.app, 'POST', '/v1/events', { payload: event, headers: ingest }), /MongoDB/, 'a stored key not in the cache');
-    expectUnavailable(await call(t.app, 'POST', '/v1/events', { payload: event, headers: bearer('je_ingest_not-a-key') }), /MongoDB/, 'a key that cannot be checked');
+    expectUnavailable(
+      await call(t.app, 'POST', '/v1/events', { payload: event, headers: ingest }),
+      /MongoDB/,
+      'a stored key not in the cache',
+    );
+    expectUnavailable(
+      await call(t.app, 'POST', '/v1/events', { payload: event, headers: bearer('je_ingest_not-a-key') }),
+      /MongoDB/,
+      'a key that cannot be checked',
+    );
     const requests = [
       { method: 'GET', url: `/v1/users/${userId}` },
       { method: 'PUT', url: `/v1/users/${userId}`, payload: { attributes: { plan: 'free' } } },
@@ -60,7 +68,11 @@ describe('answers 503 with Retry-After while a store is down', () => {
       { method: 'POST', url: '/v1/api-keys', payload: { scope: 'ops', name: 'during the outage' } },
     ] as const;
     for (const { method, url, ...rest } of requests) {
-      expectUnavailable(await call(t.app, method, url, { payload: 'payload' in rest ? rest.payload : undefined }), /MongoDB/, `${method} ${url}`);
+      expectUnavailable(
+        await call(t.app, method, url, { payload: 'payload' in rest ? rest.payload : undefined }),
+        /MongoDB/,
+        `${method} ${url}`,
+      );
     }
     // Events do not need MongoDB: the environment's admin key is checked without it, and Redis takes them.
     const accepted = await call(t.app, 'POST', '/v1/events', { payload: event, headers: bearer(TEST_ADMIN_KEY) });
@@ -84,7 +96,11 @@ describe('answers 503 with Retry-After while a store is down', () => {
     await eventually(() => redis.status !== 'ready', { what: 'the Redis connection to notice the cut' });
 
     expectUnavailable(await call(t.app, 'GET', `/v1/journeys/${journey}/stats`), /Redis/, 'stats');
-    expectUnavailable(await t.app.inject({ method: 'GET', url: '/ops/dashboard/api/queues', headers: basic(ops) }), /Redis/, 'dashboard queues');
+    expectUnavailable(
+      await t.app.inject({ method: 'GET', url: '/ops/dashboard/api/queues', headers: basic(ops) }),
+      /Redis/,
+      'dashboard queues',
+    );
     expectUnavailable(await call(t.app, 'GET', '/v1/ops/queues'), /Redis/, 'ops view');
     expectUnavailable(await call(t.app, 'POST', '/v1/events', { payload: { userId: 'u', name: 'x' } }), /Redis/, 'events');
     expectUnavailable(await call(t.app, 'PUT', '/v1/users/u/subscriptions', { payload: { muted: ['promo'] } }), /Redis/, 'subscriptions');

@@ -21,7 +21,10 @@ async function expectStoredOrRefused(
     expect(await readBack()).toEqual(sent);
     return;
   }
-  expect(response.json()).toEqual({ error: expect.any(String), details: [{ path: expect.stringMatching(/^body/), message: expect.any(String) }] });
+  expect(response.json()).toEqual({
+    error: expect.any(String),
+    details: [{ path: expect.stringMatching(/^body/), message: expect.any(String) }],
+  });
   expect(await readBack()).toEqual(before);
 }
 
@@ -33,7 +36,8 @@ describe('what the edge accepts is storable (nested arrays)', () => {
     const response = await call(t.app, 'PUT', `/v1/users/${userId}`, { payload: { attributes: NESTED } });
     await expectStoredOrRefused(response, {
       accepted: 200,
-      readBack: async () => (await t.deps.mongo.db.collection<{ _id: string; attributes: unknown }>('users').findOne({ _id: userId }))?.attributes,
+      readBack: async () =>
+        (await t.deps.mongo.db.collection<{ _id: string; attributes: unknown }>('users').findOne({ _id: userId }))?.attributes,
       sent: NESTED,
     });
   });
@@ -50,7 +54,12 @@ describe('what the edge accepts is storable (nested arrays)', () => {
     const created = await call(t.app, 'POST', '/v1/journeys', { payload: journey });
     await expectStoredOrRefused(created, {
       accepted: 201,
-      readBack: async () => (created.statusCode === 201 ? welcomePayload(created.json().id) : (await journeys().countDocuments()) === before ? undefined : 'a journey was stored'),
+      readBack: async () =>
+        created.statusCode === 201
+          ? welcomePayload(created.json().id)
+          : (await journeys().countDocuments()) === before
+            ? undefined
+            : 'a journey was stored',
       sent: NESTED,
     });
 

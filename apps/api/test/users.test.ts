@@ -19,17 +19,27 @@ describe('users over HTTP', () => {
   });
   afterAll(async () => close());
 
-  const storedUser = (userId: string) => deps.mongo.db.collection<{ _id: string; attributes: Record<string, unknown> }>('users').findOne({ _id: userId });
+  const storedUser = (userId: string) =>
+    deps.mongo.db.collection<{ _id: string; attributes: Record<string, unknown> }>('users').findOne({ _id: userId });
 
   describe('PUT /v1/users/:userId', () => {
     it('creates the user, then merges: named attributes change, null removes one, the rest stay', async () => {
       const userId = newUser();
-      const created = await call(app, 'PUT', userUrl(userId), { payload: { attributes: { firstName: 'Ada', plan: 'free', country: 'US' } } });
+      const created = await call(app, 'PUT', userUrl(userId), {
+        payload: { attributes: { firstName: 'Ada', plan: 'free', country: 'US' } },
+      });
       expect(created.statusCode, created.body).toBe(200);
       const first = created.json();
-      expect(first).toEqual({ userId, attributes: { firstName: 'Ada', plan: 'free', country: 'US' }, createdAt: expect.any(String), updatedAt: first.createdAt });
+      expect(first).toEqual({
+        userId,
+        attributes: { firstName: 'Ada', plan: 'free', country: 'US' },
+        createdAt: expect.any(String),
+        updatedAt: first.createdAt,
+      });
 
-      const merged = await call(app, 'PUT', userUrl(userId), { payload: { attributes: { plan: 'pro', country: null, prefs: { tags: ['a', 1, true, null] } } } });
+      const merged = await call(app, 'PUT', userUrl(userId), {
+        payload: { attributes: { plan: 'pro', country: null, prefs: { tags: ['a', 1, true, null] } } },
+      });
       expect(merged.statusCode, merged.body).toBe(200);
       const second = merged.json();
       expect(second.attributes).toEqual({ firstName: 'Ada', plan: 'pro', prefs: { tags: ['a', 1, true, null] } });
@@ -39,7 +49,7 @@ describe('users over HTTP', () => {
       expect((await storedUser(userId))?.attributes).toEqual(second.attributes);
     });
 
-    it('appends an attributes record per change, in order with the user\'s events', async () => {
+    it("appends an attributes record per change, in order with the user's events", async () => {
       const userId = newUser();
       expect((await call(app, 'PUT', userUrl(userId), { payload: { attributes: { plan: 'free' } } })).statusCode).toBe(200);
       expect((await call(app, 'POST', '/v1/events', { payload: { userId, name: 'upgraded' } })).statusCode).toBe(202);
@@ -67,7 +77,11 @@ describe('users over HTTP', () => {
       { name: 'a name of 65 characters', payload: { attributes: { ['n'.repeat(65)]: 1 } }, paths: [`body.attributes.${'n'.repeat(65)}`] },
       { name: 'a value with a $ field', payload: { attributes: { prefs: { $where: 'x' } } }, paths: ['body.attributes.prefs.$where'] },
       { name: 'a value with a dotted field', payload: { attributes: { prefs: { 'a.b': 1 } } }, paths: ['body.attributes.prefs.a.b'] },
-      { name: 'a value nested deeper than can be stored', payload: { attributes: { deep: JSON.parse(`${'['.repeat(80)}${']'.repeat(80)}`) } }, paths: ['body.attributes.deep'] },
+      {
+        name: 'a value nested deeper than can be stored',
+        payload: { attributes: { deep: JSON.parse(`${'['.repeat(80)}${']'.repeat(80)}`) } },
+        paths: ['body.attributes.deep'],
+      },
       { name: 'attributes missing', payload: {}, paths: ['body.attributes'] },
       { name: 'attributes not an object', payload: { attributes: ['plan'] }, paths: ['body.attributes'] },
       { name: 'an unknown field', payload: { attributes: {}, email: 'a@b.c' }, paths: ['body.email'] },
@@ -89,7 +103,9 @@ describe('users over HTTP', () => {
 
     it('says why an attribute name is refused', async () => {
       const response = await call(app, 'PUT', userUrl(newUser()), { payload: { attributes: { 'first name': 'Ada' } } });
-      expect(response.json().details).toEqual([{ path: 'body.attributes.first name', message: expect.stringMatching(/^is not a valid attribute name: /) }]);
+      expect(response.json().details).toEqual([
+        { path: 'body.attributes.first name', message: expect.stringMatching(/^is not a valid attribute name: /) },
+      ]);
     });
   });
 
@@ -113,11 +129,35 @@ describe('users over HTTP', () => {
       const ended = new Date('2026-11-21T08:00:00.000Z');
       const base = { userId, version: 1, token: '0', trigger: null, now: entered };
       expect(await states.enter({ ...base, journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb', entryId: 'entry-b', stepId: 'wait' })).toBe('entered');
-      expect(await states.enter({ ...base, journeyId: 'jrn_aaaaaaaaaaaaaaaaaaaa', version: 3, entryId: 'entry-a', stepId: 'welcome' })).toBe('entered');
+      expect(
+        await states.enter({ ...base, journeyId: 'jrn_aaaaaaaaaaaaaaaaaaaa', version: 3, entryId: 'entry-a', stepId: 'welcome' }),
+      ).toBe('entered');
       expect(await states.exit('jrn_aaaaaaaaaaaaaaaaaaaa', userId, 'entry-a', ended)).toBe(true);
-      const welcomed = { status: 'sent' as const, reason: null, attempts: 1, completedAt: entered.getTime(), token: '0', visit: 1, firstAttemptAt: entered.getTime(), nextAttemptAt: null, lastError: null, branch: null };
-      const commit = { key: '0', journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb', userId, entryId: 'entry-b', expectedToken: '0', token: '1', stepId: 'wait', status: 'active' as const };
-      expect(await states.commitEach([{ ...commit, message: { stepId: 'welcome', record: welcomed }, now: entered.getTime() }])).toEqual([true]);
+      const welcomed = {
+        status: 'sent' as const,
+        reason: null,
+        attempts: 1,
+        completedAt: entered.getTime(),
+        token: '0',
+        visit: 1,
+        firstAttemptAt: entered.getTime(),
+        nextAttemptAt: null,
+        lastError: null,
+        branch: null,
+      };
+      const commit = {
+        key: '0',
+        journeyId: 'jrn_bbbbbbbbbbbbbbbbbbbb',
+        userId,
+        entryId: 'entry-b',
+        expectedToken: '0',
+        token: '1',
+        stepId: 'wait',
+        status: 'active' as const,
+      };
+      expect(await states.commitEach([{ ...commit, message: { stepId: 'welcome', record: welcomed }, now: entered.getTime() }])).toEqual([
+        true,
+      ]);
       await createSubscriptions(deps.redis, createKeys(deps.config.REDIS_PREFIX)).mute(userId, ['promo', 'digest']);
 
       const response = await call(app, 'GET', userUrl(userId));
@@ -151,7 +191,17 @@ describe('users over HTTP', () => {
             lastEnteredAt: entered.toISOString(),
             entries: 1,
             endedAt: null,
-            messages: { welcome: { status: 'sent', reason: null, attempts: 1, visit: 1, completedAt: entered.toISOString(), nextAttemptAt: null, lastError: null } },
+            messages: {
+              welcome: {
+                status: 'sent',
+                reason: null,
+                attempts: 1,
+                visit: 1,
+                completedAt: entered.toISOString(),
+                nextAttemptAt: null,
+                lastError: null,
+              },
+            },
           },
         ],
       });
@@ -165,7 +215,9 @@ describe('users over HTTP', () => {
       expect(muted.statusCode, muted.body).toBe(200);
       expect(muted.json()).toEqual({ userId, muted: ['news', 'promo'] });
 
-      const changed = await call(app, 'PUT', userUrl(userId, '/subscriptions'), { payload: { muted: ['alerts'], unmuted: ['news', 'never-muted'] } });
+      const changed = await call(app, 'PUT', userUrl(userId, '/subscriptions'), {
+        payload: { muted: ['alerts'], unmuted: ['news', 'never-muted'] },
+      });
       expect(changed.json()).toEqual({ userId, muted: ['alerts', 'promo'] });
       // The set the worker reads before each send.
       const subscriptions = createSubscriptions(deps.redis, createKeys(deps.config.REDIS_PREFIX));
@@ -188,7 +240,9 @@ describe('users over HTTP', () => {
       const userId = newUser();
       const response = await call(app, 'PUT', userUrl(userId, '/subscriptions'), { payload });
       expect(response.statusCode, response.body).toBe(400);
-      expect(response.json().details).toEqual(expect.arrayContaining(paths.map((path) => expect.objectContaining({ path, message: expect.any(String) }))));
+      expect(response.json().details).toEqual(
+        expect.arrayContaining(paths.map((path) => expect.objectContaining({ path, message: expect.any(String) }))),
+      );
       expect(await createSubscriptions(deps.redis, createKeys(deps.config.REDIS_PREFIX)).muted(userId)).toEqual([]);
     });
   });
@@ -204,7 +258,10 @@ describe('users over HTTP', () => {
         { method: 'PUT' as const, url: userUrl(userId, '/subscriptions'), payload: { muted: ['promo'] } },
       ];
       for (const { method, url, payload } of requests) {
-        expect((await call(app, method, url, { payload, headers: { authorization: '' } })).statusCode, `${method} ${url} without a key`).toBe(401);
+        expect(
+          (await call(app, method, url, { payload, headers: { authorization: '' } })).statusCode,
+          `${method} ${url} without a key`,
+        ).toBe(401);
         expect((await call(app, method, url, { payload, headers: ops })).statusCode, `${method} ${url} with an ops key`).toBe(403);
       }
       expect(await storedUser(userId)).toBeNull();
@@ -230,7 +287,9 @@ describe('users over HTTP', () => {
         expect(subscriptions.headers['retry-after']).toBe('2');
         // GET still tells a missing user apart (MongoDB answers); a known one needs Redis for its subscriptions.
         expect((await call(dead.app, 'GET', userUrl(userId))).statusCode).toBe(404);
-        await dead.deps.mongo.db.collection('users').insertOne({ _id: userId as never, attributes: {}, lastRecord: null, createdAt: new Date(), updatedAt: new Date() });
+        await dead.deps.mongo.db
+          .collection('users')
+          .insertOne({ _id: userId as never, attributes: {}, lastRecord: null, createdAt: new Date(), updatedAt: new Date() });
         expect((await call(dead.app, 'GET', userUrl(userId))).statusCode).toBe(503);
       } finally {
         await dead.close();
@@ -245,7 +304,9 @@ describe('users over HTTP', () => {
         const response = await call(failing.app, 'PUT', userUrl(userId), { payload: { attributes: { plan: 'pro' } } });
         expect(response.statusCode, response.body).toBe(503);
         expect(response.json().error).toContain('The attributes were saved');
-        expect((await failing.deps.mongo.db.collection<{ _id: string; attributes: unknown }>('users').findOne({ _id: userId }))?.attributes).toEqual({ plan: 'pro' });
+        expect(
+          (await failing.deps.mongo.db.collection<{ _id: string; attributes: unknown }>('users').findOne({ _id: userId }))?.attributes,
+        ).toEqual({ plan: 'pro' });
       } finally {
         await failing.close();
         await restricted.close();

@@ -28,7 +28,11 @@ async function enter(journeyId: string, userId: string): Promise<string> {
 
 /** The dispatcher's part, by hand: the entry's first step ran and ended the entry. */
 async function complete(journeyId: string, userId: string, entryId: string): Promise<void> {
-  expect(await env.states.commitEach([{ key: 'test', journeyId, userId, entryId, expectedToken: '0', token: '1', stepId: null, status: 'completed', now: env.clock.now() }])).toEqual([true]);
+  expect(
+    await env.states.commitEach([
+      { key: 'test', journeyId, userId, entryId, expectedToken: '0', token: '1', stepId: null, status: 'completed', now: env.clock.now() },
+    ]),
+  ).toEqual([true]);
 }
 
 describe('applying an event', () => {
@@ -159,7 +163,12 @@ describe('applying an event', () => {
     await env.applier.apply(later);
     const secondEntry = entryIdFor(journeyId, later.streamId);
     expect(secondEntry).not.toBe(firstEntry);
-    expect(await env.states.get(journeyId, 'again')).toMatchObject({ status: 'active', entryId: secondEntry, entries: 2, lastEnteredAt: new Date(T0 + 61 * MINUTE) });
+    expect(await env.states.get(journeyId, 'again')).toMatchObject({
+      status: 'active',
+      entryId: secondEntry,
+      entries: 2,
+      lastEnteredAt: new Date(T0 + 61 * MINUTE),
+    });
     expect(await env.dueMembers('again', welcome(journeyId), Math.floor((T0 + 61 * MINUTE) / 1000))).toEqual([`again|${secondEntry}||0`]);
   });
 });
@@ -172,7 +181,12 @@ describe('leaving a journey', () => {
 
     env.clock.advance(MINUTE);
     await env.applier.apply(await env.append(event('bye', 'account_deleted')));
-    expect(await env.states.get(journeyId, 'bye')).toMatchObject({ status: 'exited', entryId, stepId: null, endedAt: new Date(T0 + MINUTE) });
+    expect(await env.states.get(journeyId, 'bye')).toMatchObject({
+      status: 'exited',
+      entryId,
+      stepId: null,
+      endedAt: new Date(T0 + MINUTE),
+    });
     const target = { journeyId, userId: 'bye', entryId };
     expect(await env.lock.current(target)).toBe(EXIT_TOKEN);
     // What the dispatcher will do with the member still in the due set:
@@ -247,17 +261,35 @@ describe('action_paths', () => {
     await env.lock.take(target, { expectedToken: '', ownToken: '0' }, 86_400_000);
     await env.lock.take(target, { expectedToken: '0', ownToken: '1' }, 86_400_000);
     await env.states.commitEach([
-      { key: 'test', journeyId, userId: 'buyer', entryId, expectedToken: '0', token: '1', stepId: 'act', status: 'active', awaiting: { stepId: 'act', token: '1', deadline }, now: T0 },
+      {
+        key: 'test',
+        journeyId,
+        userId: 'buyer',
+        entryId,
+        expectedToken: '0',
+        token: '1',
+        stepId: 'act',
+        status: 'active',
+        awaiting: { stepId: 'act', token: '1', deadline },
+        now: T0,
+      },
     ]);
     const act = { journeyId, version: 1, stepId: 'act' };
-    await env.dueSchedule.schedule(act, Math.floor(deadline / 1000), [{ userId: 'buyer', entryId, expectedToken: '1', ownToken: '2.timeout' }]);
+    await env.dueSchedule.schedule(act, Math.floor(deadline / 1000), [
+      { userId: 'buyer', entryId, expectedToken: '1', ownToken: '2.timeout' },
+    ]);
 
     env.clock.set(T0 + 10 * MINUTE);
     const bought = await env.append(event('buyer', 'purchased', { item: 'T-shirt' }));
     expect(await env.applier.apply(bought)).toBe('applied');
     const nowSecond = Math.floor((T0 + 10 * MINUTE) / 1000);
     expect(await env.dueMembers('buyer', act, nowSecond)).toEqual([`buyer|${entryId}|1|2.bought`]);
-    expect((await env.states.get(journeyId, 'buyer'))?.actionEvent).toEqual({ token: '1', recordId: bought.streamId, name: 'purchased', properties: { item: 'T-shirt' } });
+    expect((await env.states.get(journeyId, 'buyer'))?.actionEvent).toEqual({
+      token: '1',
+      recordId: bought.streamId,
+      name: 'purchased',
+      properties: { item: 'T-shirt' },
+    });
 
     // A later event matching another path of the same wait: the first event picked the path already.
     env.clock.advance(1_000);
@@ -284,7 +316,18 @@ describe('action_paths', () => {
     expect((await env.states.get(journeyId, 'idle'))?.actionEvent).toBeNull();
 
     await env.states.commitEach([
-      { key: 'test', journeyId, userId: 'idle', entryId, expectedToken: '0', token: '1', stepId: 'act', status: 'active', awaiting: { stepId: 'act', token: '1', deadline: T0 + 60 * MINUTE }, now: T0 },
+      {
+        key: 'test',
+        journeyId,
+        userId: 'idle',
+        entryId,
+        expectedToken: '0',
+        token: '1',
+        stepId: 'act',
+        status: 'active',
+        awaiting: { stepId: 'act', token: '1', deadline: T0 + 60 * MINUTE },
+        now: T0,
+      },
     ]);
     await env.applier.apply(await env.append(event('idle', 'logged_in')));
     expect(await env.dueMembers('idle', act, SECOND)).toEqual([]);
@@ -293,11 +336,19 @@ describe('action_paths', () => {
 
 describe('api entries', () => {
   it('an enter record enters an active api journey when the audience holds, and nothing else', async () => {
-    const apiJourney = await env.publish(onboardingJourney({ name: 'Api', entry: { trigger: { type: 'api' }, audience: { attr: 'country', op: 'eq', value: 'US' } } }));
+    const apiJourney = await env.publish(
+      onboardingJourney({ name: 'Api', entry: { trigger: { type: 'api' }, audience: { attr: 'country', op: 'eq', value: 'US' } } }),
+    );
     const eventJourney = await env.publish(onboardingJourney());
     await env.users.mergeAttributes('us', { country: 'US' }, new Date(T0));
     await env.users.mergeAttributes('fr', { country: 'FR' }, new Date(T0));
-    const enterRecord = (userId: string, journeyId: string): IngestRecord => ({ type: 'enter', id: `enter-${userId}-${journeyId}`, userId, journeyId, time: T0 });
+    const enterRecord = (userId: string, journeyId: string): IngestRecord => ({
+      type: 'enter',
+      id: `enter-${userId}-${journeyId}`,
+      userId,
+      journeyId,
+      time: T0,
+    });
 
     const applied = await env.append(enterRecord('us', apiJourney));
     await env.applier.apply(applied);

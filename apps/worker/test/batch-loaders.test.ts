@@ -4,7 +4,17 @@ import { createBatchLoaders } from '../src/dispatch/batch-loaders.js';
 
 const at = new Date('2026-12-04T12:00:00Z');
 const user = (userId: string): User => ({ userId, attributes: {}, lastRecord: null, createdAt: at, updatedAt: at });
-const commit = (userId: string): StepCommit => ({ key: 'test', journeyId: 'j1', userId, entryId: 'e', expectedToken: '0', token: '1', stepId: null, status: 'completed', now: at.getTime() });
+const commit = (userId: string): StepCommit => ({
+  key: 'test',
+  journeyId: 'j1',
+  userId,
+  entryId: 'e',
+  expectedToken: '0',
+  token: '1',
+  stepId: null,
+  status: 'completed',
+  now: at.getTime(),
+});
 
 /** Stores that answer from memory and log every call, to see how loads were grouped. */
 function fakeDeps() {

@@ -12,7 +12,14 @@ afterEach(async () => {
 });
 
 function twoMessages(url: string): JourneyDefinitionInput {
-  const message = (text: string, next: string | null) => ({ type: 'message', channel: 'webhook', messageType: 'onboarding', webhook: { url }, payload: { text }, next });
+  const message = (text: string, next: string | null) => ({
+    type: 'message',
+    channel: 'webhook',
+    messageType: 'onboarding',
+    webhook: { url },
+    payload: { text },
+    next,
+  });
   return {
     name: 'Two messages',
     entry: { trigger: { type: 'event', event: 'signed_up' } },

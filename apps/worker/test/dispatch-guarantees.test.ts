@@ -21,13 +21,19 @@ function oneMessage(url: string): JourneyDefinitionInput {
     name: 'One message',
     entry: { trigger: { type: 'event', event: 'signed_up' } },
     start: 'hello',
-    steps: { hello: { type: 'message', channel: 'webhook', messageType: 'news', webhook: { url }, payload: { text: 'Hello' }, next: null } },
+    steps: {
+      hello: { type: 'message', channel: 'webhook', messageType: 'news', webhook: { url }, payload: { text: 'Hello' }, next: null },
+    },
     settings: { timezone: 'UTC' },
   };
 }
 
 /** Runs the harness's scheduler and workers, moving the clock a second at a time, until `done` holds. */
-async function runUntil(h: NonNullable<typeof harness>, done: () => boolean | Promise<boolean>, options: { stepMs?: number; maxSteps?: number } = {}): Promise<number> {
+async function runUntil(
+  h: NonNullable<typeof harness>,
+  done: () => boolean | Promise<boolean>,
+  options: { stepMs?: number; maxSteps?: number } = {},
+): Promise<number> {
   for (let step = 0; step < (options.maxSteps ?? 200); step++) {
     await h.settle();
     if (await done()) return step;
@@ -55,7 +61,10 @@ describe('dispatch guarantees under faults', () => {
       return answer;
     };
     await h.scheduler.tick();
-    await eventually(async () => (await h.dispatchQueue.queue.getJobCounts('delayed')).delayed === 1, { what: 'the batch to fail and wait for its retry', timeoutMs: 15_000 });
+    await eventually(async () => (await h.dispatchQueue.queue.getJobCounts('delayed')).delayed === 1, {
+      what: 'the batch to fail and wait for its retry',
+      timeoutMs: 15_000,
+    });
     await cut.restore();
     await h.settle();
     return { h, journeyId, entryId };
@@ -73,7 +82,10 @@ describe('dispatch guarantees under faults', () => {
   it('records a refused message whose commit failed instead of posting it again', async () => {
     const { h, journeyId } = await answerThenLoseTheCommit('bo', { status: 422, body: 'unknown user' });
     expect(h.sink.requests).toHaveLength(1);
-    expect(await h.states.get(journeyId, 'bo')).toMatchObject({ status: 'completed', messages: { hello: { status: 'failed', reason: 'http_4xx' } } });
+    expect(await h.states.get(journeyId, 'bo')).toMatchObject({
+      status: 'completed',
+      messages: { hello: { status: 'failed', reason: 'http_4xx' } },
+    });
   });
 
   it('lets only one of two tries of the same item post, when they run at once', async () => {
@@ -83,12 +95,16 @@ describe('dispatch guarantees under faults', () => {
     const entryId = await h.enter(journeyId, 'twin');
     // The same item twice, in two due sets: two batches, which the worker runs at once (a duplicate left behind by a
     // crash, or one batch run twice after a stall, looks the same to the lock).
-    await h.dueSchedule.schedule({ journeyId, version: 1, stepId: 'hello' }, Math.floor(noon / 1000) - 1, [{ userId: 'twin', entryId, expectedToken: '', ownToken: '0' }]);
+    await h.dueSchedule.schedule({ journeyId, version: 1, stepId: 'hello' }, Math.floor(noon / 1000) - 1, [
+      { userId: 'twin', entryId, expectedToken: '', ownToken: '0' },
+    ]);
     h.sink.reply = () => 'hold';
 
     await h.scheduler.tick();
     await eventually(() => h.sink.heldCount === 1, { what: 'one try to post' });
-    await eventually(async () => (await h.dispatchQueue.queue.getJobCounts('completed')).completed === 1, { what: 'the other try to leave the item to it' });
+    await eventually(async () => (await h.dispatchQueue.queue.getJobCounts('completed')).completed === 1, {
+      what: 'the other try to leave the item to it',
+    });
     h.sink.releaseHeld({ status: 200 });
     await h.settle();
     // The item the other try left looks again once the lease lapsed: the message ended, nothing is posted again.
@@ -96,7 +112,10 @@ describe('dispatch guarantees under faults', () => {
     await h.settle();
 
     expect(h.sink.requests).toHaveLength(1);
-    expect(await h.states.get(journeyId, 'twin')).toMatchObject({ status: 'completed', messages: { hello: { status: 'sent', attempts: 1 } } });
+    expect(await h.states.get(journeyId, 'twin')).toMatchObject({
+      status: 'completed',
+      messages: { hello: { status: 'sent', attempts: 1 } },
+    });
     expect((await h.stats.read(journeyId, 1)).steps['hello']?.counters).toMatchObject({ entered: 1, sent: 1 });
   });
 
@@ -113,7 +132,11 @@ describe('dispatch guarantees under faults', () => {
     expect(h.sink.requests).toHaveLength(1);
     // Waiting for the next attempt holds no job: the message waits in the state and its item in a due set.
     const waiting = await h.states.get(journeyId, 'cy');
-    expect(waiting).toMatchObject({ status: 'active', stepId: 'hello', messages: { hello: { status: 'retrying', attempts: 1, lastError: 'HTTP 503' } } });
+    expect(waiting).toMatchObject({
+      status: 'active',
+      stepId: 'hello',
+      messages: { hello: { status: 'retrying', attempts: 1, lastError: 'HTTP 503' } },
+    });
     expect(waiting?.messages['hello']?.nextAttemptAt?.getTime()).toBeGreaterThan(h.now());
     expect(await h.dispatchQueue.queue.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
 
@@ -145,7 +168,10 @@ describe('dispatch guarantees under faults', () => {
     h.advance(21 * SECOND);
     await h.settle();
     expect(h.sink.requests).toHaveLength(2);
-    expect(await h.states.get(journeyId, 'di')).toMatchObject({ status: 'completed', messages: { hello: { status: 'sent', attempts: 2 } } });
+    expect(await h.states.get(journeyId, 'di')).toMatchObject({
+      status: 'completed',
+      messages: { hello: { status: 'sent', attempts: 2 } },
+    });
   });
 
   it('gives up once the retry window has passed, and records why', async () => {
@@ -240,13 +266,17 @@ describe('dispatch: one broken journey stays with itself', () => {
     await h.enter(broken, 'jo');
     await h.enter(healthy, 'lu');
     // A stored version no rule lets in (a hand edit): it does not read.
-    await h.mongo.db.collection('journey_versions').updateOne({ _id: `${broken}:1` as never }, { $set: { 'definition.steps.hello.next': 42 } });
+    await h.mongo.db
+      .collection('journey_versions')
+      .updateOne({ _id: `${broken}:1` as never }, { $set: { 'definition.steps.hello.next': 42 } });
 
     await h.scheduler.tick();
     await eventually(async () => (await h.states.get(healthy, 'lu'))?.status === 'completed', { what: 'the healthy journey to go on' });
     expect(h.bodies().map((body) => body.userId)).toEqual(['lu']);
     // The broken journey's batch fails and is retried (visible to operators); its user waits, nothing is lost.
-    await eventually(async () => (await h.dispatchQueue.queue.getJobCounts('delayed')).delayed === 1, { what: "the broken journey's batch to wait for a retry" });
+    await eventually(async () => (await h.dispatchQueue.queue.getJobCounts('delayed')).delayed === 1, {
+      what: "the broken journey's batch to wait for a retry",
+    });
     expect(await h.states.get(broken, 'jo')).toMatchObject({ status: 'active', stepId: 'hello' });
   });
 });

@@ -42,27 +42,43 @@ export async function dispatchHarness(options: {
   const logger = createLogger({ name: 'dispatch-test', level: (process.env.JOURNEY_TEST_LOG as 'info' | undefined) ?? 'silent' });
   const stores = createStores(config, { mongo, redis }, { now });
   await stores.ensureIndexes();
-  const { keys, journeys, users, states, dueSchedule, branchLock, stats, subscriptions, dispatchQueue, activity, sendHistory, revision } = stores;
+  const { keys, journeys, users, states, dueSchedule, branchLock, stats, subscriptions, dispatchQueue, activity, sendHistory, revision } =
+    stores;
   const sink = await new WebhookSink().listen();
   const channel = createWebhookChannel({ now, attemptTimeoutMs: 2_000 });
   const deps: DispatchDeps = {
     ...stores,
     catalog: createJourneyCatalog(journeys, revision),
     deliveries: createWebhookDeliveries(channel, sendHistory),
-    retryPolicy: options.retryPolicy ?? { windowMs: config.WEBHOOK_RETRY_WINDOW, baseDelayMs: config.WEBHOOK_RETRY_BASE_MS, maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS },
+    retryPolicy: options.retryPolicy ?? {
+      windowMs: config.WEBHOOK_RETRY_WINDOW,
+      baseDelayMs: config.WEBHOOK_RETRY_BASE_MS,
+      maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS,
+    },
     logger,
     now,
   };
-  const scheduler = createScheduler({ keys, dueSchedule, dispatchQueue, logger, now, tickMs: config.SCHEDULER_TICK_MS, staleBatchMs: config.STALE_BATCH_MS });
-  const startWorker = () => startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, lockMs: config.JOB_LOCK_MS, deps });
+  const scheduler = createScheduler({
+    keys,
+    dueSchedule,
+    dispatchQueue,
+    logger,
+    now,
+    tickMs: config.SCHEDULER_TICK_MS,
+    staleBatchMs: config.STALE_BATCH_MS,
+  });
+  const startWorker = () =>
+    startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, lockMs: config.JOB_LOCK_MS, deps });
   const workers: Worker[] = [startWorker()];
 
   /** Lifecycle changes tell the workers, as the API does (the journeys revision). */
-  const announced = <A extends unknown[], R>(change: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-    const result = await change(...args);
-    await revision.bump();
-    return result;
-  };
+  const announced =
+    <A extends unknown[], R>(change: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const result = await change(...args);
+      await revision.bump();
+      return result;
+    };
   return {
     keys,
     sink,
@@ -102,7 +118,16 @@ export async function dispatchHarness(options: {
     async enter(journeyId: string, userId: string, attributes: Record<string, string> = {}, entryId = `e${userId}`) {
       await users.mergeAttributes(userId, attributes, new Date(clock));
       const definition = (await journeys.findPublishedVersion(journeyId, 1))!.definition;
-      await states.enter({ journeyId, userId, version: 1, entryId, stepId: definition.start, token: stepToken(0), trigger: { name: 'signed_up', properties: {} }, now: new Date(clock) });
+      await states.enter({
+        journeyId,
+        userId,
+        version: 1,
+        entryId,
+        stepId: definition.start,
+        token: stepToken(0),
+        trigger: { name: 'signed_up', properties: {} },
+        now: new Date(clock),
+      });
       await dueSchedule.schedule({ journeyId, version: 1, stepId: definition.start }, Math.floor(clock / 1000), [
         { userId, entryId, expectedToken: '', ownToken: stepToken(0) },
       ]);
@@ -116,7 +141,9 @@ export async function dispatchHarness(options: {
         const counts = await dispatchQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
         const busy = Object.values(counts).some((n) => n > 0);
         const backlog = await Promise.all([0, 1].map((shard) => dueSchedule.backlog(shard)));
-        const due = backlog.some((b) => b.unfinishedBatches > 0 || (b.oldestDueSecond !== null && b.oldestDueSecond <= Math.floor(clock / 1000)));
+        const due = backlog.some(
+          (b) => b.unfinishedBatches > 0 || (b.oldestDueSecond !== null && b.oldestDueSecond <= Math.floor(clock / 1000)),
+        );
         if (!busy && !due) return;
         if (Date.now() > deadline) throw new Error(`dispatch did not settle: ${JSON.stringify({ counts, backlog })}`);
         await new Promise((resolve) => setTimeout(resolve, 20));

@@ -98,7 +98,10 @@ describe('dispatch of the contract example journey', () => {
       { userId: 'racer', entryId: waiting!.entryId, expectedToken: stepToken(2), ownToken: stepToken(3, 'bought') },
     ]);
     await h.settle();
-    const texts = h.bodies().map((b) => b.payload.text).slice(1);
+    const texts = h
+      .bodies()
+      .map((b) => b.payload.text)
+      .slice(1);
     const tookPurchase = texts.some((text) => text.startsWith('Thanks'));
     const tookTimeout = texts.some((text) => text.startsWith('Offer'));
     expect(tookPurchase && tookTimeout).toBe(false);
@@ -194,7 +197,10 @@ describe('dispatch of the contract example journey', () => {
     await h.enter(second, 'busy', { firstName: 'Ida' });
     await h.settle();
     expect(h.bodies().map((body) => body.messageId)).toHaveLength(1);
-    expect(await h.states.get(second, 'busy')).toMatchObject({ stepId: 'split', messages: { welcome: { status: 'skipped', reason: 'frequency_cap', attempts: 0 } } });
+    expect(await h.states.get(second, 'busy')).toMatchObject({
+      stepId: 'split',
+      messages: { welcome: { status: 'skipped', reason: 'frequency_cap', attempts: 0 } },
+    });
     expect((await h.stats.read(second, 1)).steps.welcome?.counters).toMatchObject({ sent: 0, skipped: 1 });
 
     // An hour later the first send no longer counts.
@@ -214,7 +220,9 @@ describe('dispatch of the contract example journey', () => {
     await h.settle();
 
     expect(h.sink.requests).toHaveLength(users.length);
-    expect(new Set(h.bodies().map((body) => body.messageId))).toEqual(new Set(users.map((userId, index) => messageId(journeyId, userId, entries[index]!, 'welcome'))));
+    expect(new Set(h.bodies().map((body) => body.messageId))).toEqual(
+      new Set(users.map((userId, index) => messageId(journeyId, userId, entries[index]!, 'welcome'))),
+    );
     const states = await h.states.listForJourney(journeyId, users);
     expect(states).toHaveLength(users.length);
     expect(states.filter((state) => state.messages.welcome?.status !== 'sent' || state.messages.welcome.attempts !== 1)).toEqual([]);

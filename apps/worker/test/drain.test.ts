@@ -54,7 +54,8 @@ function drainWorkers(
   });
 }
 
-const byUser = (records: readonly StreamRecord[], userId: string) => records.filter((each) => each.record.userId === userId).map((each) => each.streamId);
+const byUser = (records: readonly StreamRecord[], userId: string) =>
+  records.filter((each) => each.record.userId === userId).map((each) => each.streamId);
 
 describe('draining the event partitions', () => {
   it("applies one user's 200 records in stream order across 3 drain workers while other users progress in parallel", async () => {
@@ -139,7 +140,12 @@ describe('draining the event partitions', () => {
     expect(byUser(applied, 'poisoned')).toEqual([later.streamId]);
     expect(await env.states.get(journeyId, 'poisoned')).toMatchObject({ status: 'active' });
     const [letter] = await env.deadLetters.recent();
-    expect(letter).toMatchObject({ partition: 0, streamId: poison.streamId, failures: env.deadLetters.limit, error: 'TypeError: cannot read the stored user' });
+    expect(letter).toMatchObject({
+      partition: 0,
+      streamId: poison.streamId,
+      failures: env.deadLetters.limit,
+      error: 'TypeError: cannot read the stored user',
+    });
     expect(JSON.parse(letter!.record)).toMatchObject({ userId: 'poisoned', name: 'clicked' });
     expect(await env.deadLetters.counts()).toEqual([1]);
     await eventually(async () => (await env.stream.lengths())[0] === 0, { what: 'the stream acknowledged' });
@@ -206,7 +212,9 @@ describe('draining the event partitions', () => {
     cleanups.push(() => processors.close());
 
     for (const { streamId, record } of early) {
-      await eventually(async () => (await env.users.get(record.userId))?.lastRecord === streamId, { what: `record of ${record.userId} applied` });
+      await eventually(async () => (await env.users.get(record.userId))?.lastRecord === streamId, {
+        what: `record of ${record.userId} applied`,
+      });
       expect(await env.states.get(journeyId, record.userId)).toMatchObject({ status: 'active' });
     }
     // And what arrives later without a drain request too.

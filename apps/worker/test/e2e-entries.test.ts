@@ -74,7 +74,11 @@ describe('entering journeys over HTTP', () => {
           name: 'Mutes',
           entry: { trigger: { type: 'event', event: 'signed_up' }, reentry: { mode: 'never' } },
           start: 'welcome',
-          steps: { welcome: message('Welcome', 'promo'), promo: message('20% off', 'receipt', 'promo'), receipt: message('Your receipt', null, 'receipt') },
+          steps: {
+            welcome: message('Welcome', 'promo'),
+            promo: message('20% off', 'receipt', 'promo'),
+            receipt: message('Your receipt', null, 'receipt'),
+          },
         },
         env.sink.url,
       ),
@@ -121,10 +125,18 @@ describe('entering journeys over HTTP', () => {
     expect(env.sink.requests).toHaveLength(0);
 
     env.advance(1_500);
-    await eventually(() => env.scheduleRunState(journeyId, at).then((state) => state === 'completed'), { what: 'the schedule run to finish' });
+    await eventually(() => env.scheduleRunState(journeyId, at).then((state) => state === 'completed'), {
+      what: 'the schedule run to finish',
+    });
     await env.settle();
-    expect(env.delivered().map((body) => body.payload.text).sort()).toEqual(['News for pro1', 'News for pro2', 'News for pro3']);
-    for (const userId of ['pro1', 'pro2', 'pro3']) expect(await env.journeyState(userId, journeyId)).toMatchObject({ status: 'completed', entries: 1 });
+    expect(
+      env
+        .delivered()
+        .map((body) => body.payload.text)
+        .sort(),
+    ).toEqual(['News for pro1', 'News for pro2', 'News for pro3']);
+    for (const userId of ['pro1', 'pro2', 'pro3'])
+      expect(await env.journeyState(userId, journeyId)).toMatchObject({ status: 'completed', entries: 1 });
     for (const userId of ['free1', 'free2']) expect(await env.journeyState(userId, journeyId)).toBeUndefined();
     // Later users and checks change nothing: the run happened once.
     await env.putUser('pro4', { plan: 'pro', name: 'pro4' });

@@ -12,7 +12,12 @@ afterEach(async () => {
 
 function welcomeJourney(url: string, name = 'Welcome'): Record<string, unknown> {
   return sendingTo(
-    { name, entry: { trigger: { type: 'event', event: 'signed_up' }, reentry: { mode: 'never' } }, start: 'welcome', steps: { welcome: message('Welcome', null) } },
+    {
+      name,
+      entry: { trigger: { type: 'event', event: 'signed_up' }, reentry: { mode: 'never' } },
+      start: 'welcome',
+      steps: { welcome: message('Welcome', null) },
+    },
     url,
   );
 }
@@ -52,9 +57,14 @@ describe('a record that cannot be applied', () => {
   it('goes to the dead letters, visible to operators, and never holds up the other users of its partition', async () => {
     const journeyId = await env.publish(welcomeJourney(env.sink.url));
     // A user document no engine writes (a hand edit, a bug): every record of this user fails on it.
-    await env.workerDb().collection('users').insertOne({ _id: 'broken' as never, attributes: 'not an object', createdAt: new Date(env.now()) });
+    await env
+      .workerDb()
+      .collection('users')
+      .insertOne({ _id: 'broken' as never, attributes: 'not an object', createdAt: new Date(env.now()) });
     const partition = env.keys.eventPartitionOf('broken');
-    const neighbours = Array.from({ length: 400 }, (_, index) => `n${index}`).filter((userId) => env.keys.eventPartitionOf(userId) === partition);
+    const neighbours = Array.from({ length: 400 }, (_, index) => `n${index}`).filter(
+      (userId) => env.keys.eventPartitionOf(userId) === partition,
+    );
     expect(neighbours.length).toBeGreaterThan(10);
     await env.postEvents([env.event('broken', 'signed_up', {}, 'poison-1')]);
     await env.postEvents(neighbours.map((userId) => env.event(userId, 'signed_up')));
@@ -62,7 +72,9 @@ describe('a record that cannot be applied', () => {
 
     await eventually(() => env.delivered().length === neighbours.length, { what: 'every neighbour welcomed', timeoutMs: 30_000 });
     await env.settle();
-    const ops = await env.call<{ events: { pending: number; deadLetters: number; recentDeadLetters: Array<{ record: string; error: string }> } }>('GET', '/v1/ops/queues');
+    const ops = await env.call<{
+      events: { pending: number; deadLetters: number; recentDeadLetters: Array<{ record: string; error: string }> };
+    }>('GET', '/v1/ops/queues');
     expect(ops.events).toMatchObject({ pending: 0, deadLetters: 1 });
     expect(JSON.parse(ops.events.recentDeadLetters[0]!.record)).toMatchObject({ id: 'poison-1', userId: 'broken' });
     expect(ops.events.recentDeadLetters[0]!.error).toMatch(/attributes/);

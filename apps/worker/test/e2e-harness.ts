@@ -3,7 +3,16 @@ import { buildApp } from '@journey/api';
 import { createLogger, readEnv, type Config, type Logger } from '@journey/config';
 import { eventually, testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo, type MongoStore } from '@journey/mongo';
-import { connectRedis, createDrainQueue, createDueSchedule, createEventsStream, createKeys, createScheduleQueue, type DrainQueue, type Keys } from '@journey/redis';
+import {
+  connectRedis,
+  createDrainQueue,
+  createDueSchedule,
+  createEventsStream,
+  createKeys,
+  createScheduleQueue,
+  type DrainQueue,
+  type Keys,
+} from '@journey/redis';
 import type { Redis } from 'ioredis';
 import { startDispatch, type RunningDispatch } from '../src/dispatch/start-dispatch.js';
 import { startIngestion, type RunningIngestion } from '../src/ingest/start-ingestion.js';
@@ -138,7 +147,10 @@ export async function e2eEnv(): Promise<E2eEnv> {
     MONGODB_URI: mongoUri,
     MONGODB_DB: uniqueName('e2e'),
   };
-  const logger: Logger = createLogger({ name: 'e2e', level: (process.env['E2E_LOG_LEVEL'] as Config['LOG_LEVEL'] | undefined) ?? 'silent' });
+  const logger: Logger = createLogger({
+    name: 'e2e',
+    level: (process.env['E2E_LOG_LEVEL'] as Config['LOG_LEVEL'] | undefined) ?? 'silent',
+  });
   let clock = middayToday();
   const now = () => clock;
 
@@ -164,7 +176,8 @@ export async function e2eEnv(): Promise<E2eEnv> {
   async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, status?: number): Promise<T> {
     const response = await app.inject({ method, url, headers: auth, ...(payload === undefined ? {} : { payload: payload as object }) });
     const expected = status ?? (method === 'POST' && url === '/v1/journeys' ? 201 : method === 'POST' && url === '/v1/events' ? 202 : 200);
-    if (response.statusCode !== expected) throw new Error(`${method} ${url}: expected ${expected}, got ${response.statusCode} ${response.body}`);
+    if (response.statusCode !== expected)
+      throw new Error(`${method} ${url}: expected ${expected}, got ${response.statusCode} ${response.body}`);
     return response.json<T>();
   }
 
@@ -175,7 +188,9 @@ export async function e2eEnv(): Promise<E2eEnv> {
   async function dueWork(): Promise<boolean> {
     const nowSecond = Math.floor(clock / 1000);
     const backlogs = await Promise.all(Array.from({ length: keys.dueShards }, (_, shard) => dueSchedule.backlog(shard)));
-    return backlogs.some((backlog) => backlog.unfinishedBatches > 0 || (backlog.oldestDueSecond !== null && backlog.oldestDueSecond <= nowSecond));
+    return backlogs.some(
+      (backlog) => backlog.unfinishedBatches > 0 || (backlog.oldestDueSecond !== null && backlog.oldestDueSecond <= nowSecond),
+    );
   }
 
   const env: E2eEnv = {
@@ -207,7 +222,10 @@ export async function e2eEnv(): Promise<E2eEnv> {
       return response.json<{ journeys: UserJourneyState[] }>().journeys.find((state) => state.journeyId === journeyId);
     },
     async stats(journeyId) {
-      const body = await call<{ versions: Array<{ version: number; steps: Record<string, StepStats> }> }>('GET', `/v1/journeys/${journeyId}/stats`);
+      const body = await call<{ versions: Array<{ version: number; steps: Record<string, StepStats> }> }>(
+        'GET',
+        `/v1/journeys/${journeyId}/stats`,
+      );
       return body.versions.find((each) => each.version === 1)?.steps ?? {};
     },
     async scheduleRunState(journeyId, at) {

@@ -39,7 +39,11 @@ describe('events over HTTP', () => {
 
     // Re-entry is allowed again a minute later: a duplicate processed now would enter the user a second time.
     env.advance(2 * MINUTE);
-    expect(await env.postEvents([...batch, env.event('ann', 'signed_up', {}, 'evt-ann')])).toEqual({ accepted: 0, duplicates: 3, rejected: [] });
+    expect(await env.postEvents([...batch, env.event('ann', 'signed_up', {}, 'evt-ann')])).toEqual({
+      accepted: 0,
+      duplicates: 3,
+      rejected: [],
+    });
     await env.settle();
 
     expect(env.textsOf('ann')).toEqual(['Welcome Ann']);
@@ -57,7 +61,12 @@ describe('events over HTTP', () => {
 
     await env.startWorkers();
     await env.settle();
-    expect(env.delivered().map((body) => body.userId).sort()).toEqual([...users].sort());
+    expect(
+      env
+        .delivered()
+        .map((body) => body.userId)
+        .sort(),
+    ).toEqual([...users].sort());
     expect(new Set(env.delivered().map((body) => body.messageId)).size).toBe(50);
     expect((await env.stats(journeyId))['welcome']?.counters).toMatchObject({ entered: 50, sent: 50 });
   });
@@ -73,6 +82,11 @@ describe('events over HTTP', () => {
 
     await env.startWorkers();
     await env.settle();
-    expect(env.delivered().map((body) => body.userId).sort()).toEqual([...users].sort());
+    expect(
+      env
+        .delivered()
+        .map((body) => body.userId)
+        .sort(),
+    ).toEqual([...users].sort());
   });
 });

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { validateJourney, visitMessageId, type IngestRecord } from '@journey/core';
 import { startRedis, type EmbeddedRedis } from '@journey/embedded';
 import { TcpProxy, testServers, uniqueName } from '@journey/embedded/testing';
-import { connectMongo, createJourneyStatesRepository, createJourneysRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
+import {
+  connectMongo,
+  createJourneyStatesRepository,
+  createJourneysRepository,
+  createUsersRepository,
+  type MongoStore,
+} from '@journey/mongo';
 import {
   connectRedis,
   createDrainQueue,
@@ -50,7 +56,19 @@ const CHAOS_LIMIT_MS = 90_000;
 const MONGO_OUTAGE_MS = 3_000;
 const RECEIVER_OUTAGE_MS = 8_000;
 /** The faults, in order, a second or two apart: worker kills, with the store and receiver outages among them. */
-const FAULTS = ['kill', 'receiver-outage', 'kill', 'redis-restart', 'kill', 'mongo-outage', 'kill', 'kill', 'kill', 'kill', 'kill'] as const;
+const FAULTS = [
+  'kill',
+  'receiver-outage',
+  'kill',
+  'redis-restart',
+  'kill',
+  'mongo-outage',
+  'kill',
+  'kill',
+  'kill',
+  'kill',
+  'kill',
+] as const;
 const SETTLE_TIMEOUT_MS = 150_000;
 
 const userId = (index: number) => `u${String(index).padStart(5, '0')}`;
@@ -131,241 +149,255 @@ describe('exactly-once delivery while worker processes are killed', () => {
     rmSync(redisDir, { recursive: true, force: true });
   });
 
-  it(
-    `delivers each message step exactly once per Idempotency-Key through SIGKILLs of ${WORKERS} workers and store and receiver outages`,
-    async () => {
-      const activeFleet = fleet!;
-      const journeyId = await publishJourney(mongo, sink.url);
-      await createJourneysRevision(redis, keys).bump();
-      const usersRepository = createUsersRepository(mongo.db);
-      const setupStart = Date.now();
-      await inParallel(userCount, 50, (index) => usersRepository.mergeAttributes(userId(index), { group: groupOf(index) }, new Date()));
-      const setupMs = Date.now() - setupStart;
+  it(`delivers each message step exactly once per Idempotency-Key through SIGKILLs of ${WORKERS} workers and store and receiver outages`, async () => {
+    const activeFleet = fleet!;
+    const journeyId = await publishJourney(mongo, sink.url);
+    await createJourneysRevision(redis, keys).bump();
+    const usersRepository = createUsersRepository(mongo.db);
+    const setupStart = Date.now();
+    await inParallel(userCount, 50, (index) => usersRepository.mergeAttributes(userId(index), { group: groupOf(index) }, new Date()));
+    const setupMs = Date.now() - setupStart;
 
-      // The first wave goes in before any worker runs: accepted events wait in Redis (guarantee 3).
-      const stream = createEventsStream(redis, keys);
-      const accepted = { events: 0, duplicates: 0, repeatedSignups: 0 };
-      const waveSize = Math.ceil(userCount / WAVES);
-      async function postWave(wave: number): Promise<void> {
-        const inputs: Array<{ record: IngestRecord; deduplicate: boolean }> = [];
-        const signup = (index: number, id: string): IngestRecord => ({
-          type: 'event',
-          id,
-          userId: userId(index),
-          name: 'signed_up',
-          time: Date.now(),
-          properties: { wave },
-        });
-        for (let index = wave * waveSize; index < Math.min(userCount, (wave + 1) * waveSize); index++) {
-          inputs.push({ record: signup(index, `signup-${index}`), deduplicate: true });
-        }
-        if (wave > 0) {
-          // Apps retry: the same event id again (a duplicate, never appended), and a second sign-up with a new id
-          // (appended, but `reentry: never` keeps the user from entering twice).
-          for (let index = (wave - 1) * waveSize; index < wave * waveSize; index++) {
-            if (index % 10 === 3) inputs.push({ record: signup(index, `signup-${index}`), deduplicate: true });
-            if (index % 20 === 7) inputs.push({ record: signup(index, `again-${index}`), deduplicate: true });
-          }
-        }
-        const results = await stream.accept(inputs);
-        const partitions = new Set<number>();
-        results.forEach((result, position) => {
-          if (result.status === 'duplicate') return void accepted.duplicates++;
-          partitions.add(result.partition);
-          if (inputs[position]!.record.id.startsWith('again-')) accepted.repeatedSignups++;
-          else accepted.events++;
-        });
-        await drainQueue.requestDrain(partitions);
-      }
-
-      const runStart = Date.now();
-      await postWave(0);
-      for (let count = 0; count < WORKERS; count++) activeFleet.start();
-
-      const kills: Array<{ at: number; workerId: number; uptimeMs: number; inFlight: string[] }> = [];
-      const outages: Array<{ what: string; at: number; ms: number }> = [];
-      const history = createSendHistory(redis, keys);
-      /**
-       * The sends in flight in the killed process at the kill: requests on its connections (they closed when it died)
-       * that were unanswered then, or answered 2xx but not yet noted in the send history (read at once, before any
-       * retry of its batch can run). Only these keys may be posted again.
-       */
-      async function inFlightOf(killedAt: number): Promise<string[]> {
-        // The sink learns of the dead process's connections a moment after its exit: take them once no more close.
-        const closedSince = () => [...sink.connectionClosedAt].filter(([, closedAt]) => closedAt >= killedAt).length;
-        let seen = -1;
-        while (closedSince() !== seen) {
-          seen = closedSince();
-          await sleep(200);
-        }
-        const connections = new Set([...sink.connectionClosedAt].filter(([, closedAt]) => closedAt >= killedAt).map(([connection]) => connection));
-        const calls = sink.calls.filter((call) => connections.has(call.connection) && call.at <= killedAt);
-        const keys = new Set<string>();
-        for (const call of calls) {
-          if (call.verdict === 'hang') keys.add(call.key);
-          if (call.verdict === 'ok' && (await history.recall(call.userId, call.key))?.status !== 'sent') keys.add(call.key);
-        }
-        return [...keys];
-      }
-      const chaos = (async () => {
-        // Faults start once sends are under way, so they land in drains and in batches alike.
-        const deadline = Date.now() + CHAOS_LIMIT_MS;
-        while (sink.calls.length === 0 && Date.now() < deadline) await sleep(50);
-        for (const fault of FAULTS) {
-          if (Date.now() >= deadline) return;
-          await sleep(between(chaosRandom, 1_000, 2_000));
-          if (activeFleet.disposed) return; // the test failed early and cleaned up
-          if (fault === 'redis-restart') {
-            const at = Date.now();
-            await redisServer!.stop();
-            redisServer = await startRedis({ log: quiet, dataDir: redisDir, persistent: true, port: redisServer!.port });
-            outages.push({ what: 'Redis restart', at, ms: Date.now() - at });
-          } else if (fault === 'mongo-outage') {
-            const at = Date.now();
-            await mongoProxy!.cut();
-            await sleep(MONGO_OUTAGE_MS);
-            await mongoProxy!.restore();
-            outages.push({ what: 'MongoDB cut off', at, ms: Date.now() - at });
-          } else if (fault === 'receiver-outage') {
-            const at = Date.now();
-            sink.down();
-            outages.push({ what: 'receiver down', at, ms: RECEIVER_OUTAGE_MS });
-            setTimeout(() => sink.up(), RECEIVER_OUTAGE_MS);
-          } else {
-            // Only ready workers are killed, and never the last one: a replacement takes a moment to start.
-            let ready = activeFleet.alive().filter((worker) => worker.ready);
-            while (ready.length < 2 && Date.now() < deadline) {
-              await sleep(100);
-              ready = activeFleet.alive().filter((worker) => worker.ready);
-            }
-            if (ready.length < 2) return;
-            const victim = ready[Math.floor(chaosRandom() * ready.length)]!;
-            const at = Date.now();
-            await activeFleet.crash(victim);
-            const inFlight = await inFlightOf(at);
-            kills.push({ at, workerId: victim.id, uptimeMs: at - victim.startedAt, inFlight });
-            activeFleet.start();
-          }
-        }
-      })();
-      for (let wave = 1; wave < WAVES; wave++) {
-        await sleep(400);
-        await postWave(wave);
-      }
-      await chaos;
-      const chaosEndedAt = Date.now();
-
-      const states = mongo.db.collection('journey_states');
-      const dueSchedule = createDueSchedule(redis, keys);
-      const dispatchQueue = new Queue(keys.queues.dispatch, { connection: redis });
-      let progress: Record<string, unknown> = {};
-      let lastPrinted = Date.now();
-      // Redis and the sink tell whether work is left; MongoDB is asked only then.
-      const settled = await pollUntil(SETTLE_TIMEOUT_MS, async () => {
-        const [backlogs, dispatchJobs, drainJobs, lengths] = await Promise.all([
-          Promise.all(Array.from({ length: keys.dueShards }, (_, shard) => dueSchedule.backlog(shard))),
-          dispatchQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
-          drainQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
-          stream.lengths(),
-        ]);
-        const dueSets = backlogs.reduce((sum, backlog) => sum + backlog.dueSets, 0);
-        const unfinishedBatches = backlogs.reduce((sum, backlog) => sum + backlog.unfinishedBatches, 0);
-        const pendingEvents = lengths.reduce((sum, length) => sum + length, 0);
-        const busyJobs = [...Object.values(dispatchJobs), ...Object.values(drainJobs)].reduce((sum, count) => sum + count, 0);
-        const deliveredMessages = new Set(sink.calls.filter((call) => call.verdict === 'ok').map((call) => call.key)).size;
-        progress = { deliveredMessages, dueSets, unfinishedBatches, pendingEvents, dispatchJobs, drainJobs, heldBySink: sink.inFlight };
-        if (Date.now() - lastPrinted >= 10_000) {
-          lastPrinted = Date.now();
-          console.log(`[fault] +${((Date.now() - runStart) / 1000).toFixed(0)} s ${JSON.stringify(progress)}`);
-        }
-        if (dueSets > 0 || unfinishedBatches > 0 || pendingEvents > 0 || busyJobs > 0) return false;
-        return (await states.countDocuments({ journeyId, status: 'completed' })) === userCount;
+    // The first wave goes in before any worker runs: accepted events wait in Redis (guarantee 3).
+    const stream = createEventsStream(redis, keys);
+    const accepted = { events: 0, duplicates: 0, repeatedSignups: 0 };
+    const waveSize = Math.ceil(userCount / WAVES);
+    async function postWave(wave: number): Promise<void> {
+      const inputs: Array<{ record: IngestRecord; deduplicate: boolean }> = [];
+      const signup = (index: number, id: string): IngestRecord => ({
+        type: 'event',
+        id,
+        userId: userId(index),
+        name: 'signed_up',
+        time: Date.now(),
+        properties: { wave },
       });
-      await dispatchQueue.close();
-      const settledAt = Date.now();
-      const stopped = await activeFleet.stopAll(15_000);
-
-      const report = reportDeliveries(sink.calls);
-      const branchStep = (index: number) => (groupOf(index) === 'a' ? 'msgA' : 'msgB');
-      const otherStep = (index: number) => (groupOf(index) === 'a' ? 'msgB' : 'msgA');
-      const wrong: string[] = [];
-      let complete = 0;
-      for (let index = 0; index < userCount; index++) {
-        const steps = report.delivered.get(userId(index));
-        const welcome = steps?.get('welcome')?.size ?? 0;
-        const branch = steps?.get(branchStep(index))?.size ?? 0;
-        const other = steps?.get(otherStep(index))?.size ?? 0;
-        if (welcome === 1 && branch === 1 && other === 0) complete++;
-        else wrong.push(`${userId(index)} welcome=${welcome} ${branchStep(index)}=${branch} ${otherStep(index)}=${other}`);
+      for (let index = wave * waveSize; index < Math.min(userCount, (wave + 1) * waveSize); index++) {
+        inputs.push({ record: signup(index, `signup-${index}`), deduplicate: true });
       }
-      const keysPerStep = (stepId: string) => [...report.delivered.values()].reduce((sum, steps) => sum + (steps.get(stepId)?.size ?? 0), 0);
-      const rawPerStep = (stepId: string) => sink.calls.filter((call) => call.stepId === stepId && call.verdict === 'ok').length;
-      const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-      const inFlight = new Set(kills.flatMap((kill) => kill.inFlight));
-      const inFlightCount = kills.reduce((total, kill) => total + kill.inFlight.length, 0);
-      // A repeated key that was in flight in no killed process: posted twice with no crash to explain it.
-      const unexplained = report.redeliveries.filter((call) => !inFlight.has(call.key));
-      for (const call of unexplained.slice(0, 5)) {
-        const tries = sink.calls.filter((each) => each.key === call.key).map((each) => `${each.verdict} at +${seconds(each.at - runStart)} on connection ${each.connection}`);
-        console.log(`[fault] posted again with no kill to explain it: ${call.userId} ${call.stepId}: ${tries.join(', ')}`);
+      if (wave > 0) {
+        // Apps retry: the same event id again (a duplicate, never appended), and a second sign-up with a new id
+        // (appended, but `reentry: never` keeps the user from entering twice).
+        for (let index = (wave - 1) * waveSize; index < wave * waveSize; index++) {
+          if (index % 10 === 3) inputs.push({ record: signup(index, `signup-${index}`), deduplicate: true });
+          if (index % 20 === 7) inputs.push({ record: signup(index, `again-${index}`), deduplicate: true });
+        }
       }
-      const stuck = settled ? [] : await states.find({ journeyId, status: { $ne: 'completed' } }).limit(5).toArray();
+      const results = await stream.accept(inputs);
+      const partitions = new Set<number>();
+      results.forEach((result, position) => {
+        if (result.status === 'duplicate') return void accepted.duplicates++;
+        partitions.add(result.partition);
+        if (inputs[position]!.record.id.startsWith('again-')) accepted.repeatedSignups++;
+        else accepted.events++;
+      });
+      await drainQueue.requestDrain(partitions);
+    }
 
-      // The engine's record of its messages: each state keeps how its entry's message steps ended.
-      const finalStates = await createJourneyStatesRepository(mongo.db).listForJourney(journeyId, Array.from({ length: userCount }, (_, index) => userId(index)));
-      const completedStates = finalStates.filter((state) => state.status === 'completed').length;
-      const kept = finalStates.flatMap((state) =>
-        Object.entries(state.messages).map(([stepId, outcome]) => ({ id: visitMessageId(journeyId, state.userId, state.entryId, stepId, outcome.visit), outcome })),
+    const runStart = Date.now();
+    await postWave(0);
+    for (let count = 0; count < WORKERS; count++) activeFleet.start();
+
+    const kills: Array<{ at: number; workerId: number; uptimeMs: number; inFlight: string[] }> = [];
+    const outages: Array<{ what: string; at: number; ms: number }> = [];
+    const history = createSendHistory(redis, keys);
+    /**
+     * The sends in flight in the killed process at the kill: requests on its connections (they closed when it died)
+     * that were unanswered then, or answered 2xx but not yet noted in the send history (read at once, before any
+     * retry of its batch can run). Only these keys may be posted again.
+     */
+    async function inFlightOf(killedAt: number): Promise<string[]> {
+      // The sink learns of the dead process's connections a moment after its exit: take them once no more close.
+      const closedSince = () => [...sink.connectionClosedAt].filter(([, closedAt]) => closedAt >= killedAt).length;
+      let seen = -1;
+      while (closedSince() !== seen) {
+        seen = closedSince();
+        await sleep(200);
+      }
+      const connections = new Set(
+        [...sink.connectionClosedAt].filter(([, closedAt]) => closedAt >= killedAt).map(([connection]) => connection),
       );
-      const sentIds = new Set(kept.filter(({ outcome }) => outcome.status === 'sent').map(({ id }) => id));
-      const sentRecords = sentIds.size;
-      const unsentRecords = kept.length - sentRecords;
-      const deliveredKeys = new Set(sink.calls.filter((call) => call.verdict === 'ok').map((call) => call.key));
-      const deliveredUnrecorded = [...deliveredKeys].filter((key) => !sentIds.has(key)).length;
+      const calls = sink.calls.filter((call) => connections.has(call.connection) && call.at <= killedAt);
+      const keys = new Set<string>();
+      for (const call of calls) {
+        if (call.verdict === 'hang') keys.add(call.key);
+        if (call.verdict === 'ok' && (await history.recall(call.userId, call.key))?.status !== 'sent') keys.add(call.key);
+      }
+      return [...keys];
+    }
+    const chaos = (async () => {
+      // Faults start once sends are under way, so they land in drains and in batches alike.
+      const deadline = Date.now() + CHAOS_LIMIT_MS;
+      while (sink.calls.length === 0 && Date.now() < deadline) await sleep(50);
+      for (const fault of FAULTS) {
+        if (Date.now() >= deadline) return;
+        await sleep(between(chaosRandom, 1_000, 2_000));
+        if (activeFleet.disposed) return; // the test failed early and cleaned up
+        if (fault === 'redis-restart') {
+          const at = Date.now();
+          await redisServer!.stop();
+          redisServer = await startRedis({ log: quiet, dataDir: redisDir, persistent: true, port: redisServer!.port });
+          outages.push({ what: 'Redis restart', at, ms: Date.now() - at });
+        } else if (fault === 'mongo-outage') {
+          const at = Date.now();
+          await mongoProxy!.cut();
+          await sleep(MONGO_OUTAGE_MS);
+          await mongoProxy!.restore();
+          outages.push({ what: 'MongoDB cut off', at, ms: Date.now() - at });
+        } else if (fault === 'receiver-outage') {
+          const at = Date.now();
+          sink.down();
+          outages.push({ what: 'receiver down', at, ms: RECEIVER_OUTAGE_MS });
+          setTimeout(() => sink.up(), RECEIVER_OUTAGE_MS);
+        } else {
+          // Only ready workers are killed, and never the last one: a replacement takes a moment to start.
+          let ready = activeFleet.alive().filter((worker) => worker.ready);
+          while (ready.length < 2 && Date.now() < deadline) {
+            await sleep(100);
+            ready = activeFleet.alive().filter((worker) => worker.ready);
+          }
+          if (ready.length < 2) return;
+          const victim = ready[Math.floor(chaosRandom() * ready.length)]!;
+          const at = Date.now();
+          await activeFleet.crash(victim);
+          const inFlight = await inFlightOf(at);
+          kills.push({ at, workerId: victim.id, uptimeMs: at - victim.startedAt, inFlight });
+          activeFleet.start();
+        }
+      }
+    })();
+    for (let wave = 1; wave < WAVES; wave++) {
+      await sleep(400);
+      await postWave(wave);
+    }
+    await chaos;
+    const chaosEndedAt = Date.now();
 
-      console.log(
-        [
-          `[fault] seed ${SEED} on ${server}: ${userCount} users (group a ${Math.ceil(userCount / 2)}, b ${Math.floor(userCount / 2)}), ${WORKERS} workers, ${kills.length} SIGKILLs, ${activeFleet.workers.length} processes started`,
-          `[fault] events accepted ${accepted.events} + ${accepted.repeatedSignups} repeated sign-ups (new ids), ${accepted.duplicates} duplicate ids refused`,
-          `[fault] kills at +${kills.map((kill) => `${seconds(kill.at - runStart)} (worker ${kill.workerId}, up ${seconds(kill.uptimeMs)}, ${kill.inFlight.length} sends in flight)`).join(', +')}`,
-          `[fault] outages: ${outages.map((outage) => `${outage.what} at +${seconds(outage.at - runStart)} for ${seconds(outage.ms)}`).join(', ')}`,
-          `[fault] sink: ${report.requests} requests, ${report.okRaw} answered 2xx, ${report.errors} answered 500, ${report.hangs} hung past the ${ATTEMPT_TIMEOUT_MS} ms attempt timeout, ${report.downs} answered 503 while down`,
-          `[fault] delivered (distinct Idempotency-Keys): welcome ${keysPerStep('welcome')}, msgA ${keysPerStep('msgA')}, msgB ${keysPerStep('msgB')}; raw 2xx: welcome ${rawPerStep('welcome')}, msgA ${rawPerStep('msgA')}, msgB ${rawPerStep('msgB')}`,
-          `[fault] keys posted again after a 2xx: ${report.redeliveries.length}, against ${inFlightCount} sends in flight in the killed processes (${unexplained.length} not among them)`,
-          `[fault] users with exactly their messages: ${complete}/${userCount}; states completed ${completedStates}; messages kept sent ${sentRecords}, otherwise ${unsentRecords}`,
-          `[fault] worker warnings/errors: ${[...activeFleet.problems].map(([what, count]) => `${count}x ${what}`).join('; ') || 'none'}`,
-          `[fault] time: attributes ${seconds(setupMs)}, chaos ${seconds(chaosEndedAt - runStart)}, settled ${settled ? seconds(settledAt - runStart) : 'NOT'}, stop ${stopped.clean} clean / ${stopped.forced} forced, total ${seconds(Date.now() - startedAt)}`,
-        ].join('\n'),
-      );
+    const states = mongo.db.collection('journey_states');
+    const dueSchedule = createDueSchedule(redis, keys);
+    const dispatchQueue = new Queue(keys.queues.dispatch, { connection: redis });
+    let progress: Record<string, unknown> = {};
+    let lastPrinted = Date.now();
+    // Redis and the sink tell whether work is left; MongoDB is asked only then.
+    const settled = await pollUntil(SETTLE_TIMEOUT_MS, async () => {
+      const [backlogs, dispatchJobs, drainJobs, lengths] = await Promise.all([
+        Promise.all(Array.from({ length: keys.dueShards }, (_, shard) => dueSchedule.backlog(shard))),
+        dispatchQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+        drainQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+        stream.lengths(),
+      ]);
+      const dueSets = backlogs.reduce((sum, backlog) => sum + backlog.dueSets, 0);
+      const unfinishedBatches = backlogs.reduce((sum, backlog) => sum + backlog.unfinishedBatches, 0);
+      const pendingEvents = lengths.reduce((sum, length) => sum + length, 0);
+      const busyJobs = [...Object.values(dispatchJobs), ...Object.values(drainJobs)].reduce((sum, count) => sum + count, 0);
+      const deliveredMessages = new Set(sink.calls.filter((call) => call.verdict === 'ok').map((call) => call.key)).size;
+      progress = { deliveredMessages, dueSets, unfinishedBatches, pendingEvents, dispatchJobs, drainJobs, heldBySink: sink.inFlight };
+      if (Date.now() - lastPrinted >= 10_000) {
+        lastPrinted = Date.now();
+        console.log(`[fault] +${((Date.now() - runStart) / 1000).toFixed(0)} s ${JSON.stringify(progress)}`);
+      }
+      if (dueSets > 0 || unfinishedBatches > 0 || pendingEvents > 0 || busyJobs > 0) return false;
+      return (await states.countDocuments({ journeyId, status: 'completed' })) === userCount;
+    });
+    await dispatchQueue.close();
+    const settledAt = Date.now();
+    const stopped = await activeFleet.stopAll(15_000);
 
-      const context = () =>
-        `progress ${JSON.stringify(progress)}; first wrong users: ${wrong.slice(0, 10).join(', ')}; not completed: ${JSON.stringify(stuck)}\n${activeFleet.tails()}`;
-      expect(settled, context()).toBe(true);
-      expect(kills, context()).toHaveLength(FAULTS.filter((fault) => fault === 'kill').length);
-      expect(outages.map((outage) => outage.what).sort()).toEqual(['MongoDB cut off', 'Redis restart', 'receiver down']);
-      expect(report.downs, 'requests answered while the receiver was down').toBeGreaterThan(0);
-      // Re-sends (issue 16.2): only what was in flight in a killed process, never a key posted again otherwise.
-      expect(unexplained.map((call) => `${call.userId} ${call.stepId}`), context()).toEqual([]);
-      expect(report.redeliveries.length).toBeLessThanOrEqual(inFlightCount);
-      expect(sink.malformed, 'requests whose Idempotency-Key is not their messageId').toHaveLength(0);
-      // Guarantee 4 at the door: a repeated event id is refused, a new id is appended (and then enters nobody twice).
-      const retried = Array.from({ length: (WAVES - 1) * waveSize }, (_, index) => index);
-      expect(accepted.duplicates).toBe(retried.filter((index) => index % 10 === 3).length);
-      expect(accepted.repeatedSignups).toBe(retried.filter((index) => index % 20 === 7).length);
-      expect(accepted.events).toBe(userCount);
-      expect(wrong, context()).toEqual([]);
-      expect(complete).toBe(userCount);
-      expect(keysPerStep('welcome')).toBe(userCount);
-      expect(keysPerStep('msgA') + keysPerStep('msgB')).toBe(userCount);
-      // The engine's record agrees with the receiver: every delivered key is recorded sent, nothing else is.
-      expect(completedStates).toBe(userCount);
-      expect(sentRecords).toBe(2 * userCount);
-      expect(unsentRecords).toBe(0);
-      expect(deliveredUnrecorded).toBe(0);
-      expect(deliveredKeys.size).toBe(2 * userCount);
-    },
-    240_000,
-  );
+    const report = reportDeliveries(sink.calls);
+    const branchStep = (index: number) => (groupOf(index) === 'a' ? 'msgA' : 'msgB');
+    const otherStep = (index: number) => (groupOf(index) === 'a' ? 'msgB' : 'msgA');
+    const wrong: string[] = [];
+    let complete = 0;
+    for (let index = 0; index < userCount; index++) {
+      const steps = report.delivered.get(userId(index));
+      const welcome = steps?.get('welcome')?.size ?? 0;
+      const branch = steps?.get(branchStep(index))?.size ?? 0;
+      const other = steps?.get(otherStep(index))?.size ?? 0;
+      if (welcome === 1 && branch === 1 && other === 0) complete++;
+      else wrong.push(`${userId(index)} welcome=${welcome} ${branchStep(index)}=${branch} ${otherStep(index)}=${other}`);
+    }
+    const keysPerStep = (stepId: string) => [...report.delivered.values()].reduce((sum, steps) => sum + (steps.get(stepId)?.size ?? 0), 0);
+    const rawPerStep = (stepId: string) => sink.calls.filter((call) => call.stepId === stepId && call.verdict === 'ok').length;
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const inFlight = new Set(kills.flatMap((kill) => kill.inFlight));
+    const inFlightCount = kills.reduce((total, kill) => total + kill.inFlight.length, 0);
+    // A repeated key that was in flight in no killed process: posted twice with no crash to explain it.
+    const unexplained = report.redeliveries.filter((call) => !inFlight.has(call.key));
+    for (const call of unexplained.slice(0, 5)) {
+      const tries = sink.calls
+        .filter((each) => each.key === call.key)
+        .map((each) => `${each.verdict} at +${seconds(each.at - runStart)} on connection ${each.connection}`);
+      console.log(`[fault] posted again with no kill to explain it: ${call.userId} ${call.stepId}: ${tries.join(', ')}`);
+    }
+    const stuck = settled
+      ? []
+      : await states
+          .find({ journeyId, status: { $ne: 'completed' } })
+          .limit(5)
+          .toArray();
+
+    // The engine's record of its messages: each state keeps how its entry's message steps ended.
+    const finalStates = await createJourneyStatesRepository(mongo.db).listForJourney(
+      journeyId,
+      Array.from({ length: userCount }, (_, index) => userId(index)),
+    );
+    const completedStates = finalStates.filter((state) => state.status === 'completed').length;
+    const kept = finalStates.flatMap((state) =>
+      Object.entries(state.messages).map(([stepId, outcome]) => ({
+        id: visitMessageId(journeyId, state.userId, state.entryId, stepId, outcome.visit),
+        outcome,
+      })),
+    );
+    const sentIds = new Set(kept.filter(({ outcome }) => outcome.status === 'sent').map(({ id }) => id));
+    const sentRecords = sentIds.size;
+    const unsentRecords = kept.length - sentRecords;
+    const deliveredKeys = new Set(sink.calls.filter((call) => call.verdict === 'ok').map((call) => call.key));
+    const deliveredUnrecorded = [...deliveredKeys].filter((key) => !sentIds.has(key)).length;
+
+    console.log(
+      [
+        `[fault] seed ${SEED} on ${server}: ${userCount} users (group a ${Math.ceil(userCount / 2)}, b ${Math.floor(userCount / 2)}), ${WORKERS} workers, ${kills.length} SIGKILLs, ${activeFleet.workers.length} processes started`,
+        `[fault] events accepted ${accepted.events} + ${accepted.repeatedSignups} repeated sign-ups (new ids), ${accepted.duplicates} duplicate ids refused`,
+        `[fault] kills at +${kills.map((kill) => `${seconds(kill.at - runStart)} (worker ${kill.workerId}, up ${seconds(kill.uptimeMs)}, ${kill.inFlight.length} sends in flight)`).join(', +')}`,
+        `[fault] outages: ${outages.map((outage) => `${outage.what} at +${seconds(outage.at - runStart)} for ${seconds(outage.ms)}`).join(', ')}`,
+        `[fault] sink: ${report.requests} requests, ${report.okRaw} answered 2xx, ${report.errors} answered 500, ${report.hangs} hung past the ${ATTEMPT_TIMEOUT_MS} ms attempt timeout, ${report.downs} answered 503 while down`,
+        `[fault] delivered (distinct Idempotency-Keys): welcome ${keysPerStep('welcome')}, msgA ${keysPerStep('msgA')}, msgB ${keysPerStep('msgB')}; raw 2xx: welcome ${rawPerStep('welcome')}, msgA ${rawPerStep('msgA')}, msgB ${rawPerStep('msgB')}`,
+        `[fault] keys posted again after a 2xx: ${report.redeliveries.length}, against ${inFlightCount} sends in flight in the killed processes (${unexplained.length} not among them)`,
+        `[fault] users with exactly their messages: ${complete}/${userCount}; states completed ${completedStates}; messages kept sent ${sentRecords}, otherwise ${unsentRecords}`,
+        `[fault] worker warnings/errors: ${[...activeFleet.problems].map(([what, count]) => `${count}x ${what}`).join('; ') || 'none'}`,
+        `[fault] time: attributes ${seconds(setupMs)}, chaos ${seconds(chaosEndedAt - runStart)}, settled ${settled ? seconds(settledAt - runStart) : 'NOT'}, stop ${stopped.clean} clean / ${stopped.forced} forced, total ${seconds(Date.now() - startedAt)}`,
+      ].join('\n'),
+    );
+
+    const context = () =>
+      `progress ${JSON.stringify(progress)}; first wrong users: ${wrong.slice(0, 10).join(', ')}; not completed: ${JSON.stringify(stuck)}\n${activeFleet.tails()}`;
+    expect(settled, context()).toBe(true);
+    expect(kills, context()).toHaveLength(FAULTS.filter((fault) => fault === 'kill').length);
+    expect(outages.map((outage) => outage.what).sort()).toEqual(['MongoDB cut off', 'Redis restart', 'receiver down']);
+    expect(report.downs, 'requests answered while the receiver was down').toBeGreaterThan(0);
+    // Re-sends (issue 16.2): only what was in flight in a killed process, never a key posted again otherwise.
+    expect(
+      unexplained.map((call) => `${call.userId} ${call.stepId}`),
+      context(),
+    ).toEqual([]);
+    expect(report.redeliveries.length).toBeLessThanOrEqual(inFlightCount);
+    expect(sink.malformed, 'requests whose Idempotency-Key is not their messageId').toHaveLength(0);
+    // Guarantee 4 at the door: a repeated event id is refused, a new id is appended (and then enters nobody twice).
+    const retried = Array.from({ length: (WAVES - 1) * waveSize }, (_, index) => index);
+    expect(accepted.duplicates).toBe(retried.filter((index) => index % 10 === 3).length);
+    expect(accepted.repeatedSignups).toBe(retried.filter((index) => index % 20 === 7).length);
+    expect(accepted.events).toBe(userCount);
+    expect(wrong, context()).toEqual([]);
+    expect(complete).toBe(userCount);
+    expect(keysPerStep('welcome')).toBe(userCount);
+    expect(keysPerStep('msgA') + keysPerStep('msgB')).toBe(userCount);
+    // The engine's record agrees with the receiver: every delivered key is recorded sent, nothing else is.
+    expect(completedStates).toBe(userCount);
+    expect(sentRecords).toBe(2 * userCount);
+    expect(unsentRecords).toBe(0);
+    expect(deliveredUnrecorded).toBe(0);
+    expect(deliveredKeys.size).toBe(2 * userCount);
+  }, 240_000);
 });
 
 async function publishJourney(mongo: MongoStore, url: string): Promise<string> {

@@ -106,7 +106,15 @@ export class FaultSink {
     else if (faults < maxFaultsPerKey && draw < errorRate) verdict = 'error';
     else if (faults < maxFaultsPerKey && draw < errorRate + hangRate) verdict = 'hang';
     if (verdict === 'error' || verdict === 'hang') this.faults.set(key, faults + 1);
-    this.calls.push({ at: Date.now(), key, messageId: body.messageId, userId: body.userId, stepId: body.stepId, verdict, connection: request.connection });
+    this.calls.push({
+      at: Date.now(),
+      key,
+      messageId: body.messageId,
+      userId: body.userId,
+      stepId: body.stepId,
+      verdict,
+      connection: request.connection,
+    });
 
     if (verdict === 'down') return { status: 503, body: 'receiver down' };
     if (verdict === 'error') return { status: 500, body: 'injected failure' };

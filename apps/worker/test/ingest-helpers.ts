@@ -80,7 +80,18 @@ export async function ingestEnv(options: { partitions?: number } = {}): Promise<
   const clock = testClock();
   const stores = createStores(config, { mongo, redis }, { now: clock.now });
   await stores.ensureIndexes();
-  const { keys, users, states, journeys: journeysRepo, revision, events: stream, stats, deadLetters, dueSchedule, branchLock: lock } = stores;
+  const {
+    keys,
+    users,
+    states,
+    journeys: journeysRepo,
+    revision,
+    events: stream,
+    stats,
+    deadLetters,
+    dueSchedule,
+    branchLock: lock,
+  } = stores;
   const journeys = createActiveJourneys(journeysRepo, revision);
   const inner = createRecordApplier({ ...stores, journeys, logger: silentLogger, now: clock.now });
   const applier: RecordApplier = {
@@ -90,7 +101,8 @@ export async function ingestEnv(options: { partitions?: number } = {}): Promise<
     },
   };
 
-  const dueSetKey = (userId: string, branch: DueBranch, dueSecond: number) => keys.dueSet({ shard: keys.dueShardOf(userId), branch, dueSecond });
+  const dueSetKey = (userId: string, branch: DueBranch, dueSecond: number) =>
+    keys.dueSet({ shard: keys.dueShardOf(userId), branch, dueSecond });
   return {
     keys,
     redis,
@@ -155,7 +167,14 @@ export function onboardingJourney(over: Record<string, unknown> = {}): Record<st
     exit: { events: ['account_deleted'], when: { attr: 'unsubscribed', op: 'eq', value: true } },
     start: 'welcome',
     steps: {
-      welcome: { type: 'message', channel: 'webhook', messageType: 'onboarding', webhook: { url: HOOK }, payload: { text: 'Hi' }, next: 'act' },
+      welcome: {
+        type: 'message',
+        channel: 'webhook',
+        messageType: 'onboarding',
+        webhook: { url: HOOK },
+        payload: { text: 'Hi' },
+        next: 'act',
+      },
       act: {
         type: 'action_paths',
         window: 'PT1H',
@@ -165,7 +184,14 @@ export function onboardingJourney(over: Record<string, unknown> = {}): Record<st
         ],
         timeout: null,
       },
-      thanks: { type: 'message', channel: 'webhook', messageType: 'receipt', webhook: { url: HOOK }, payload: { text: 'Thanks for {{event.item}}' }, next: null },
+      thanks: {
+        type: 'message',
+        channel: 'webhook',
+        messageType: 'receipt',
+        webhook: { url: HOOK },
+        payload: { text: 'Thanks for {{event.item}}' },
+        next: null,
+      },
     },
     ...over,
   };

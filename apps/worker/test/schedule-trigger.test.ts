@@ -3,7 +3,12 @@ import { eventually } from '@journey/embedded/testing';
 import { createScheduleQueue, type ScheduleRunJob } from '@journey/redis';
 import type { Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createScheduleRunProcessor, startScheduleTriggerCheck, startScheduleWorker, type ScheduleRunResult } from '../src/entry/schedule-trigger.js';
+import {
+  createScheduleRunProcessor,
+  startScheduleTriggerCheck,
+  startScheduleWorker,
+  type ScheduleRunResult,
+} from '../src/entry/schedule-trigger.js';
 import { ingestEnv, onboardingJourney, silentLogger, T0, type IngestEnv } from './ingest-helpers.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -14,11 +19,18 @@ afterEach(async () => {
 const AT = '2026-11-22T10:00:00Z';
 
 function scheduledJourney(): Record<string, unknown> {
-  return onboardingJourney({ name: 'Newsletter', entry: { trigger: { type: 'schedule', at: AT }, audience: { attr: 'country', op: 'eq', value: 'US' } } });
+  return onboardingJourney({
+    name: 'Newsletter',
+    entry: { trigger: { type: 'schedule', at: AT }, audience: { attr: 'country', op: 'eq', value: 'US' } },
+  });
 }
 
 /** Due members of a branch at a second, summed over every shard. */
-async function dueCount(env: IngestEnv, branch: { journeyId: string; version: number; stepId: string }, dueSecond: number): Promise<number> {
+async function dueCount(
+  env: IngestEnv,
+  branch: { journeyId: string; version: number; stepId: string },
+  dueSecond: number,
+): Promise<number> {
   let total = 0;
   for (let shard = 0; shard < env.keys.dueShards; shard++) total += await env.redis.scard(env.keys.dueSet({ shard, branch, dueSecond }));
   return total;
@@ -33,11 +45,22 @@ describe('schedule triggers', () => {
     const env = await ingestEnv();
     cleanups.push(() => env.close());
     const journeyId = await env.publish(scheduledJourney());
-    const users = Array.from({ length: 2_500 }, (_, index) => ({ userId: `u${String(index).padStart(5, '0')}`, country: index % 3 === 0 ? 'FR' : 'US' }));
+    const users = Array.from({ length: 2_500 }, (_, index) => ({
+      userId: `u${String(index).padStart(5, '0')}`,
+      country: index % 3 === 0 ? 'FR' : 'US',
+    }));
     // Stored in one insert (the users repository's document shape), not 2,500 single upserts.
     await env.mongo.db
       .collection<{ _id: string }>('users')
-      .insertMany(users.map(({ userId, country }) => ({ _id: userId, attributes: { country }, lastRecord: null, createdAt: new Date(T0), updatedAt: new Date(T0) })));
+      .insertMany(
+        users.map(({ userId, country }) => ({
+          _id: userId,
+          attributes: { country },
+          lastRecord: null,
+          createdAt: new Date(T0),
+          updatedAt: new Date(T0),
+        })),
+      );
     expect((await env.users.get('u00001'))?.attributes).toEqual({ country: 'US' });
     const matching = users.filter((user) => user.country === 'US').length;
 
@@ -89,13 +112,23 @@ describe('schedule triggers', () => {
     cleanups.push(() => check.stop());
     expect(await check.check()).toBe(1);
     expect(await scheduleQueue.scheduleJourneyRun(journeyId, 1, at)).toBe(jobId);
-    expect(await scheduleQueue.queue.getJobCounts('waiting', 'delayed', 'active', 'completed')).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 1 });
+    expect(await scheduleQueue.queue.getJobCounts('waiting', 'delayed', 'active', 'completed')).toEqual({
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      completed: 1,
+    });
 
     // A retried run (same job) enters nobody twice: it finds its own entries and only re-schedules pending first steps.
     env.clock.advance(5_000);
-    const retried = await createScheduleRunProcessor({ journeys: env.journeysRepo, users: env.users, states: env.states, dueSchedule: env.dueSchedule, logger: silentLogger, now: env.clock.now })(
-      fakeJob({ journeyId, version: 1, at }),
-    );
+    const retried = await createScheduleRunProcessor({
+      journeys: env.journeysRepo,
+      users: env.users,
+      states: env.states,
+      dueSchedule: env.dueSchedule,
+      logger: silentLogger,
+      now: env.clock.now,
+    })(fakeJob({ journeyId, version: 1, at }));
     expect(retried).toMatchObject({ matched: matching, entered: 0, scheduled: matching });
     expect(await states.countDocuments({ journeyId, entries: { $gt: 1 } })).toBe(0);
     expect(await dueCount(env, welcome, second)).toBe(matching);
@@ -107,9 +140,19 @@ describe('schedule triggers', () => {
     cleanups.push(() => env.close());
     const journeyId = await env.publish(scheduledJourney());
     await env.users.mergeAttributes('us', { country: 'US' }, new Date(T0));
-    const run = createScheduleRunProcessor({ journeys: env.journeysRepo, users: env.users, states: env.states, dueSchedule: env.dueSchedule, logger: silentLogger, now: env.clock.now });
+    const run = createScheduleRunProcessor({
+      journeys: env.journeysRepo,
+      users: env.users,
+      states: env.states,
+      dueSchedule: env.dueSchedule,
+      logger: silentLogger,
+      now: env.clock.now,
+    });
 
-    expect(await run(fakeJob({ journeyId, version: 1, at: Date.parse(AT) + 1 }))).toMatchObject({ entered: 0, skipped: expect.any(String) });
+    expect(await run(fakeJob({ journeyId, version: 1, at: Date.parse(AT) + 1 }))).toMatchObject({
+      entered: 0,
+      skipped: expect.any(String),
+    });
     expect(await run(fakeJob({ journeyId, version: 2, at: Date.parse(AT) }))).toMatchObject({ entered: 0, skipped: expect.any(String) });
     expect((await env.journeysRepo.pause(journeyId)).ok).toBe(true);
     await env.revision.bump();
@@ -121,11 +164,16 @@ describe('schedule triggers', () => {
     const env = await ingestEnv();
     cleanups.push(() => env.close());
     const scheduleQueue = createScheduleQueue(env.blocking, env.keys);
-    cleanups.push(() => scheduleQueue.queue.obliterate({ force: true }), () => scheduleQueue.close());
+    cleanups.push(
+      () => scheduleQueue.queue.obliterate({ force: true }),
+      () => scheduleQueue.close(),
+    );
     const broken = await env.publish(scheduledJourney());
     const healthy = await env.publish(scheduledJourney());
     // A stored version dated before 1970 (a hand edit: no rule lets one in): it does not read, and is left out.
-    await env.mongo.db.collection('journey_versions').updateOne({ _id: `${broken}:1` as never }, { $set: { 'definition.entry.trigger.at': '1969-12-31T23:00:00Z' } });
+    await env.mongo.db
+      .collection('journey_versions')
+      .updateOne({ _id: `${broken}:1` as never }, { $set: { 'definition.entry.trigger.at': '1969-12-31T23:00:00Z' } });
     const check = startScheduleTriggerCheck({ journeys: env.journeys, scheduleQueue, logger: silentLogger, intervalMs: 60_000 });
     cleanups.push(() => check.stop());
 

@@ -16,7 +16,12 @@ afterEach(async () => {
 });
 
 const members = (count: number, tag: string): DueMember[] =>
-  Array.from({ length: count }, (_, index) => ({ userId: `${tag}${index}`, entryId: 'e1', expectedToken: '', ownToken: 'aaaaaaaaaaaaaaaa' }));
+  Array.from({ length: count }, (_, index) => ({
+    userId: `${tag}${index}`,
+    entryId: 'e1',
+    expectedToken: '',
+    ownToken: 'aaaaaaaaaaaaaaaa',
+  }));
 
 /** A scheduler on the real Redis and BullMQ with a clock the test moves; no batch processor runs, so jobs stay put. */
 async function recoveryEnv(options: { recoverEveryMs?: number } = {}) {
@@ -122,7 +127,9 @@ describe('scheduler recovery', () => {
     expect(counts).toEqual({ failed: 1, completed: 1 });
     await worker.close();
 
-    const [failedKey, completedKey] = ['failed', 'completed'].map((outcome) => Object.keys(outcomes).find((key) => outcomes[key] === outcome)!);
+    const [failedKey, completedKey] = ['failed', 'completed'].map((outcome) =>
+      Object.keys(outcomes).find((key) => outcomes[key] === outcome)!,
+    );
     const failedBatch = env.dispatchQueue.batchOf({ batchKey: failedKey! })!;
     const completedBatch = env.dispatchQueue.batchOf({ batchKey: completedKey! })!;
     expect(await env.dispatchQueue.jobStates([failedBatch, completedBatch])).toEqual(['failed', 'completed']);

@@ -49,7 +49,13 @@ export class WebhookSink {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const connection = this.connectionOf.get(req.socket) ?? 0;
-        const request: SinkRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), connection };
+        const request: SinkRequest = {
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          connection,
+        };
         const index = this.requests.push(request) - 1;
         const reply = this.reply(request, index);
         if (reply === 'hold') this.held.push(res);

@@ -2,7 +2,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eventually, uniqueName } from '@journey/embedded/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWebhookChannel, parseRetryAfter, WebhookChannelClosedError, type WebhookChannel, type WebhookChannelOptions, type WebhookMessage, type WebhookAttemptResult } from '../src/channels/webhook.js';
+import {
+  createWebhookChannel,
+  parseRetryAfter,
+  WebhookChannelClosedError,
+  type WebhookChannel,
+  type WebhookChannelOptions,
+  type WebhookMessage,
+  type WebhookAttemptResult,
+} from '../src/channels/webhook.js';
 import { WebhookSink } from './webhook-sink.js';
 
 // Every test's channels and sinks are closed after it, whatever it asserted.
@@ -63,7 +71,16 @@ describe('webhook channel', () => {
     expect(request?.headers['idempotency-key']).toBe(m.messageId);
     expect(request?.headers['user-agent']).toBe('journey-engine');
     expect(target.bodies()).toEqual([
-      { messageId: m.messageId, journeyId: 'j1', version: 3, stepId: 'welcome', branchId: '2', userId: m.userId, entryId: 'e1', payload: m.payload },
+      {
+        messageId: m.messageId,
+        journeyId: 'j1',
+        version: 3,
+        stepId: 'welcome',
+        branchId: '2',
+        userId: m.userId,
+        entryId: 'e1',
+        payload: m.payload,
+      },
     ]);
     expect(result.attempt).toEqual(expect.objectContaining({ outcome: 'ok', status: 200 }));
     expect(result.attempt.at.getTime()).toBeGreaterThanOrEqual(before);

@@ -18,7 +18,14 @@ export function webhookJourneyInput(url: string, trigger: BenchTrigger = { type:
     entry: { trigger, reentry: { mode: 'never' } },
     start: 'hello',
     steps: {
-      hello: { type: 'message', channel: 'webhook', messageType: 'bench', webhook: { url }, payload: { text: 'Hello {{user.firstName}}' }, next: null },
+      hello: {
+        type: 'message',
+        channel: 'webhook',
+        messageType: 'bench',
+        webhook: { url },
+        payload: { text: 'Hello {{user.firstName}}' },
+        next: null,
+      },
     },
     settings: { timezone: 'UTC' },
   };

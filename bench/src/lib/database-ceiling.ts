@@ -16,7 +16,13 @@ const MEMBER_SLICE = 50;
  * commits every user through this server can dispatch faster, so this bounds what the other figures can reach.
  * Resolves with the wall time once every commit landed; throws if one did not.
  */
-export async function runDatabaseCeiling(options: { mongo: MongoStore; journey: PublishedJourney; n: number; concurrency: number; timeoutMs: number }): Promise<number> {
+export async function runDatabaseCeiling(options: {
+  mongo: MongoStore;
+  journey: PublishedJourney;
+  n: number;
+  concurrency: number;
+  timeoutMs: number;
+}): Promise<number> {
   const { mongo, journey, n } = options;
   const states = createJourneyStatesRepository(mongo.db);
   const users = createUsersRepository(mongo.db);
@@ -30,7 +36,18 @@ export async function runDatabaseCeiling(options: { mongo: MongoStore; journey: 
     for (let index = first; index < end; index++) userIds.push(benchUser(journey.journeyId, index).userId);
     const [found] = await Promise.all([states.listForJourney(journey.journeyId, userIds), users.getMany(userIds)]);
     const now = Date.now();
-    const record: MessageRecord = { status: 'sent', reason: null, attempts: 1, completedAt: now, token: ownToken, visit: 1, firstAttemptAt: now, nextAttemptAt: null, lastError: null, branch: null };
+    const record: MessageRecord = {
+      status: 'sent',
+      reason: null,
+      attempts: 1,
+      completedAt: now,
+      token: ownToken,
+      visit: 1,
+      firstAttemptAt: now,
+      nextAttemptAt: null,
+      lastError: null,
+      branch: null,
+    };
     const commits: StepCommit[] = found.map((state) => ({
       key: ownToken,
       journeyId: journey.journeyId,
@@ -43,7 +60,8 @@ export async function runDatabaseCeiling(options: { mongo: MongoStore; journey: 
       message: { stepId, record },
       now,
     }));
-    if (commits.length !== userIds.length) throw new Error(`database ceiling: ${userIds.length - commits.length} of ${userIds.length} states missing`);
+    if (commits.length !== userIds.length)
+      throw new Error(`database ceiling: ${userIds.length - commits.length} of ${userIds.length} states missing`);
     const landed = await states.commitEach(commits);
     const missed = landed.filter((ok) => !ok).length;
     if (missed > 0) throw new Error(`database ceiling: ${missed} of ${commits.length} commits did not land`);
@@ -65,10 +83,15 @@ export async function runDatabaseCeiling(options: { mongo: MongoStore; journey: 
   // A failed worker ends the wait at once instead of letting the progress bar run to its timeout.
   let failure: unknown;
   workers.catch((error: unknown) => (failure = error));
-  await waitWithProgress('database alone: commits', n, () => {
-    if (failure) throw failure instanceof Error ? failure : new Error(`database ceiling: ${JSON.stringify(failure)}`);
-    return committed;
-  }, { timeoutMs: options.timeoutMs });
+  await waitWithProgress(
+    'database alone: commits',
+    n,
+    () => {
+      if (failure) throw failure instanceof Error ? failure : new Error(`database ceiling: ${JSON.stringify(failure)}`);
+      return committed;
+    },
+    { timeoutMs: options.timeoutMs },
+  );
   await workers;
   return performance.now() - started;
 }

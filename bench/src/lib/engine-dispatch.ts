@@ -38,8 +38,14 @@ export async function startEngineDispatch(options: { config: Config; mongo: Mong
   events.on('failed', () => failed++);
   await events.waitUntilReady();
   const redis: Redis = await connectRedis(config.REDIS_URL, 'blocking');
-  if (keys.prefix !== config.REDIS_PREFIX) throw new Error(`the dispatch keys (${keys.prefix}) are not the configuration's (${config.REDIS_PREFIX})`);
-  const running: RunningDispatch = await startDispatch({ config, logger: createLogger({ name: 'bench-dispatch', level: 'silent' }), mongo, redis });
+  if (keys.prefix !== config.REDIS_PREFIX)
+    throw new Error(`the dispatch keys (${keys.prefix}) are not the configuration's (${config.REDIS_PREFIX})`);
+  const running: RunningDispatch = await startDispatch({
+    config,
+    logger: createLogger({ name: 'bench-dispatch', level: 'silent' }),
+    mongo,
+    redis,
+  });
   return {
     jobsAdded: () => added,
     jobsFailed: () => failed,

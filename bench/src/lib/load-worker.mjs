@@ -19,17 +19,20 @@ const request = {
     body: JSON.stringify(input.perRequest === 1 ? event() : { events: Array.from({ length: input.perRequest }, event) }),
   }),
 };
-const instance = autocannon({ url: input.url, connections: input.connections, duration: input.seconds, requests: [request] }, (error, result) => {
-  if (error) throw error;
-  const { user, system } = process.cpuUsage();
-  process.send({
-    ok: result['2xx'],
-    notOk: result.non2xx + result.errors + result.timeouts,
-    seconds: result.duration,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    // The load generator shares the machine's cores with the server and Redis: its CPU is part of the picture.
-    cpuMs: (user + system) / 1000,
-  });
-});
+const instance = autocannon(
+  { url: input.url, connections: input.connections, duration: input.seconds, requests: [request] },
+  (error, result) => {
+    if (error) throw error;
+    const { user, system } = process.cpuUsage();
+    process.send({
+      ok: result['2xx'],
+      notOk: result.non2xx + result.errors + result.timeouts,
+      seconds: result.duration,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      // The load generator shares the machine's cores with the server and Redis: its CPU is part of the picture.
+      cpuMs: (user + system) / 1000,
+    });
+  },
+);
 autocannon.track(instance, { renderProgressBar: true, renderResultsTable: false, renderLatencyTable: false });

@@ -24,12 +24,25 @@ interface NaiveJob {
  * history, and writes that user's state and message with one MongoDB update of one statement: the very conditional
  * commit the engine sends in bulk; then releases the lock, as the engine does for an ended entry.
  */
-export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mongo: MongoStore; keys: Keys; journey: PublishedJourney; sinkUrl: string; concurrency: number }) {
+export function createNaiveDesign(options: {
+  redis: Redis;
+  redisUrl: string;
+  mongo: MongoStore;
+  keys: Keys;
+  journey: PublishedJourney;
+  sinkUrl: string;
+  concurrency: number;
+}) {
   const { redis, mongo, keys, journey } = options;
   const queueName = `{${keys.prefix}-naive}`;
   const queue = new Queue<NaiveJob>(queueName, {
     connection: redis,
-    defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: { count: 1_000 }, removeOnFail: { count: 5_000 } },
+    defaultJobOptions: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: { count: 1_000 },
+      removeOnFail: { count: 5_000 },
+    },
   });
   const states = createJourneyStatesRepository(mongo.db);
   const users = createUsersRepository(mongo.db);
@@ -50,7 +63,8 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
       return inChunks('naive: adding one job per user', n, 1_000, async (first, end) => {
         const delay = Math.max(0, dueSecond * 1000 - Date.now());
         const jobs = [];
-        for (let index = first; index < end; index++) jobs.push({ name: 'user', data: benchUser(journey.journeyId, index), opts: { delay } });
+        for (let index = first; index < end; index++)
+          jobs.push({ name: 'user', data: benchUser(journey.journeyId, index), opts: { delay } });
         await queue.addBulk(jobs);
       });
     },
@@ -70,16 +84,49 @@ export function createNaiveDesign(options: { redis: Redis; redisUrl: string; mon
             dispatcher: agent,
             method: 'POST',
             headers: { 'content-type': 'application/json', 'idempotency-key': id },
-            body: JSON.stringify({ messageId: id, journeyId: journey.journeyId, version: journey.version, stepId, branchId: null, userId, entryId, payload: { text: `Hello ${renderString('{{user.firstName}}', { user: user?.attributes ?? {} })}` } }),
+            body: JSON.stringify({
+              messageId: id,
+              journeyId: journey.journeyId,
+              version: journey.version,
+              stepId,
+              branchId: null,
+              userId,
+              entryId,
+              payload: { text: `Hello ${renderString('{{user.firstName}}', { user: user?.attributes ?? {} })}` },
+            }),
           });
           await response.body.dump();
           if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`sink answered ${response.statusCode}`);
           const now = Date.now();
           await history.note(userId, id, now);
-          const record: MessageRecord = { status: 'sent', reason: null, attempts: 1, completedAt: now, token: ownToken, visit: 1, firstAttemptAt: now, nextAttemptAt: null, lastError: null, branch: null };
+          const record: MessageRecord = {
+            status: 'sent',
+            reason: null,
+            attempts: 1,
+            completedAt: now,
+            token: ownToken,
+            visit: 1,
+            firstAttemptAt: now,
+            nextAttemptAt: null,
+            lastError: null,
+            branch: null,
+          };
           const message = { stepId, record };
           // One user's commit alone: one `update` command of one statement.
-          await states.commitEach([{ key: ownToken, journeyId: journey.journeyId, userId, entryId, expectedToken: ownToken, token: ownToken, stepId: null, status: 'completed', message, now }]);
+          await states.commitEach([
+            {
+              key: ownToken,
+              journeyId: journey.journeyId,
+              userId,
+              entryId,
+              expectedToken: ownToken,
+              token: ownToken,
+              stepId: null,
+              status: 'completed',
+              message,
+              now,
+            },
+          ]);
           // As the engine does once an entry's end is committed: Redis keeps locks of live entries only.
           await branchLock.release(target, ownToken);
         },

@@ -3,7 +3,12 @@ import cliProgress from 'cli-progress';
 /** A bar that also reports every 5 s when stdout is no terminal (CI logs, `| tee`). */
 function startBar(label: string, total: number): cliProgress.SingleBar {
   const bar = new cliProgress.SingleBar(
-    { format: `${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {duration}s`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 5_000 },
+    {
+      format: `${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {duration}s`,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 5_000,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);
@@ -38,7 +43,12 @@ export async function waitWithProgress(
 }
 
 /** Runs `work` over `total` items in chunks with a progress bar; each chunk call gets [first, end). */
-export async function inChunks(label: string, total: number, chunk: number, work: (first: number, end: number) => Promise<void>): Promise<number> {
+export async function inChunks(
+  label: string,
+  total: number,
+  chunk: number,
+  work: (first: number, end: number) => Promise<void>,
+): Promise<number> {
   const started = performance.now();
   const bar = startBar(label, total);
   try {

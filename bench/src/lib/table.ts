@@ -4,13 +4,17 @@ export function printTable(title: string, rows: ReadonlyArray<Record<string, str
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const cell = (value: string | number | boolean | null | undefined): string => {
     if (value === null || value === undefined) return '-';
-    if (typeof value === 'number') return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+    if (typeof value === 'number')
+      return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: 2 });
     return String(value);
   };
   const text = rows.map((row) => columns.map((column) => cell(row[column])));
   const widths = columns.map((column, index) => Math.max(column.length, ...text.map((line) => line[index]!.length)));
-  const numeric = columns.map((column) => rows.every((row) => typeof row[column] === 'number' || row[column] === null || row[column] === undefined));
-  const line = (cells: string[]) => `| ${cells.map((value, index) => (numeric[index] ? value.padStart(widths[index]!) : value.padEnd(widths[index]!))).join(' | ')} |`;
+  const numeric = columns.map((column) =>
+    rows.every((row) => typeof row[column] === 'number' || row[column] === null || row[column] === undefined),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((value, index) => (numeric[index] ? value.padStart(widths[index]!) : value.padEnd(widths[index]!))).join(' | ')} |`;
   console.log(`\n${title}`);
   console.log(line(columns));
   console.log(`|${widths.map((width, index) => (numeric[index] ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`);

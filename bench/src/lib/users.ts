@@ -19,7 +19,16 @@ export async function enterStates(states: JourneyStatesRepository, journey: Publ
     const inputs = [];
     for (let index = first; index < end; index++) {
       const { userId, entryId } = benchUser(journey.journeyId, index);
-      inputs.push({ journeyId: journey.journeyId, userId, version: journey.version, entryId, stepId: journey.definition.start, token: FIRST_STEP_TOKEN, trigger: null, now: new Date(now) });
+      inputs.push({
+        journeyId: journey.journeyId,
+        userId,
+        version: journey.version,
+        entryId,
+        stepId: journey.definition.start,
+        token: FIRST_STEP_TOKEN,
+        trigger: null,
+        now: new Date(now),
+      });
     }
     const results = await states.enterMany(inputs);
     const notEntered = results.filter((result) => result !== 'entered').length;
@@ -31,14 +40,23 @@ export async function enterStates(states: JourneyStatesRepository, journey: Publ
  * Schedules the first step of users 0..n-1 into one due second with the real `createDueSchedule(...).schedule`
  * (members grouped by branch and second as enterUsers does; the schedule call groups them by shard).
  */
-export async function scheduleFirstSteps(dueSchedule: DueSchedule, journey: PublishedJourney, n: number, dueSecond: number): Promise<number> {
+export async function scheduleFirstSteps(
+  dueSchedule: DueSchedule,
+  journey: PublishedJourney,
+  n: number,
+  dueSecond: number,
+): Promise<number> {
   return inChunks('scheduling first steps (Redis)', n, 10_000, async (first, end) => {
     const members = [];
     for (let index = first; index < end; index++) {
       const { userId, entryId } = benchUser(journey.journeyId, index);
       members.push(firstStep(journey.journeyId, journey.version, journey.definition.start, userId, entryId, dueSecond * 1000).member);
     }
-    const added = await dueSchedule.schedule({ journeyId: journey.journeyId, version: journey.version, stepId: journey.definition.start }, dueSecond, members);
+    const added = await dueSchedule.schedule(
+      { journeyId: journey.journeyId, version: journey.version, stepId: journey.definition.start },
+      dueSecond,
+      members,
+    );
     if (added !== members.length) throw new Error(`scheduled ${added} of ${members.length} members`);
   });
 }

@@ -88,7 +88,9 @@ async function main(): Promise<void> {
   );
   for (const r of results) {
     const ms = Object.fromEntries(Object.entries(r.writes.msByCommand).map(([name, total]) => [name, Math.round(total)]));
-    console.log(`${r.design}: MongoDB write statements by command ${JSON.stringify(r.writes.byCommand)}; server ms by command ${JSON.stringify(ms)}`);
+    console.log(
+      `${r.design}: MongoDB write statements by command ${JSON.stringify(r.writes.byCommand)}; server ms by command ${JSON.stringify(ms)}`,
+    );
   }
   const batched = results.find((r) => r.design === 'batched')!;
   const naive = results.find((r) => r.design === 'naive')!;
@@ -134,7 +136,9 @@ async function runDesign(
     const enterMs = await enterStates(states, journey, n, Date.now());
 
     const dueSecond = Math.floor(Date.now() / 1000);
-    const naiveDesign = naive ? createNaiveDesign({ redis, redisUrl: services.redisUrl, mongo, keys, journey, sinkUrl: sink.url, concurrency: flags.concurrency }) : undefined;
+    const naiveDesign = naive
+      ? createNaiveDesign({ redis, redisUrl: services.redisUrl, mongo, keys, journey, sinkUrl: sink.url, concurrency: flags.concurrency })
+      : undefined;
     const scheduled = await meter.measure(() =>
       naiveDesign ? naiveDesign.schedule(n, dueSecond) : scheduleFirstSteps(createDueSchedule(redis, keys), journey, n, dueSecond),
     );
@@ -154,7 +158,10 @@ async function runDesign(
         await waitWithProgress(`${design}: states committed`, n, () => mongo.writes().modified, { timeoutMs });
         const wallMs = performance.now() - started;
         if ((await completedStates(mongo, journey.journeyId)) === n) return wallMs;
-        await waitWithProgress(`${design}: states completed (count)`, n, () => completedStates(mongo, journey.journeyId), { timeoutMs, intervalMs: 250 });
+        await waitWithProgress(`${design}: states completed (count)`, n, () => completedStates(mongo, journey.journeyId), {
+          timeoutMs,
+          intervalMs: 250,
+        });
         return performance.now() - started;
       } finally {
         jobs = engine ? engine.jobsAdded() : n;
@@ -165,7 +172,10 @@ async function runDesign(
     const failedJobs = naiveDesign ? naiveDesign.failures() : engineFailures;
     await naiveDesign?.close();
     const memory = await serverMemory(mongo);
-    if (memory) console.log(`MongoDB server process with ${n.toLocaleString('en-US')} states committed: RSS ${memory.rssMb} MB, peak so far ${memory.peakMb} MB`);
+    if (memory)
+      console.log(
+        `MongoDB server process with ${n.toLocaleString('en-US')} states committed: RSS ${memory.rssMb} MB, peak so far ${memory.peakMb} MB`,
+      );
     return {
       design,
       enterMs,
@@ -197,7 +207,12 @@ async function runDatabaseOnly(prefix: string, services: { redisUrl: string; mon
   const config = benchConfig(services, prefix, `bench_${prefix}`);
   const mongo = await connectMeteredMongo(services.mongoUri, config.MONGODB_DB);
   try {
-    const wallMs = await measureDatabaseAlone(mongo, { n, concurrency: config.WORKER_CONCURRENCY, timeoutMs, afterEntering: () => mongo.reset() });
+    const wallMs = await measureDatabaseAlone(mongo, {
+      n,
+      concurrency: config.WORKER_CONCURRENCY,
+      timeoutMs,
+      afterEntering: () => mongo.reset(),
+    });
     return { wallMs, writes: mongo.writes().statements };
   } finally {
     await mongo.close();

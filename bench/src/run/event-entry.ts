@@ -35,7 +35,9 @@ const PER_REQUEST = 100;
 const POSTERS = 4;
 
 async function main(): Promise<void> {
-  console.log(`Event-entry benchmark, ${n.toLocaleString('en-US')} new users, ${flags.existing.toLocaleString('en-US')} already in a journey, on ${machineLine()}`);
+  console.log(
+    `Event-entry benchmark, ${n.toLocaleString('en-US')} new users, ${flags.existing.toLocaleString('en-US')} already in a journey, on ${machineLine()}`,
+  );
   const services = await benchServers({ persistent: flags.persistent === 1 });
   const prefix = `bench${randomBytes(3).toString('hex')}e`;
   const config = benchConfig(services, prefix, `bench_${prefix}`);
@@ -54,7 +56,8 @@ async function main(): Promise<void> {
     await inChunks('existing user profiles', flags.existing, 1_000, async (first, end) => {
       const now = new Date();
       const docs = [];
-      for (let index = first; index < end; index++) docs.push({ _id: `user-${index.toString().padStart(7, '0')}`, attributes: {}, lastRecord: null, createdAt: now, updatedAt: now });
+      for (let index = first; index < end; index++)
+        docs.push({ _id: `user-${index.toString().padStart(7, '0')}`, attributes: {}, lastRecord: null, createdAt: now, updatedAt: now });
       await mongo.db.collection<{ _id: string }>('users').insertMany(docs);
     });
     const journey = await publishWebhookJourney(mongo, sink.url, { type: 'event', event: EVENT });
@@ -73,22 +76,29 @@ async function main(): Promise<void> {
         for (let first = next; first < n; first = next) {
           next = first + PER_REQUEST;
           const events = [];
-          for (let index = first; index < Math.min(n, first + PER_REQUEST); index++) events.push({ id: `evt-${prefix}-${index}`, userId: `new-${index.toString().padStart(7, '0')}`, name: EVENT });
+          for (let index = first; index < Math.min(n, first + PER_REQUEST); index++)
+            events.push({ id: `evt-${prefix}-${index}`, userId: `new-${index.toString().padStart(7, '0')}`, name: EVENT });
           const response = await fetch(`${apiUrl}/v1/events`, {
             method: 'POST',
             headers: { authorization: `Bearer ${config.ADMIN_API_KEY}`, 'content-type': 'application/json' },
             body: JSON.stringify({ events }),
           });
           const body = (await response.json()) as { accepted?: number };
-          if (response.status !== 202 || body.accepted !== events.length) throw new Error(`POST /v1/events: ${response.status} ${JSON.stringify(body)}`);
+          if (response.status !== 202 || body.accepted !== events.length)
+            throw new Error(`POST /v1/events: ${response.status} ${JSON.stringify(body)}`);
         }
       };
       await Promise.all(Array.from({ length: POSTERS }, poster));
       postedMs = performance.now() - started;
       // Polled past the target too, so a miss says by how much; the run still ends within twice the target.
-      await waitWithProgress('messages at the sink', n, () => sink.keyCounts().size, { timeoutMs: 2 * withinMs - (performance.now() - started) });
+      await waitWithProgress('messages at the sink', n, () => sink.keyCounts().size, {
+        timeoutMs: 2 * withinMs - (performance.now() - started),
+      });
       sentMs = performance.now() - started;
-      await waitWithProgress('entries completed', n, () => completedStates(mongo, journey.journeyId), { timeoutMs: withinMs, intervalMs: 250 });
+      await waitWithProgress('entries completed', n, () => completedStates(mongo, journey.journeyId), {
+        timeoutMs: withinMs,
+        intervalMs: 250,
+      });
       committedMs = performance.now() - started;
     } finally {
       await worker.close();
@@ -109,7 +119,9 @@ async function main(): Promise<void> {
         'messages sent twice': repeated,
       },
     ]);
-    console.log(`target: all ${n} messages within ${flags['within-seconds']} s of the first post, each once: ${verdict(sentMs <= withinMs && counts.length === n && repeated === 0, `${(sentMs / 1000).toFixed(1)} s, ${counts.length} messages, ${repeated} sent twice`)}`);
+    console.log(
+      `target: all ${n} messages within ${flags['within-seconds']} s of the first post, each once: ${verdict(sentMs <= withinMs && counts.length === n && repeated === 0, `${(sentMs / 1000).toFixed(1)} s, ${counts.length} messages, ${repeated} sent twice`)}`,
+    );
   } finally {
     await endRun({ sink, redis, prefix, mongo, services });
   }

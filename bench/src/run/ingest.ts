@@ -109,7 +109,9 @@ async function main(): Promise<void> {
       `targets: batched ingest > 50,000 events/s: ${batched.eventsPerSecond > 50_000 ? 'met' : 'NOT met'} (${Math.round(batched.eventsPerSecond)}); ` +
         `>= half the ceiling: ${batched.eventsPerSecond >= batchedCeiling.eventsPerSecond / 2 ? 'met' : 'NOT met'}`,
     );
-    console.log(`durable check: ${inStreams} events in the Redis streams for ${claimed} accepted by counted 2xx answers (+ at most ${inFlight} in flight at the end)`);
+    console.log(
+      `durable check: ${inStreams} events in the Redis streams for ${claimed} accepted by counted 2xx answers (+ at most ${inFlight} in flight at the end)`,
+    );
     if (failed > 0) throw new Error(`${failed} requests did not get a 2xx`);
     if (inStreams < claimed || inStreams > claimed + inFlight) {
       throw new Error(`the streams hold ${inStreams} events, the 2xx answers claimed ${claimed} (+ at most ${inFlight} in flight)`);

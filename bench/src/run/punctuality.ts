@@ -58,12 +58,24 @@ async function main(): Promise<void> {
     } finally {
       await engine.close();
     }
-    const lateness = sink.arrivals().map((at) => at - dueMs).sort();
+    const lateness = sink
+      .arrivals()
+      .map((at) => at - dueMs)
+      .sort();
     const engineSends = sink.count();
     const early = lateness.filter((ms) => ms < 0).length;
 
     sink.reset();
-    const body = JSON.stringify({ messageId: 'x'.repeat(24), journeyId: journey.journeyId, version: 1, stepId: 'hello', branchId: null, userId: 'user-0000000', entryId: 'e'.repeat(12), payload: { text: 'Hello ' } });
+    const body = JSON.stringify({
+      messageId: 'x'.repeat(24),
+      journeyId: journey.journeyId,
+      version: 1,
+      stepId: 'hello',
+      branchId: null,
+      userId: 'user-0000000',
+      entryId: 'e'.repeat(12),
+      payload: { text: 'Hello ' },
+    });
     const ceilingMs = await waitForCeiling(() => deliverPlain(sink.url, n, flags.connections, body, timeoutMs));
     const databaseMs = await databaseAlone(services.mongoUri, `${config.MONGODB_DB}_db`, config.WORKER_CONCURRENCY);
 
@@ -72,9 +84,30 @@ async function main(): Promise<void> {
     const max = lateness[lateness.length - 1] ?? NaN;
     const bound = 1.5 * ceilingMs + 1000;
     printTable(`Lateness of ${n.toLocaleString('en-US')} sends due in one second (ms after the due second)`, [
-      { what: 'engine (batched dispatch)', users: n, 'p50 ms': Math.round(p50), 'p99 ms': Math.round(p99), 'max ms': Math.round(max), 'early sends': early },
-      { what: `ceiling: plain undici client, ${flags.connections} connections`, users: n, 'p50 ms': null, 'p99 ms': null, 'max ms': Math.round(ceilingMs), 'early sends': null },
-      { what: 'database alone: reads and commits, no send', users: n, 'p50 ms': null, 'p99 ms': null, 'max ms': Math.round(databaseMs), 'early sends': null },
+      {
+        what: 'engine (batched dispatch)',
+        users: n,
+        'p50 ms': Math.round(p50),
+        'p99 ms': Math.round(p99),
+        'max ms': Math.round(max),
+        'early sends': early,
+      },
+      {
+        what: `ceiling: plain undici client, ${flags.connections} connections`,
+        users: n,
+        'p50 ms': null,
+        'p99 ms': null,
+        'max ms': Math.round(ceilingMs),
+        'early sends': null,
+      },
+      {
+        what: 'database alone: reads and commits, no send',
+        users: n,
+        'p50 ms': null,
+        'p99 ms': null,
+        'max ms': Math.round(databaseMs),
+        'early sends': null,
+      },
     ]);
     console.log(`ceiling: ${n} requests in ${(ceilingMs / 1000).toFixed(2)} s (${Math.round(n / (ceilingMs / 1000))} requests/s)`);
     console.log(
@@ -82,7 +115,9 @@ async function main(): Promise<void> {
         `(${Math.round(n / (databaseMs / 1000))} users/s); the engine sends at the pace it commits (a batch's next members ` +
         `start once the commits of the ones before landed), so on this server its last sends come about that late at best`,
     );
-    console.log(`target p99 lateness <= 1.5 x ceiling + 1 s = ${Math.round(bound)} ms: ${verdict(p99 <= bound, `p99 ${Math.round(p99)} ms`)}`);
+    console.log(
+      `target p99 lateness <= 1.5 x ceiling + 1 s = ${Math.round(bound)} ms: ${verdict(p99 <= bound, `p99 ${Math.round(p99)} ms`)}`,
+    );
     if (engineSends !== n) throw new Error(`the sink received ${engineSends} sends for ${n} users`);
     if (early > 0) throw new Error(`${early} sends arrived before their due second`);
   } finally {

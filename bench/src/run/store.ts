@@ -44,7 +44,11 @@ async function main(): Promise<void> {
   if (process.env.MONGODB_URI) {
     rows.push(await measure(process.env.MONGODB_URI));
   } else {
-    for (const variant of [{ persistent: false, indexes: 'library' }, { persistent: false, indexes: 'ours' }, { persistent: true, indexes: 'ours' }] as const) {
+    for (const variant of [
+      { persistent: false, indexes: 'library' },
+      { persistent: false, indexes: 'ours' },
+      { persistent: true, indexes: 'ours' },
+    ] as const) {
       const dataDir = mkdtempSync(join(tmpdir(), 'journey-bench-store-'));
       const store = await startJavaStore({ log: consoleLog, dataDir, ...variant });
       try {
@@ -55,7 +59,10 @@ async function main(): Promise<void> {
       }
     }
   }
-  printTable(`The engine's hot MongoDB work, ${n.toLocaleString('en-US')} documents, ${flags.clients} clients (medians of ${SAMPLES} for the reads)`, rows);
+  printTable(
+    `The engine's hot MongoDB work, ${n.toLocaleString('en-US')} documents, ${flags.clients} clients (medians of ${SAMPLES} for the reads)`,
+    rows,
+  );
 }
 
 async function measure(uri: string): Promise<Record<string, string | number>> {
@@ -74,15 +81,32 @@ async function measure(uri: string): Promise<Record<string, string | number>> {
     for (let first = 0; first < n; first += 1_000) {
       const docs = [];
       for (let index = first; index < Math.min(n, first + 1_000); index++) {
-        docs.push({ _id: stateId(index), journeyId: 'jrn_bench', userId: `user-${index.toString().padStart(7, '0')}`, status: 'active', entryId: 'e1', token: 't0', stepId: 'hello', updatedAt: new Date() });
+        docs.push({
+          _id: stateId(index),
+          journeyId: 'jrn_bench',
+          userId: `user-${index.toString().padStart(7, '0')}`,
+          status: 'active',
+          entryId: 'e1',
+          token: 't0',
+          stepId: 'hello',
+          updatedAt: new Date(),
+        });
       }
       await states.insertMany(docs, { ordered: false });
     }
     const insertPerSecond = n / ((performance.now() - started) / 1000);
 
-    const byUser = await median(() => states.find({ userId: `user-${randomIndex().toString().padStart(7, '0')}` }).sort({ journeyId: 1 }).toArray());
+    const byUser = await median(() =>
+      states
+        .find({ userId: `user-${randomIndex().toString().padStart(7, '0')}` })
+        .sort({ journeyId: 1 })
+        .toArray(),
+    );
     const byIds = await median(() => states.find({ _id: { $in: Array.from({ length: SLICE }, () => stateId(randomIndex())) } }).toArray());
-    const bulk = await updates(SLICE, async (ids) => (await states.bulkWrite(ids.map(commit('t0', 't1')), { ordered: false })).modifiedCount);
+    const bulk = await updates(
+      SLICE,
+      async (ids) => (await states.bulkWrite(ids.map(commit('t0', 't1')), { ordered: false })).modifiedCount,
+    );
     const single = await updates(1, async ([id]) => {
       const { filter, update } = commit('t1', 't2')(id!).updateOne;
       return (await states.updateOne(filter, update)).modifiedCount;

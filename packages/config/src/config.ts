@@ -4,34 +4,41 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 const url = (protocols: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
 
 /** An ISO 8601 duration of at least a second, read as milliseconds. */
-const isoDuration = z
-  .string()
-  .transform((value, ctx) => {
-    const ms = parseIsoDuration(value)?.toMillis();
-    if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1_000) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 duration of at least one second, e.g. PT24H' });
-      return z.NEVER;
-    }
-    return ms;
-  });
+const isoDuration = z.string().transform((value, ctx) => {
+  const ms = parseIsoDuration(value)?.toMillis();
+  if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1_000) {
+    ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 duration of at least one second, e.g. PT24H' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /** The environment the engine reads, once, at start-up. Every name here is documented in the README. */
 export const EnvSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
-  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, _ or -').default('journey'),
+  MONGODB_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, _ or -')
+    .default('journey'),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -').default('je'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -')
+    .default('je'),
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
    * Event partitions and due-set shards: users are hashed to them, so they are chosen once for a deployment (changing

@@ -21,8 +21,20 @@ describe('configuration', () => {
       STALE_BATCH_MS: 30_000,
       JOB_LOCK_MS: 30_000,
     });
-    const tuned = readEnv({ WEBHOOK_ATTEMPT_TIMEOUT_MS: '1500', WEBHOOK_RETRY_WINDOW: 'PT2H30M', SCHEDULER_TICK_MS: '50', STALE_BATCH_MS: '4000', JOB_LOCK_MS: '2000' });
-    expect(tuned).toMatchObject({ WEBHOOK_ATTEMPT_TIMEOUT_MS: 1500, WEBHOOK_RETRY_WINDOW: 9_000_000, SCHEDULER_TICK_MS: 50, STALE_BATCH_MS: 4000, JOB_LOCK_MS: 2000 });
+    const tuned = readEnv({
+      WEBHOOK_ATTEMPT_TIMEOUT_MS: '1500',
+      WEBHOOK_RETRY_WINDOW: 'PT2H30M',
+      SCHEDULER_TICK_MS: '50',
+      STALE_BATCH_MS: '4000',
+      JOB_LOCK_MS: '2000',
+    });
+    expect(tuned).toMatchObject({
+      WEBHOOK_ATTEMPT_TIMEOUT_MS: 1500,
+      WEBHOOK_RETRY_WINDOW: 9_000_000,
+      SCHEDULER_TICK_MS: 50,
+      STALE_BATCH_MS: 4000,
+      JOB_LOCK_MS: 2000,
+    });
     expect(() => readEnv({ JOB_LOCK_MS: '0' })).toThrow(/JOB_LOCK_MS/);
     expect(() => readEnv({ WEBHOOK_RETRY_WINDOW: '24h' })).toThrow(/WEBHOOK_RETRY_WINDOW must be an ISO 8601 duration/);
     expect(() => readEnv({ WEBHOOK_RETRY_WINDOW: 'PT0S' })).toThrow(/WEBHOOK_RETRY_WINDOW/);

@@ -7,7 +7,14 @@ export { readPath } from './data/read-path.js';
 export { groupBy } from './data/group-by.js';
 export { formatBytes, jsonByteLength } from './data/json-size.js';
 export { atMostBytes, atMostEntries, EVENT_LIMITS, USER_LIMITS } from './data/limits.js';
-export { hasLoneSurrogate, LONE_SURROGATE_RULE, MAX_NESTING_DEPTH, nestingIssue, unstorableIssues, withoutLoneSurrogates } from './data/storable.js';
+export {
+  hasLoneSurrogate,
+  LONE_SURROGATE_RULE,
+  MAX_NESTING_DEPTH,
+  nestingIssue,
+  unstorableIssues,
+  withoutLoneSurrogates,
+} from './data/storable.js';
 
 export {
   AllFilterSchema,
@@ -100,7 +107,14 @@ export { renderPayload, renderString, renderValue, stringifyForTemplate } from '
 export type { TemplateContext } from './template/render.js';
 
 export type { EpochMs } from './time/epoch.js';
-export { addIsoDuration, isPositiveIsoDuration, isWithinMaxDuration, MAX_DURATION_ISO, parseIsoDuration, subtractIsoDuration } from './time/duration.js';
+export {
+  addIsoDuration,
+  isPositiveIsoDuration,
+  isWithinMaxDuration,
+  MAX_DURATION_ISO,
+  parseIsoDuration,
+  subtractIsoDuration,
+} from './time/duration.js';
 export { DEFAULT_JOURNEY_ZONE, isValidZone, resolveZone } from './time/zone.js';
 export { parseTimeOfDay } from './time/time-of-day.js';
 export type { TimeOfDay } from './time/time-of-day.js';
@@ -141,7 +155,17 @@ export type { IngestRecord, UserEventInput } from './event/schema.js';
 export { entryIdFor, EXIT_TOKEN, parseStepToken, stepToken } from './engine/token.js';
 export { walkEntry } from './engine/walk.js';
 export { ENTRY_STATUSES, SEND_REASONS } from './engine/entry-state.js';
-export type { ActionEvent, AwaitingStep, DueItem, EntryCommit, EntryState, EntryStatus, MessageRecord, ScheduledStep, SendReason } from './engine/entry-state.js';
+export type {
+  ActionEvent,
+  AwaitingStep,
+  DueItem,
+  EntryCommit,
+  EntryState,
+  EntryStatus,
+  MessageRecord,
+  ScheduledStep,
+  SendReason,
+} from './engine/entry-state.js';
 export { decideEntry, FIRST_STEP_TOKEN, firstStep, pendingFirstStep } from './engine/entry-decision.js';
 export type { EntryDecision } from './engine/entry-decision.js';
 export { planRecord, versionKey } from './engine/record-plan.js';

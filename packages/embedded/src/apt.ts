@@ -16,7 +16,10 @@ export function aptInstall(packages: string[], options: { log: ServiceLog; missi
   const aptGet = which('apt-get', SYSTEM_DIRS);
   if (!aptGet) throw new Error(`${options.missing} and this system has no apt-get to install it. ${options.otherwise}`);
   const sudo = isRoot() ? [] : which('sudo', SYSTEM_DIRS) ? ['sudo', '-n'] : undefined;
-  if (!sudo) throw new Error(`${options.missing} and installing it needs root: run \`sudo apt-get install -y ${packages.join(' ')}\`. ${options.otherwise}`);
+  if (!sudo)
+    throw new Error(
+      `${options.missing} and installing it needs root: run \`sudo apt-get install -y ${packages.join(' ')}\`. ${options.otherwise}`,
+    );
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const [cmd, ...pre] = [...sudo, aptGet];
   options.log.info(`${options.missing}: installing Debian package(s) ${packages.join(' ')} with apt-get (once)`);

@@ -100,7 +100,10 @@ async function start(): Promise<void> {
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${process.env.PORT ?? '3000'}`;
   const deadline = Date.now() + 60_000;
   while (!stopping) {
-    const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       consoleLog.warn(`the API did not report healthy at ${base}/health within 60 s`);

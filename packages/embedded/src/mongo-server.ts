@@ -23,9 +23,15 @@ function downloadRecentlyFailed(): boolean {
   return Date.now() - Number(readFileSync(marker, 'utf8')) < RETRY_DOWNLOAD_AFTER_MS;
 }
 
-async function tryMongodbMemoryServer(options: { log: ServiceLog; dataDir: string; persistent: boolean }): Promise<EmbeddedMongo | undefined> {
+async function tryMongodbMemoryServer(options: {
+  log: ServiceLog;
+  dataDir: string;
+  persistent: boolean;
+}): Promise<EmbeddedMongo | undefined> {
   if (!process.env.MONGOMS_SYSTEM_BINARY && downloadRecentlyFailed()) {
-    options.log.info('skipping mongodb-memory-server: downloading mongod failed within the last day (set MONGOMS_SYSTEM_BINARY to use a local mongod)');
+    options.log.info(
+      'skipping mongodb-memory-server: downloading mongod failed within the last day (set MONGOMS_SYSTEM_BINARY to use a local mongod)',
+    );
     return undefined;
   }
   const { MongoMemoryServer } = await import('mongodb-memory-server-core');
@@ -46,7 +52,9 @@ async function tryMongodbMemoryServer(options: { log: ServiceLog; dataDir: strin
       },
     };
   } catch (error) {
-    options.log.warn('mongodb-memory-server could not start mongod; falling back to the embedded store', { reason: (error as Error).message.split('\n')[0] });
+    options.log.warn('mongodb-memory-server could not start mongod; falling back to the embedded store', {
+      reason: (error as Error).message.split('\n')[0],
+    });
     if (!process.env.MONGOMS_SYSTEM_BINARY) writeFileSync(join(cacheDir(), DOWNLOAD_FAILURE_MARKER), String(Date.now()));
     return undefined;
   }

@@ -83,10 +83,13 @@ export async function waitUntil(
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (options.daemon && options.daemon.child.exitCode !== null) {
-      throw new Error(`${options.what}: the process exited with code ${options.daemon.child.exitCode}; see ${options.logFile ?? 'its log'}`);
+      throw new Error(
+        `${options.what}: the process exited with code ${options.daemon.child.exitCode}; see ${options.logFile ?? 'its log'}`,
+      );
     }
     if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms; see ${options.logFile ?? 'its log'}`);
+    if (Date.now() > deadline)
+      throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms; see ${options.logFile ?? 'its log'}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -38,7 +38,12 @@ function redisVersion(binary: string): string {
  * expect it). `persistent` keeps its data (AOF) in `dataDir` so `npm start` keeps accepted events across restarts;
  * without, it is a throw-away test server.
  */
-export async function startRedis(options: { log: ServiceLog; dataDir: string; persistent: boolean; port?: number }): Promise<EmbeddedRedis> {
+export async function startRedis(options: {
+  log: ServiceLog;
+  dataDir: string;
+  persistent: boolean;
+  port?: number;
+}): Promise<EmbeddedRedis> {
   const binary = findRedisServer() ?? installRedisServer(options.log);
   const version = redisVersion(binary);
   mkdirSync(options.dataDir, { recursive: true });
@@ -49,7 +54,19 @@ export async function startRedis(options: { log: ServiceLog; dataDir: string; pe
     : ['--appendonly', 'no', '--save', ''];
   const daemon = startDaemon(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', options.dataDir, '--daemonize', 'no', '--protected-mode', 'yes', ...persistence],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      options.dataDir,
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
+      ...persistence,
+    ],
     logFile,
   );
   await waitUntil(async () => (await tcpAsk(port, 'PING\r\n')).startsWith('+PONG'), {

@@ -10,9 +10,7 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private portNumber = 0;
 
-  constructor(
-    private readonly target: { host: string; port: number },
-  ) {}
+  constructor(private readonly target: { host: string; port: number }) {}
 
   /** A proxy for the host and port of `url` (e.g. a MongoDB or Redis URL), listening on a free port. */
   static async forUrl(url: string): Promise<TcpProxy> {

@@ -13,7 +13,10 @@ export function uniqueName(prefix: string): string {
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or fails after the timeout. */
-export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, options: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  options: { timeoutMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   let last: unknown;
   for (;;) {
@@ -24,7 +27,9 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false> 
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${options.what ?? 'condition'} not met within ${options.timeoutMs ?? 10_000} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
+      throw new Error(
+        `${options.what ?? 'condition'} not met within ${options.timeoutMs ?? 10_000} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -3,7 +3,6 @@ import { provideServices } from './services.js';
 import type { ServiceLog } from './service-log.js';
 import './provided-context.js';
 
-
 const quiet: ServiceLog = { info: () => undefined, warn: (message) => console.warn(`[services] ${message}`) };
 
 /**

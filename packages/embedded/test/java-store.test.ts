@@ -49,7 +49,9 @@ describe('embedded store on its H2 file', () => {
     // Concurrent single writes (each its own command, as the engine's commits are), then more until the file was
     // compacted, then two more: the store is killed in the same turn that the last acknowledgement arrives. MVStore
     // alone keeps up to a second of writes unwritten.
-    const updated = await Promise.all(ids.map((_id) => states.updateOne({ _id, status: 'active' }, { $inc: { n: 1 }, $set: { status: 'completed' } })));
+    const updated = await Promise.all(
+      ids.map((_id) => states.updateOne({ _id, status: 'active' }, { $inc: { n: 1 }, $set: { status: 'completed' } })),
+    );
     // Rounds of updates until a compaction has given space back: the kill below then follows moved chunks.
     const file = join(dataDir, 'journey-store', 'store.mv.db');
     let rounds = 0;
@@ -57,7 +59,10 @@ describe('embedded store on its H2 file', () => {
     await eventually(
       async () => {
         for (let first = 0; first < ids.length; first += 50) {
-          await states.bulkWrite(ids.slice(first, first + 50).map((_id) => ({ updateOne: { filter: { _id }, update: { $inc: { n: 1 } } } })), { ordered: false });
+          await states.bulkWrite(
+            ids.slice(first, first + 50).map((_id) => ({ updateOne: { filter: { _id }, update: { $inc: { n: 1 } } } })),
+            { ordered: false },
+          );
         }
         rounds++;
         const bytes = statSync(file).size;
@@ -69,7 +74,10 @@ describe('embedded store on its H2 file', () => {
     await states.deleteOne({ _id: ids[0]! });
     await states.insertOne({ _id: 'j:last', userId: 'last', journeyId: 'j', status: 'active', n: 7 });
     const killed = store!.daemon.child.kill('SIGKILL');
-    expect({ killed, acknowledged: updated.filter((result) => result.modifiedCount === 1).length }).toEqual({ killed: true, acknowledged: ids.length });
+    expect({ killed, acknowledged: updated.filter((result) => result.modifiedCount === 1).length }).toEqual({
+      killed: true,
+      acknowledged: ids.length,
+    });
     await close();
 
     states = await open();
@@ -79,7 +87,9 @@ describe('embedded store on its H2 file', () => {
     // The secondary index is rebuilt from the file when the store opens; the unique _id index is part of the file.
     expect((await states.find({ userId: 'last' }).toArray()).map((doc) => doc.n)).toEqual([7]);
     expect((await states.find({ userId: 'u5' }).toArray()).map((doc) => doc._id)).toEqual(['j:u5']);
-    const duplicate = await states.insertOne({ _id: 'j:last', userId: 'x', journeyId: 'j', status: 'active', n: 0 }).catch((error: unknown) => error);
+    const duplicate = await states
+      .insertOne({ _id: 'j:last', userId: 'x', journeyId: 'j', status: 'active', n: 0 })
+      .catch((error: unknown) => error);
     expect(duplicate instanceof MongoServerError ? duplicate.code : duplicate).toBe(11000);
   }, 120_000);
 });
@@ -107,7 +117,15 @@ describe('embedded store indexes', () => {
     const states = client.db('indexes').collection<Doc>('states');
     await states.createIndex({ userId: 1 }, { name: 'userId' });
     await states.createIndex({ journeyId: 1, status: 1 }, { name: 'journeyId_status' });
-    await states.insertMany(Array.from({ length: 300 }, (_, index) => ({ _id: `d${index}`, userId: `u${index % 100}`, journeyId: `j${index % 3}`, status: 'active', n: index })));
+    await states.insertMany(
+      Array.from({ length: 300 }, (_, index) => ({
+        _id: `d${index}`,
+        userId: `u${index % 100}`,
+        journeyId: `j${index % 3}`,
+        status: 'active',
+        n: index,
+      })),
+    );
     await states.updateMany({ n: { $lt: 30 } }, { $set: { status: 'completed' } });
     await states.updateOne({ _id: 'd1' }, { $set: { userId: 'moved' } });
     await states.deleteMany({ userId: 'u2' });
@@ -126,7 +144,9 @@ describe('embedded store indexes', () => {
 
   it('finds by _id together with further fields, and by _id $in, as MongoDB does', async () => {
     const states = client.db('indexes').collection<Doc>('states');
-    await states.insertMany(Array.from({ length: 50 }, (_, index) => ({ _id: `d${index}`, userId: `u${index}`, journeyId: 'j', status: 'active', n: 0 })));
+    await states.insertMany(
+      Array.from({ length: 50 }, (_, index) => ({ _id: `d${index}`, userId: `u${index}`, journeyId: 'j', status: 'active', n: 0 })),
+    );
     expect(await states.countDocuments({ _id: 'd3', status: 'active' })).toBe(1);
     expect(await states.countDocuments({ _id: 'd3', status: 'completed' })).toBe(0);
     expect((await states.find({ _id: { $in: ['d1', 'd2', 'nope'] }, n: 0 }).toArray()).map((doc) => doc._id).sort()).toEqual(['d1', 'd2']);

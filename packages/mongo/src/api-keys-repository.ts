@@ -65,7 +65,10 @@ function hashKey(plaintext: string): string {
 
 function toApiKey(stored: unknown): { keyHash: string; apiKey: ApiKey } {
   const doc = ApiKeyDocumentSchema.parse(stored);
-  return { keyHash: doc.keyHash, apiKey: { id: doc._id, scope: doc.scope, name: doc.name, createdAt: doc.createdAt, revokedAt: doc.revokedAt } };
+  return {
+    keyHash: doc.keyHash,
+    apiKey: { id: doc._id, scope: doc.scope, name: doc.name, createdAt: doc.createdAt, revokedAt: doc.revokedAt },
+  };
 }
 
 export function createApiKeysRepository(db: Db, options: ApiKeysRepositoryOptions = {}): ApiKeysRepository {
@@ -122,7 +125,11 @@ export function createApiKeysRepository(db: Db, options: ApiKeysRepositoryOption
     },
 
     async revoke(id) {
-      const revoked = await collection.findOneAndUpdate({ _id: id, revokedAt: null }, { $set: { revokedAt: new Date(now()) } }, { returnDocument: 'after' });
+      const revoked = await collection.findOneAndUpdate(
+        { _id: id, revokedAt: null },
+        { $set: { revokedAt: new Date(now()) } },
+        { returnDocument: 'after' },
+      );
       const stored = revoked ?? (await collection.findOne({ _id: id }));
       if (!stored) return false;
       cache.delete(toApiKey(stored).keyHash);

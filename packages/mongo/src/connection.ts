@@ -7,7 +7,11 @@ export interface MongoStore {
 }
 
 /** One client per process; the driver pools connections. Fails fast when the server is unreachable. */
-export async function connectMongo(uri: string, dbName: string, options: { appName?: string; monitorCommands?: boolean } = {}): Promise<MongoStore> {
+export async function connectMongo(
+  uri: string,
+  dbName: string,
+  options: { appName?: string; monitorCommands?: boolean } = {},
+): Promise<MongoStore> {
   const client = new MongoClient(uri, {
     appName: options.appName ?? 'journey-engine',
     // Benchmarks count the writes the engine issues through the driver's command events.

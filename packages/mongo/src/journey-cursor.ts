@@ -25,4 +25,6 @@ export function decodeCursor(cursor: string): CursorPosition | null {
 }
 
 /** A list cursor as `list` hands them out (opaque to clients: the position after the last journey of a page). */
-export const JourneyCursorSchema = z.string().refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor from an earlier page of this list');
+export const JourneyCursorSchema = z
+  .string()
+  .refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor from an earlier page of this list');

@@ -1,6 +1,14 @@
 import { JourneyDefinitionSchema, JsonObjectSchema, type JourneyDefinition, type JsonObject } from '@journey/core';
 import { z } from 'zod';
-import { JourneyIdSchema, JourneyStatusSchema, type Journey, type JourneyDraft, type JourneyVersion, type JourneyVersionEntry, type JourneyVersionStatus } from './journey.js';
+import {
+  JourneyIdSchema,
+  JourneyStatusSchema,
+  type Journey,
+  type JourneyDraft,
+  type JourneyVersion,
+  type JourneyVersionEntry,
+  type JourneyVersionStatus,
+} from './journey.js';
 
 /** How journeys and their versions are stored, read back through these schemas (stored documents are input too). */
 

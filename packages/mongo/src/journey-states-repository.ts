@@ -1,4 +1,13 @@
-import { ENTRY_STATUSES, ID_PATTERN, JsonObjectSchema, SEND_REASONS, type EntryCommit, type EntryState, type JsonObject, type MessageRecord } from '@journey/core';
+import {
+  ENTRY_STATUSES,
+  ID_PATTERN,
+  JsonObjectSchema,
+  SEND_REASONS,
+  type EntryCommit,
+  type EntryState,
+  type JsonObject,
+  type MessageRecord,
+} from '@journey/core';
 import { randomBytes } from 'node:crypto';
 import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { z } from 'zod';
@@ -39,15 +48,35 @@ const MessageOutcomeSchema = z.object({
   /** When it ended; null while retrying. */
   completedAt: z.date().nullable(),
   /** The token of the item that made this visit (absent on records kept before visits were told apart). */
-  token: z.string().nullish().transform((value) => value ?? null),
+  token: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? null),
   /** 1 for the step's first visit in the entry. */
-  visit: z.number().int().positive().nullish().transform((value) => value ?? 1),
-  firstAttemptAt: z.date().nullish().transform((value) => value ?? null),
-  nextAttemptAt: z.date().nullish().transform((value) => value ?? null),
+  visit: z
+    .number()
+    .int()
+    .positive()
+    .nullish()
+    .transform((value) => value ?? 1),
+  firstAttemptAt: z
+    .date()
+    .nullish()
+    .transform((value) => value ?? null),
+  nextAttemptAt: z
+    .date()
+    .nullish()
+    .transform((value) => value ?? null),
   /** What the last failed attempt saw, while retrying or once failed. */
-  lastError: z.string().nullish().transform((value) => value ?? null),
+  lastError: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? null),
   /** The branch the walk took last before the step (the message's `branchId`): a retry sends what the first attempt sent. */
-  branch: z.object({ stepId: z.string(), branchId: z.string() }).nullish().transform((value) => value ?? null),
+  branch: z
+    .object({ stepId: z.string(), branchId: z.string() })
+    .nullish()
+    .transform((value) => value ?? null),
 });
 export type MessageOutcome = z.infer<typeof MessageOutcomeSchema>;
 export type MessageOutcomeInput = z.input<typeof MessageOutcomeSchema>;
@@ -69,9 +98,15 @@ const JourneyStateDocumentSchema = z.object({
   awaiting: AwaitingStepSchema.nullish().transform((value) => value ?? null),
   actionEvent: ActionEventSchema.nullish().transform((value) => value ?? null),
   /** The messages of this entry, by message step id (absent: none yet, or a state written before they were kept). */
-  messages: z.record(z.string(), MessageOutcomeSchema).nullish().transform((value) => value ?? {}),
+  messages: z
+    .record(z.string(), MessageOutcomeSchema)
+    .nullish()
+    .transform((value) => value ?? {}),
   /** The last commit that changed the state: `key` names the decision (a retry of it does not land twice), `nonce` the try. */
-  lastCommit: z.object({ key: z.string(), nonce: z.string() }).nullish().transform((value) => value ?? null),
+  lastCommit: z
+    .object({ key: z.string(), nonce: z.string() })
+    .nullish()
+    .transform((value) => value ?? null),
   firstEnteredAt: z.date(),
   lastEnteredAt: z.date(),
   entries: z.number().int().positive(),
@@ -212,7 +247,12 @@ function newEntry(input: EnterInput) {
 /** A core message record as stored (dates for instants). */
 function storedMessage(record: MessageRecord): MessageOutcomeInput {
   const date = (ms: number | null) => (ms === null ? null : new Date(ms));
-  return { ...record, completedAt: date(record.completedAt), firstAttemptAt: date(record.firstAttemptAt), nextAttemptAt: date(record.nextAttemptAt) };
+  return {
+    ...record,
+    completedAt: date(record.completedAt),
+    firstAttemptAt: date(record.firstAttemptAt),
+    nextAttemptAt: date(record.nextAttemptAt),
+  };
 }
 
 /** A stored state as core's decisions read it (epoch ms for instants). */
@@ -220,7 +260,12 @@ export function toEntryState(state: JourneyState): EntryState {
   const ms = (date: Date | null) => (date === null ? null : date.getTime());
   const messages: Record<string, MessageRecord> = {};
   for (const [stepId, message] of Object.entries(state.messages)) {
-    messages[stepId] = { ...message, completedAt: ms(message.completedAt), firstAttemptAt: ms(message.firstAttemptAt), nextAttemptAt: ms(message.nextAttemptAt) };
+    messages[stepId] = {
+      ...message,
+      completedAt: ms(message.completedAt),
+      firstAttemptAt: ms(message.firstAttemptAt),
+      nextAttemptAt: ms(message.nextAttemptAt),
+    };
   }
   return {
     journeyId: state.journeyId,
@@ -263,7 +308,8 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       updatedAt: now,
       endedAt: ended ? now : null,
     };
-    if (commit.message) $set[`messages.${messageKey(commit.message.stepId)}`] = MessageOutcomeSchema.parse(storedMessage(commit.message.record));
+    if (commit.message)
+      $set[`messages.${messageKey(commit.message.stepId)}`] = MessageOutcomeSchema.parse(storedMessage(commit.message.record));
     return {
       updateOne: {
         filter: {
@@ -329,16 +375,31 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
 
     async claimActionEvent(claim) {
       const _id = journeyStateId(claim.journeyId, claim.userId);
-      const actionEvent: ActionEvent = { token: claim.awaitingToken, recordId: claim.recordId, name: claim.name, properties: claim.properties };
+      const actionEvent: ActionEvent = {
+        token: claim.awaitingToken,
+        recordId: claim.recordId,
+        name: claim.name,
+        properties: claim.properties,
+      };
       const result = await states.updateOne(
-        { _id, entryId: claim.entryId, status: 'active', 'awaiting.token': claim.awaitingToken, 'actionEvent.token': { $ne: claim.awaitingToken } },
+        {
+          _id,
+          entryId: claim.entryId,
+          status: 'active',
+          'awaiting.token': claim.awaitingToken,
+          'actionEvent.token': { $ne: claim.awaitingToken },
+        },
         { $set: { actionEvent, updatedAt: claim.now } },
       );
       if (result.modifiedCount === 1) return true;
       // Not stored now: either this record stored it before (a retried drain, which must schedule its path again) or another event won.
       const current = await states.findOne({ _id });
       const stored = current ? toState(current) : null;
-      return stored?.entryId === claim.entryId && stored.actionEvent?.token === claim.awaitingToken && stored.actionEvent.recordId === claim.recordId;
+      return (
+        stored?.entryId === claim.entryId &&
+        stored.actionEvent?.token === claim.awaitingToken &&
+        stored.actionEvent.recordId === claim.recordId
+      );
     },
 
     async commitEach(commits) {
@@ -352,7 +413,9 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       if (modified === commits.length) return commits.map(() => true);
       // A bulk write says how many changed, not which: a state holding this call's nonce and the commit's key got it.
       const ids = commits.map((commit) => journeyStateId(commit.journeyId, commit.userId));
-      const byId = new Map((await states.find({ _id: { $in: ids } }, { projection: { lastCommit: 1, entryId: 1 } }).toArray()).map((doc) => [doc._id, doc]));
+      const byId = new Map(
+        (await states.find({ _id: { $in: ids } }, { projection: { lastCommit: 1, entryId: 1 } }).toArray()).map((doc) => [doc._id, doc]),
+      );
       return commits.map((commit, index) => {
         const doc = byId.get(ids[index]!);
         return doc?.entryId === commit.entryId && doc.lastCommit?.key === commit.key && doc.lastCommit.nonce === nonce;
@@ -366,12 +429,20 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       try {
         // Exactly the document `enter` would upsert for a user without a state.
         await states.insertMany(
-          inputs.map((input) => ({ _id: journeyStateId(input.journeyId, input.userId), ...newEntry(input), firstEnteredAt: input.now, entries: 1 })),
+          inputs.map((input) => ({
+            _id: journeyStateId(input.journeyId, input.userId),
+            ...newEntry(input),
+            firstEnteredAt: input.now,
+            entries: 1,
+          })),
           { ordered: false },
         );
       } catch (error) {
         if (!(error instanceof MongoBulkWriteError)) throw error;
-        const writeErrors = (Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]) as Array<{ code: number; index: number }>;
+        const writeErrors = (Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]) as Array<{
+          code: number;
+          index: number;
+        }>;
         if (writeErrors.length === 0 || writeErrors.some((each) => each.code !== 11000)) throw error;
         existing.push(...writeErrors.map((each) => each.index));
       }

@@ -59,7 +59,9 @@ export interface JourneysRepositoryOptions {
 const notFound = (id: string): JourneyWriteResult => ({ ok: false, reason: 'not_found', message: `Journey ${id} not found` });
 const conflict = (message: string): JourneyWriteResult => ({ ok: false, reason: 'conflict', message });
 const lostRace = (id: string, revision: number): JourneyWriteResult =>
-  conflict(`Journey ${id} was changed by another request while this one ran (it is no longer at revision ${revision}); read it again and retry`);
+  conflict(
+    `Journey ${id} was changed by another request while this one ran (it is no longer at revision ${revision}); read it again and retry`,
+  );
 
 /** The moves that only change the status, and the statuses each may start from. */
 const STATUS_MOVES = {
@@ -99,12 +101,18 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
 
   async function publishedVersions(journey: Journey): Promise<JourneyVersion[]> {
     // Versions above latestVersion are leftovers of a publish that lost its race: not part of the history.
-    const stored = await versions.find({ journeyId: journey.id, version: { $lte: journey.latestVersion } }).sort({ version: 1 }).toArray();
+    const stored = await versions
+      .find({ journeyId: journey.id, version: { $lte: journey.latestVersion } })
+      .sort({ version: 1 })
+      .toArray();
     return stored.map(toVersion);
   }
 
   /** Reads the journey and checks the caller's expected revision: the common start of every change. */
-  async function load(id: string, options: WriteOptions): Promise<{ ok: true; journey: Journey } | Exclude<JourneyWriteResult, { ok: true }>> {
+  async function load(
+    id: string,
+    options: WriteOptions,
+  ): Promise<{ ok: true; journey: Journey } | Exclude<JourneyWriteResult, { ok: true }>> {
     const journey = await get(id);
     if (!journey) return notFound(id);
     if (options.expectedRevision !== undefined && options.expectedRevision !== journey.revision) {
@@ -114,7 +122,10 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
   }
 
   /** The one conditional write: applies `set` only if the journey is still at `basis.revision`. */
-  async function compareAndSet(basis: Journey, set: Partial<Omit<JourneyDocumentWrite, '_id' | 'revision' | 'createdAt'>>): Promise<JourneyWriteResult> {
+  async function compareAndSet(
+    basis: Journey,
+    set: Partial<Omit<JourneyDocumentWrite, '_id' | 'revision' | 'createdAt'>>,
+  ): Promise<JourneyWriteResult> {
     const updated = await journeys.findOneAndUpdate(
       { _id: basis.id, revision: basis.revision },
       { $set: { ...set, updatedAt: now() }, $inc: { revision: 1 } },
@@ -179,7 +190,13 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
       throw error;
     }
     // (2) Point the journey at it, in one conditional write.
-    return compareAndSet(journey, { status: 'active', activeVersion: version, latestVersion: version, draft: null, name: validation.journey.name });
+    return compareAndSet(journey, {
+      status: 'active',
+      activeVersion: version,
+      latestVersion: version,
+      draft: null,
+      name: validation.journey.name,
+    });
   }
 
   return {

@@ -20,7 +20,10 @@ const UserDocumentSchema = z.object({
     .transform((value) => value ?? {}),
   /** The id of the last ingest record applied to the user (a Redis stream id): makes re-applying a record a no-op. */
   // Absent reads as null: a document written before the field existed.
-  lastRecord: z.string().nullish().transform((value) => value ?? null),
+  lastRecord: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? null),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
@@ -119,7 +122,10 @@ export function createUsersRepository(db: Db): UsersRepository {
       const user = await getOrCreate(userId, now);
       if (user.lastRecord !== null && compareStreamIds(recordId, user.lastRecord) <= 0) return false;
       // Conditional on the value just read, so two appliers of the same record cannot both succeed.
-      const result = await users.updateOne({ _id: userId, lastRecord: user.lastRecord }, { $set: { lastRecord: recordId, updatedAt: now } });
+      const result = await users.updateOne(
+        { _id: userId, lastRecord: user.lastRecord },
+        { $set: { lastRecord: recordId, updatedAt: now } },
+      );
       return result.modifiedCount === 1;
     },
 

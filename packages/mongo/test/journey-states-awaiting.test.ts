@@ -31,7 +31,18 @@ async function awaitingUser(userId: string) {
   const states = createJourneyStatesRepository(store.db);
   await states.enter(entry(userId));
   const committed = await states.commitEach([
-    { journeyId: 'j1', userId, entryId: 'e1', key: '1', expectedToken: '0', token: '1', stepId: 'act', status: 'active', awaiting: { stepId: 'act', token: '1', deadline: deadline.getTime() }, now: t0.getTime() },
+    {
+      journeyId: 'j1',
+      userId,
+      entryId: 'e1',
+      key: '1',
+      expectedToken: '0',
+      token: '1',
+      stepId: 'act',
+      status: 'active',
+      awaiting: { stepId: 'act', token: '1', deadline: deadline.getTime() },
+      now: t0.getTime(),
+    },
   ]);
   expect(committed).toEqual([true]);
   return states;
@@ -85,7 +96,13 @@ describe('journey states: entering many users', () => {
       updatedAt: later,
       endedAt: null,
     });
-    expect(await states.get('bulk', 'ended')).toMatchObject({ status: 'active', entryId: 'e9', entries: 2, firstEnteredAt: t0, lastEnteredAt: later });
+    expect(await states.get('bulk', 'ended')).toMatchObject({
+      status: 'active',
+      entryId: 'e9',
+      entries: 2,
+      firstEnteredAt: t0,
+      lastEnteredAt: later,
+    });
     expect(await states.get('bulk', 'active')).toMatchObject({ entryId: 'e1', entries: 1 });
     expect(await states.enterMany([])).toEqual([]);
   });
@@ -95,7 +112,19 @@ describe('journey states: awaiting an action_paths step', () => {
   it('a new entry awaits nothing; a commit sets the wait and the next commit clears it', async () => {
     const states = await awaitingUser('u1');
     expect(await states.get('j1', 'u1')).toMatchObject({ awaiting: { stepId: 'act', token: '1', deadline }, actionEvent: null });
-    await states.commitEach([{ journeyId: 'j1', userId: 'u1', entryId: 'e1', key: '2.timeout', expectedToken: '1', token: '2.timeout', stepId: 'ab', status: 'active', now: t0.getTime() }]);
+    await states.commitEach([
+      {
+        journeyId: 'j1',
+        userId: 'u1',
+        entryId: 'e1',
+        key: '2.timeout',
+        expectedToken: '1',
+        token: '2.timeout',
+        stepId: 'ab',
+        status: 'active',
+        now: t0.getTime(),
+      },
+    ]);
     expect((await states.get('j1', 'u1'))?.awaiting).toBeNull();
   });
 
@@ -104,10 +133,27 @@ describe('journey states: awaiting an action_paths step', () => {
     expect(await states.claimActionEvent(claim('u2'))).toBe(true);
     expect(await states.claimActionEvent(claim('u2'))).toBe(true);
     expect(await states.claimActionEvent(claim('u2', { recordId: '1700000000000-1', properties: { item: 'Hat' } }))).toBe(false);
-    expect((await states.get('j1', 'u2'))?.actionEvent).toEqual({ token: '1', recordId: '1700000000000-0', name: 'purchased', properties: { item: 'T-shirt' } });
+    expect((await states.get('j1', 'u2'))?.actionEvent).toEqual({
+      token: '1',
+      recordId: '1700000000000-0',
+      name: 'purchased',
+      properties: { item: 'T-shirt' },
+    });
 
     // The stored event survives the path's commit (templates after the path read it) and a retried claim still finds it.
-    await states.commitEach([{ journeyId: 'j1', userId: 'u2', entryId: 'e1', key: '2.bought', expectedToken: '1', token: '2.bought', stepId: 'thanks', status: 'active', now: t0.getTime() }]);
+    await states.commitEach([
+      {
+        journeyId: 'j1',
+        userId: 'u2',
+        entryId: 'e1',
+        key: '2.bought',
+        expectedToken: '1',
+        token: '2.bought',
+        stepId: 'thanks',
+        status: 'active',
+        now: t0.getTime(),
+      },
+    ]);
     expect(await states.claimActionEvent(claim('u2'))).toBe(true);
     expect((await states.get('j1', 'u2'))?.actionEvent?.properties).toEqual({ item: 'T-shirt' });
   });

@@ -75,7 +75,13 @@ describe('journeys repository', () => {
     const published = await repo.findPublishedVersion(id, 1);
     expect(published).toEqual({ journeyId: id, version: 1, definition: definition(), publishedAt: new Date(clock) });
 
-    const edited = ok(await repo.saveDraft(id, definition((j) => (j.name = 'Second')), { expectedRevision: 2 }));
+    const edited = ok(
+      await repo.saveDraft(
+        id,
+        definition((j) => (j.name = 'Second')),
+        { expectedRevision: 2 },
+      ),
+    );
     expect(edited).toMatchObject({ name: 'Second', status: 'active', activeVersion: 1, draft: { version: 2 }, revision: 3 });
     // A draft is not a published version.
     expect(await repo.findPublishedVersion(id, 2)).toBeNull();
@@ -131,7 +137,12 @@ describe('journeys repository', () => {
 
     it('overwrites a leftover of an earlier, failed publish and ignores it until then', async () => {
       const { id } = ok(await repo.create(definition()));
-      ok(await repo.saveDraft(id, definition((j) => (j.name = 'Current'))));
+      ok(
+        await repo.saveDraft(
+          id,
+          definition((j) => (j.name = 'Current')),
+        ),
+      );
       await leftover(id, 1, 'Stale');
       // Not referenced by the journey: not a version yet.
       expect(await repo.findPublishedVersion(id, 1)).toBeNull();
@@ -153,7 +164,13 @@ describe('journeys repository', () => {
   it('lets exactly one of many racing writers from the same revision win', async () => {
     const { id } = ok(await repo.create(definition()));
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => repo.saveDraft(id, definition((j) => (j.name = `writer ${i}`)), { expectedRevision: 1 })),
+      Array.from({ length: 8 }, (_, i) =>
+        repo.saveDraft(
+          id,
+          definition((j) => (j.name = `writer ${i}`)),
+          { expectedRevision: 1 },
+        ),
+      ),
     );
     const winners = results.filter((r) => r.ok);
     expect(winners).toHaveLength(1);

@@ -10,7 +10,9 @@ describe('MongoDB round trip', () => {
   beforeAll(async () => {
     store = await connectMongo(testServers().mongoUri, uniqueName('roundtrip'));
     const info = await store.db.admin().command({ buildInfo: 1 });
-    console.log(`MongoDB server under test: version ${info.version}${typeof info.journeyStore === 'string' ? ` (${info.journeyStore})` : ''}`);
+    console.log(
+      `MongoDB server under test: version ${info.version}${typeof info.journeyStore === 'string' ? ` (${info.journeyStore})` : ''}`,
+    );
   });
 
   afterAll(async () => {
@@ -21,7 +23,11 @@ describe('MongoDB round trip', () => {
   // A statement of an update command must see what the statements before it wrote, and a conditional one must miss.
   it('applies the statements of one update command in order, each seeing what the ones before it wrote', async () => {
     const docs = store.db.collection<{ _id: string; n: number; by?: string }>('bulk_order');
-    await docs.insertMany([{ _id: 'a', n: 0 }, { _id: 'b', n: 0 }, { _id: 'c', n: 0 }]);
+    await docs.insertMany([
+      { _id: 'a', n: 0 },
+      { _id: 'b', n: 0 },
+      { _id: 'c', n: 0 },
+    ]);
     const result = await docs.bulkWrite(
       [
         { updateOne: { filter: { _id: 'a', n: 0 }, update: { $set: { n: 1 } } } },
@@ -43,7 +49,10 @@ describe('MongoDB round trip', () => {
 
   it('applies a command whose statements each target another document: conditions, missing documents and upserts', async () => {
     const docs = store.db.collection<{ _id: string; n: number }>('bulk_distinct');
-    await docs.insertMany([{ _id: 'x', n: 0 }, { _id: 'y', n: 0 }]);
+    await docs.insertMany([
+      { _id: 'x', n: 0 },
+      { _id: 'y', n: 0 },
+    ]);
     const result = await docs.bulkWrite(
       [
         { updateOne: { filter: { _id: 'x', n: 0 }, update: { $set: { n: 1 } } } },
@@ -53,7 +62,11 @@ describe('MongoDB round trip', () => {
       ],
       { ordered: false },
     );
-    expect({ matched: result.matchedCount, modified: result.modifiedCount, upserted: result.upsertedCount }).toEqual({ matched: 1, modified: 1, upserted: 1 });
+    expect({ matched: result.matchedCount, modified: result.modifiedCount, upserted: result.upsertedCount }).toEqual({
+      matched: 1,
+      modified: 1,
+      upserted: 1,
+    });
     expect(await docs.find().sort({ _id: 1 }).toArray()).toEqual([
       { _id: 'w', n: 7 },
       { _id: 'x', n: 1 },
@@ -105,7 +118,9 @@ describe('MongoDB round trip', () => {
       const docs = store.db.collection<{ _id: string; owner: number | null }>('race_claim');
       await docs.insertOne({ _id: 'claim', owner: null });
       const claimed = await Promise.all(
-        Array.from({ length: rounds }, (_, i) => docs.findOneAndUpdate({ _id: 'claim', owner: null }, { $set: { owner: i } }, { returnDocument: 'after' })),
+        Array.from({ length: rounds }, (_, i) =>
+          docs.findOneAndUpdate({ _id: 'claim', owner: null }, { $set: { owner: i } }, { returnDocument: 'after' }),
+        ),
       );
       const winners = claimed.filter((doc) => doc !== null);
       expect(winners).toHaveLength(1);
@@ -122,7 +137,11 @@ describe('MongoDB round trip', () => {
             docs.deleteOne({ _id: `r${i}`, status: 'active' }),
           ]);
           const left = await docs.findOne({ _id: `r${i}` });
-          return { landed: updated.modifiedCount + deleted.deletedCount, left: left?.status ?? 'deleted', updated: updated.modifiedCount === 1 };
+          return {
+            landed: updated.modifiedCount + deleted.deletedCount,
+            left: left?.status ?? 'deleted',
+            updated: updated.modifiedCount === 1,
+          };
         }),
       );
       for (const outcome of outcomes) {
@@ -154,7 +173,11 @@ describe('MongoDB round trip', () => {
       { upsert: true, returnDocument: 'after' },
     );
     expect(first).toMatchObject({ _id: 'j1:u1', step: 'welcome', n: 1, createdAt: new Date(0) });
-    const second = await states.findOneAndUpdate({ _id: 'j1:u1' }, { $set: { step: 'wait' }, $inc: { n: 1 } }, { upsert: true, returnDocument: 'after' });
+    const second = await states.findOneAndUpdate(
+      { _id: 'j1:u1' },
+      { $set: { step: 'wait' }, $inc: { n: 1 } },
+      { upsert: true, returnDocument: 'after' },
+    );
     expect(second).toMatchObject({ step: 'wait', n: 2, createdAt: new Date(0) });
     // A conditional update that does not match changes nothing: the basis of optimistic concurrency.
     const stale = await states.updateOne({ _id: 'j1:u1', n: 1 }, { $set: { step: 'stale' } });

@@ -106,9 +106,15 @@ describe('journey states repository', () => {
     const states = createJourneyStatesRepository(store.db);
     await states.enter(entry({ userId: 'u3' }));
     const base = { journeyId: 'j1', userId: 'u3', entryId: 'e1', now: t0.getTime() };
-    expect(await states.commitEach([{ ...base, key: 'x', expectedToken: 'stale', token: 'x', stepId: 'wait', status: 'active' }])).toEqual([false]);
-    expect(await states.commitEach([{ ...base, key: 't1', expectedToken: 't0', token: 't1', stepId: 'wait', status: 'active' }])).toEqual([true]);
-    expect(await states.commitEach([{ ...base, key: 't2', expectedToken: 't1', token: 't2', stepId: null, status: 'completed' }])).toEqual([true]);
+    expect(await states.commitEach([{ ...base, key: 'x', expectedToken: 'stale', token: 'x', stepId: 'wait', status: 'active' }])).toEqual([
+      false,
+    ]);
+    expect(await states.commitEach([{ ...base, key: 't1', expectedToken: 't0', token: 't1', stepId: 'wait', status: 'active' }])).toEqual([
+      true,
+    ]);
+    expect(await states.commitEach([{ ...base, key: 't2', expectedToken: 't1', token: 't2', stepId: null, status: 'completed' }])).toEqual([
+      true,
+    ]);
     expect(await states.get('j1', 'u3')).toMatchObject({ status: 'completed', stepId: null, token: 't2' });
     // The finished entry, re-applied, does not start again; a new entry does.
     expect(await states.enter(entry({ userId: 'u3' }))).toBe('same-entry');

@@ -47,7 +47,12 @@ export interface BranchLock {
    * token: while it runs, another try of the same item finds the lock `busy`. Without one, the lease lapses at once
    * (for callers that send nothing).
    */
-  take(target: BranchLockTarget, tokens: { expectedToken: string; ownToken: string }, ttlMs: number, lease?: LockLease): Promise<TakeLockResult>;
+  take(
+    target: BranchLockTarget,
+    tokens: { expectedToken: string; ownToken: string },
+    ttlMs: number,
+    lease?: LockLease,
+  ): Promise<TakeLockResult>;
   /** Re-arms the TTL and ends the try's lease; only the holder of `ownToken` can. Throws LockNotHeldError (unrecoverable) otherwise. */
   extend(target: BranchLockTarget, ownToken: string, ttlMs: number): Promise<void>;
   /**
@@ -76,14 +81,22 @@ export function createBranchLock(redis: Redis, keys: Keys): BranchLock {
       ttl(ttlMs);
       ttl(lease.ms);
       if (!Number.isSafeInteger(lease.now) || lease.now < 0) throw new InvalidInputError('lease now must be epoch ms', { now: lease.now });
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(lease.tryId)) throw new InvalidInputError('try id must be 1 to 64 letters, digits, "_" or "-"', { tryId: lease.tryId });
-      const reply = await runScript(redis, 'takeBranchLock', [keyOf(target)], [expectedToken, ownToken, ttlMs, lease.now, lease.ms, lease.tryId]);
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(lease.tryId))
+        throw new InvalidInputError('try id must be 1 to 64 letters, digits, "_" or "-"', { tryId: lease.tryId });
+      const reply = await runScript(
+        redis,
+        'takeBranchLock',
+        [keyOf(target)],
+        [expectedToken, ownToken, ttlMs, lease.now, lease.ms, lease.tryId],
+      );
       if (!Array.isArray(reply)) throw new UnexpectedReplyError({ script: 'takeBranchLock', reply });
       const [code, current, until] = reply as unknown[];
       if (code === LOCK_OUTCOMES.ACQUIRED && current === ownToken) return { status: 'acquired' };
       if (code === LOCK_OUTCOMES.RESUME && current === ownToken) return { status: 'resume' };
-      if (code === LOCK_OUTCOMES.BUSY && current === ownToken && typeof until === 'string' && /^\d+$/.test(until)) return { status: 'busy', until: Number(until) };
-      if (code === LOCK_OUTCOMES.LOST && (current === undefined || typeof current === 'string')) return { status: 'lost', current: current ?? null };
+      if (code === LOCK_OUTCOMES.BUSY && current === ownToken && typeof until === 'string' && /^\d+$/.test(until))
+        return { status: 'busy', until: Number(until) };
+      if (code === LOCK_OUTCOMES.LOST && (current === undefined || typeof current === 'string'))
+        return { status: 'lost', current: current ?? null };
       throw new UnexpectedReplyError({ script: 'takeBranchLock', reply });
     },
 
@@ -117,7 +130,8 @@ export function createBranchLock(redis: Redis, keys: Keys): BranchLock {
 }
 
 function token(name: string, value: string): void {
-  if (!TOKEN_PATTERN.test(value)) throw new InvalidInputError(`${name} must be 1 to 64 letters, digits, "_", "-" or "."`, { [name]: value });
+  if (!TOKEN_PATTERN.test(value))
+    throw new InvalidInputError(`${name} must be 1 to 64 letters, digits, "_", "-" or "."`, { [name]: value });
 }
 
 function ttl(value: number): void {

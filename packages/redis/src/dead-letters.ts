@@ -53,7 +53,8 @@ export function createDeadLetters(redis: Redis, keys: Keys, options: DeadLetters
   return {
     limit,
     async noteFailure(partition, failed) {
-      if (!STREAM_ID_PATTERN.test(failed.streamId)) throw new InvalidInputError('stream id must look like "<ms>-<seq>"', { streamId: failed.streamId });
+      if (!STREAM_ID_PATTERN.test(failed.streamId))
+        throw new InvalidInputError('stream id must look like "<ms>-<seq>"', { streamId: failed.streamId });
       const reply = await runScript(
         redis,
         'noteRecordFailure',
@@ -70,7 +71,9 @@ export function createDeadLetters(redis: Redis, keys: Keys, options: DeadLetters
 
     async recent(count = 20) {
       const perPartition = await Promise.all(
-        partitions.map(async (partition) => (await redis.xrevrange(keys.deadLetters(partition), '+', '-', 'COUNT', count)).map((entry) => toDeadLetter(partition, entry))),
+        partitions.map(async (partition) =>
+          (await redis.xrevrange(keys.deadLetters(partition), '+', '-', 'COUNT', count)).map((entry) => toDeadLetter(partition, entry)),
+        ),
       );
       return perPartition
         .flat()
@@ -86,7 +89,14 @@ function toDeadLetter(partition: number, [, fields]: [string, string[]]): DeadLe
   for (let index = 0; index + 1 < fields.length; index += 2) value[fields[index]!] = fields[index + 1]!;
   const failures = Number(value.failures);
   const at = Number(value.at);
-  if (value.streamId === undefined || value.record === undefined || value.error === undefined || !Number.isSafeInteger(failures) || !Number.isSafeInteger(at)) return null;
+  if (
+    value.streamId === undefined ||
+    value.record === undefined ||
+    value.error === undefined ||
+    !Number.isSafeInteger(failures) ||
+    !Number.isSafeInteger(at)
+  )
+    return null;
   return { partition, streamId: value.streamId, record: value.record, error: value.error, failures, at };
 }
 

@@ -47,7 +47,9 @@ export function createDispatchQueue(redis: Redis, keys: Keys): DispatchQueue {
     queue,
     async enqueue(batches) {
       if (batches.length === 0) return;
-      await queue.addBulk(batches.map(({ batch, key }) => ({ name: 'batch', data: { batchKey: key }, opts: { jobId: keys.batchJobId(batch) } })));
+      await queue.addBulk(
+        batches.map(({ batch, key }) => ({ name: 'batch', data: { batchKey: key }, opts: { jobId: keys.batchJobId(batch) } })),
+      );
     },
     async jobStates(batches) {
       if (batches.length === 0) return [];

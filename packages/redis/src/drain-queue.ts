@@ -42,7 +42,15 @@ export function createDrainQueue(connection: ConnectionOptions, keys: Keys): Dra
     queue.add('drain', { partition }, { deduplication: { id: keys.drainJobId(partition), keepLastIfActive: true } });
   const requests = new DataLoader<number, true>(
     async (partitions) => {
-      const added = new Map([...new Set(partitions)].map((partition) => [partition, addJob(partition).then((): true => true, (error: unknown) => toError(error))]));
+      const added = new Map(
+        [...new Set(partitions)].map((partition) => [
+          partition,
+          addJob(partition).then(
+            (): true => true,
+            (error: unknown) => toError(error),
+          ),
+        ]),
+      );
       return Promise.all(partitions.map((partition) => added.get(partition)!));
     },
     { cache: false, batchScheduleFn: (callback) => setTimeout(callback, COALESCE_MS) },

@@ -62,14 +62,19 @@ export interface DueSchedule {
   /** Deletes and unregisters a batch; true when it was still registered. Idempotent. */
   finish(batch: BatchRef): Promise<boolean>;
   /** Unfinished batches carved at or before nowMs - olderThanMs, oldest first (the recovery sweep). */
-  staleBatches(shard: number, options: { olderThanMs: number; nowMs?: number; limit?: number }): Promise<{ stale: StaleBatch[]; invalid: string[] }>;
+  staleBatches(
+    shard: number,
+    options: { olderThanMs: number; nowMs?: number; limit?: number },
+  ): Promise<{ stale: StaleBatch[]; invalid: string[] }>;
   backlog(shard: number): Promise<ShardBacklog>;
 }
 
 export function createDueSchedule(redis: Redis, keys: Keys): DueSchedule {
   return {
     async schedule(branch, dueSecond, members) {
-      const byShard = new Map([...groupBy(members, (member) => keys.dueShardOf(member.userId))].map(([shard, list]) => [shard, list.map(encodeDueMember)]));
+      const byShard = new Map(
+        [...groupBy(members, (member) => keys.dueShardOf(member.userId))].map(([shard, list]) => [shard, list.map(encodeDueMember)]),
+      );
       // Slices keep each script short: Redis runs nothing else while a script runs.
       const calls: Promise<number>[] = [];
       for (const [shard, encoded] of byShard) {
@@ -96,13 +101,17 @@ export function createDueSchedule(redis: Redis, keys: Keys): DueSchedule {
     },
 
     async carve(ref, { maxMembers = MAX_BATCH_SIZE, nowMs = Date.now() } = {}) {
-      if (!Number.isInteger(maxMembers) || maxMembers < 1) throw new InvalidInputError('maxMembers must be a positive integer', { maxMembers });
+      if (!Number.isInteger(maxMembers) || maxMembers < 1)
+        throw new InvalidInputError('maxMembers must be a positive integer', { maxMembers });
       // A nonce collision is astronomically unlikely; if it happens anyway, the script wrote nothing and a new nonce is safe.
       for (let attempt = 1; ; attempt++) {
         const batch: BatchRef = { ...ref, nonce: randomBytes(6).toString('hex') };
         const key = keys.batch(batch);
         try {
-          const reply = await runScript(redis, 'carveBatch', [keys.dueSet(ref), keys.dueIndex(ref.shard), key, keys.batches(ref.shard), keys.dueWaiting(ref.shard)],
+          const reply = await runScript(
+            redis,
+            'carveBatch',
+            [keys.dueSet(ref), keys.dueIndex(ref.shard), key, keys.batches(ref.shard), keys.dueWaiting(ref.shard)],
             [maxMembers, nowMs],
           );
           const size = count('carveBatch', reply);

@@ -20,12 +20,11 @@ export interface AcceptInput {
 
 export const DEFAULT_DEDUP_WINDOW_SECONDS = 24 * 60 * 60;
 
-export type AcceptResult =
-  | { status: 'accepted'; partition: number; streamId: string }
-  | { status: 'duplicate'; partition: number };
+export type AcceptResult = { status: 'accepted'; partition: number; streamId: string } | { status: 'duplicate'; partition: number };
 
 /** A stream entry read back: the event, or why it could not be read (the drain skips and reports it). */
-export type StreamEntry = { streamId: string; ok: true; record: IngestRecord } | { streamId: string; ok: false; error: string; raw: unknown };
+export type StreamEntry =
+  { streamId: string; ok: true; record: IngestRecord } | { streamId: string; ok: false; error: string; raw: unknown };
 
 export interface EventsStream {
   /**
@@ -53,7 +52,9 @@ export function createEventsStream(redis: Redis, keys: Keys): EventsStream {
         const parsed = IngestRecordSchema.safeParse(input.record);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
-          throw new InvalidInputError(`record ${index} cannot be stored: ${issue?.path.join('.')} ${issue?.message ?? 'invalid'}`, { index });
+          throw new InvalidInputError(`record ${index} cannot be stored: ${issue?.path.join('.')} ${issue?.message ?? 'invalid'}`, {
+            index,
+          });
         }
         return { record: parsed.data, deduplicate: input.deduplicate };
       });
@@ -80,7 +81,8 @@ export function createEventsStream(redis: Redis, keys: Keys): EventsStream {
           indexes.forEach((index, position) => {
             const streamId: unknown = reply[position];
             if (streamId === 0) results[index] = { status: 'duplicate', partition };
-            else if (typeof streamId === 'string' && STREAM_ID_PATTERN.test(streamId)) results[index] = { status: 'accepted', partition, streamId };
+            else if (typeof streamId === 'string' && STREAM_ID_PATTERN.test(streamId))
+              results[index] = { status: 'accepted', partition, streamId };
             else throw new UnexpectedReplyError({ script: 'acceptEvents', reply });
           });
         }),
@@ -106,7 +108,12 @@ export function createEventsStream(redis: Redis, keys: Keys): EventsStream {
         const parsed = IngestRecordSchema.safeParse(json);
         return parsed.success
           ? { streamId: id, ok: true, record: parsed.data }
-          : { streamId: id, ok: false, error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), raw };
+          : {
+              streamId: id,
+              ok: false,
+              error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+              raw,
+            };
       });
     },
 

@@ -35,7 +35,13 @@ export { createSubscriptions } from './subscriptions.js';
 export type { Subscriptions } from './subscriptions.js';
 export { createDrainQueue, DrainJobSchema, type DrainJob, type DrainQueue } from './drain-queue.js';
 export { createDispatchQueue, DispatchJobSchema, type BatchJobState, type DispatchJob, type DispatchQueue } from './dispatch-queue.js';
-export { createScheduleQueue, ScheduleRunJobSchema, type ScheduleQueue, type ScheduleQueueOptions, type ScheduleRunJob } from './schedule-queue.js';
+export {
+  createScheduleQueue,
+  ScheduleRunJobSchema,
+  type ScheduleQueue,
+  type ScheduleQueueOptions,
+  type ScheduleRunJob,
+} from './schedule-queue.js';
 export { ACTIVITY_COUNTERS, createOpsActivity, FAILURES_KEPT, OpsFailureSchema } from './ops-activity.js';
 export type { ActivityCounter, ActivityCounts, ActivityWindow, OpsActivity, OpsFailure } from './ops-activity.js';
 export { createSendHistory } from './send-history.js';

@@ -21,7 +21,8 @@ export function createJourneysRevision(redis: Redis, keys: Keys): JourneysRevisi
       const value = await redis.get(key);
       if (value === null) return 0;
       const revision = Number(value);
-      if (!Number.isSafeInteger(revision) || revision < 0) throw new UnexpectedReplyError({ script: 'GET journeys revision', reply: value });
+      if (!Number.isSafeInteger(revision) || revision < 0)
+        throw new UnexpectedReplyError({ script: 'GET journeys revision', reply: value });
       return revision;
     },
   };

@@ -184,7 +184,11 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
       const match = dueSetPattern.exec(key);
       if (!match) return undefined;
       const [, shard, journeyId, versionText, stepId, dueSecond] = match;
-      const ref = { shard: Number(shard), branch: { journeyId: journeyId!, version: Number(versionText), stepId: stepId! }, dueSecond: Number(dueSecond) };
+      const ref = {
+        shard: Number(shard),
+        branch: { journeyId: journeyId!, version: Number(versionText), stepId: stepId! },
+        dueSecond: Number(dueSecond),
+      };
       return isRefInRange(ref, dueShards) ? ref : undefined;
     },
     parseBatch: (key) => {
@@ -202,14 +206,16 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
 
     // The journey id (no ":") comes first and the entry id (no ":") last, so a ":" in the user id is unambiguous.
     branchLock: (journeyId, userId, entryId) => {
-      if (!TOKEN_PATTERN.test(entryId)) throw new InvalidInputError('entry id must be 1 to 64 letters, digits, "_", "-" or "."', { entryId });
+      if (!TOKEN_PATTERN.test(entryId))
+        throw new InvalidInputError('entry id must be 1 to 64 letters, digits, "_", "-" or "."', { entryId });
       return `${prefix}:lock:${keyId('journeyId', journeyId)}:${userIdPart(userId)}:${entryId}`;
     },
     subscriptions: (userId) => `${prefix}:subs:${userIdPart(userId)}`,
     // One hash per bucket number under "sends": no other key family uses that word.
     sendHistory: (userId) => `${prefix}:sends:${fnv1a32(userIdPart(userId)) % sendHistoryBuckets}`,
     refusedMessage: (messageId) => {
-      if (!MESSAGE_ID_PATTERN.test(messageId)) throw new InvalidInputError('message id must be 1 to 64 letters, digits or "-"', { messageId });
+      if (!MESSAGE_ID_PATTERN.test(messageId))
+        throw new InvalidInputError('message id must be 1 to 64 letters, digits or "-"', { messageId });
       return `${prefix}:refused:${messageId}`;
     },
     journeysRevision: () => `${prefix}:journeys:revision`,
@@ -219,7 +225,8 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
 
     drainJobId: (partition) => `ev-${checkIndex('partition', partition, eventPartitions)}`,
     batchJobId: (ref) => `batch-${checkIndex('shard', ref.shard, dueShards)}-${batchId(ref)}`,
-    scheduleJobId: (journeyId, journeyVersion, atMs) => `schedule-${keyId('journeyId', journeyId)}-${version(journeyVersion)}-${epochMs(atMs)}`,
+    scheduleJobId: (journeyId, journeyVersion, atMs) =>
+      `schedule-${keyId('journeyId', journeyId)}-${version(journeyVersion)}-${epochMs(atMs)}`,
   };
   return Object.freeze(keys);
 }
@@ -244,17 +251,20 @@ function keyId(name: string, value: string): string {
 }
 
 function version(value: number): number {
-  if (!VersionSchema.safeParse(value).success) throw new InvalidInputError('journey version must be a non-negative integer', { version: value });
+  if (!VersionSchema.safeParse(value).success)
+    throw new InvalidInputError('journey version must be a non-negative integer', { version: value });
   return value;
 }
 
 function second(value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidInputError('due second must be a non-negative integer (epoch seconds)', { dueSecond: value });
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new InvalidInputError('due second must be a non-negative integer (epoch seconds)', { dueSecond: value });
   return value;
 }
 
 function epochMs(value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidInputError('time must be a non-negative integer (epoch ms)', { atMs: value });
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new InvalidInputError('time must be a non-negative integer (epoch ms)', { atMs: value });
   return value;
 }
 

@@ -46,7 +46,8 @@ export function decodeDueMember(raw: string): DueMember | undefined {
 function memberProblem(member: DueMember): string | undefined {
   if (!UserIdSchema.safeParse(member.userId).success) return `user id must be 1 to 256 characters without "${MEMBER_SEPARATOR}"`;
   if (!TOKEN_PATTERN.test(member.entryId)) return 'entry id must be 1 to 64 letters, digits, "_", "-" or "."';
-  if (member.expectedToken !== '' && !TOKEN_PATTERN.test(member.expectedToken)) return 'expected token must be empty or 1 to 64 letters, digits, "_", "-" or "."';
+  if (member.expectedToken !== '' && !TOKEN_PATTERN.test(member.expectedToken))
+    return 'expected token must be empty or 1 to 64 letters, digits, "_", "-" or "."';
   if (!TOKEN_PATTERN.test(member.ownToken)) return 'own token must be 1 to 64 letters, digits, "_", "-" or "."';
   if (member.ownToken === member.expectedToken) return 'own token must differ from the expected token';
   return undefined;

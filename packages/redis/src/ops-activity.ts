@@ -85,7 +85,11 @@ export function createOpsActivity(redis: Redis, keys: Keys): OpsActivity {
 
     async recordFailure(failure) {
       const key = keys.opsFailures();
-      await redis.multi().lpush(key, JSON.stringify(OpsFailureSchema.parse(failure))).ltrim(key, 0, FAILURES_KEPT - 1).exec();
+      await redis
+        .multi()
+        .lpush(key, JSON.stringify(OpsFailureSchema.parse(failure)))
+        .ltrim(key, 0, FAILURES_KEPT - 1)
+        .exec();
     },
 
     async recentFailures(limit = 20) {

@@ -65,7 +65,10 @@ export function loadScript(name: ScriptName): LoadedScript {
 let loaded: Record<ScriptName, LoadedScript> | undefined;
 
 function script(name: ScriptName): LoadedScript {
-  loaded ??= Object.fromEntries(Object.keys(SCRIPT_FILES).map((each) => [each, loadScript(each as ScriptName)])) as Record<ScriptName, LoadedScript>;
+  loaded ??= Object.fromEntries(Object.keys(SCRIPT_FILES).map((each) => [each, loadScript(each as ScriptName)])) as Record<
+    ScriptName,
+    LoadedScript
+  >;
   return loaded[name];
 }
 
@@ -73,7 +76,12 @@ function script(name: ScriptName): LoadedScript {
  * Runs one script. Checks, before Redis does, that the key count matches the file name and that all
  * keys share one cluster slot (a standalone Redis would silently accept keys a cluster refuses).
  */
-export async function runScript(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
+export async function runScript(
+  redis: Redis,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly (string | number | Buffer)[],
+): Promise<unknown> {
   const { numberOfKeys, sha, lua } = script(name);
   if (numberOfKeys !== undefined && keys.length !== numberOfKeys) {
     throw new BadScriptArgumentsError({ script: name, reason: `takes ${numberOfKeys} keys, got ${keys.length}` });

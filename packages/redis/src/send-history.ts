@@ -50,7 +50,8 @@ function messageDigest(messageId: string): Buffer {
 }
 
 function epochMs(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidInputError(`${name} must be a non-negative integer of epoch ms`, { [name]: value });
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new InvalidInputError(`${name} must be a non-negative integer of epoch ms`, { [name]: value });
   return value;
 }
 
@@ -82,7 +83,10 @@ export function createSendHistory(redis: Redis, keys: Keys, { keepMs = FREQUENCY
     },
     async recall(userId, messageId) {
       const wanted = messageDigest(messageId);
-      const [sends, refused] = await Promise.all([redis.hgetBuffer(keys.sendHistory(userId), userField(userId)), redis.get(keys.refusedMessage(messageId))]);
+      const [sends, refused] = await Promise.all([
+        redis.hgetBuffer(keys.sendHistory(userId), userField(userId)),
+        redis.get(keys.refusedMessage(messageId)),
+      ]);
       for (let offset = 0; sends !== null && offset + RECORD_BYTES <= sends.length; offset += RECORD_BYTES) {
         if (sends.subarray(offset + 6, offset + RECORD_BYTES).equals(wanted)) return { status: 'sent', at: sends.readUIntBE(offset, 6) };
       }

@@ -64,7 +64,13 @@ export function createStats(redis: Redis, keys: Keys): Stats {
         const counter = parts.at(-1)!;
         const value = /^-?\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
         const ids = parts.slice(0, -1);
-        if (!COUNTER_SET.has(counter) || !Number.isSafeInteger(value) || ids.length < 1 || ids.length > 2 || !ids.every((id) => KEY_ID_PATTERN.test(id))) {
+        if (
+          !COUNTER_SET.has(counter) ||
+          !Number.isSafeInteger(value) ||
+          ids.length < 1 ||
+          ids.length > 2 ||
+          !ids.every((id) => KEY_ID_PATTERN.test(id))
+        ) {
           invalidFields.push(field);
           continue;
         }
@@ -80,7 +86,8 @@ export function createStats(redis: Redis, keys: Keys): Stats {
 
 function fieldOf({ stepId, branchId, counter }: StatIncrement): string {
   if (!KEY_ID_PATTERN.test(stepId)) throw new InvalidInputError('stepId must be 1 to 64 letters, digits, "_" or "-"', { stepId });
-  if (branchId !== undefined && !KEY_ID_PATTERN.test(branchId)) throw new InvalidInputError('branchId must be 1 to 64 letters, digits, "_" or "-"', { branchId });
+  if (branchId !== undefined && !KEY_ID_PATTERN.test(branchId))
+    throw new InvalidInputError('branchId must be 1 to 64 letters, digits, "_" or "-"', { branchId });
   if (!COUNTER_SET.has(counter)) throw new InvalidInputError(`unknown stat counter "${counter}"`, { counter });
   return branchId === undefined ? `${stepId}:${counter}` : `${stepId}:${branchId}:${counter}`;
 }

@@ -51,6 +51,7 @@ function isMessageType(value: string): boolean {
 }
 
 function messageType(value: string): string {
-  if (!isMessageType(value)) throw new InvalidInputError(`message type must be 1 to ${MAX_MESSAGE_TYPE_LENGTH} characters`, { messageType: value });
+  if (!isMessageType(value))
+    throw new InvalidInputError(`message type must be 1 to ${MAX_MESSAGE_TYPE_LENGTH} characters`, { messageType: value });
   return value;
 }

@@ -15,7 +15,7 @@ const target: BranchLockTarget = { journeyId: 'j1', userId: 'user:1', entryId: '
 const DAY = 86_400_000;
 
 describe('branch lock', () => {
-  it("lets one try of an item at a time past the lock: another try finds it busy until the lease lapses or the try is past its send", async () => {
+  it('lets one try of an item at a time past the lock: another try finds it busy until the lease lapses or the try is past its send', async () => {
     const keys = freshKeys();
     const lock = createBranchLock(redis, keys);
     const now = Date.parse('2026-12-06T12:00:00Z');
@@ -23,18 +23,32 @@ describe('branch lock', () => {
     expect(await lock.take(target, { expectedToken: '', ownToken: '0' }, DAY, first)).toEqual({ status: 'acquired' });
     expect(await lock.current(target)).toBe('0');
     // A duplicate of the item in another batch, or the same batch run twice at once: it must not post too.
-    expect(await lock.take(target, { expectedToken: '', ownToken: '0' }, DAY, { now: now + 1_000, ms: 30_000, tryId: 'try-2' })).toEqual({ status: 'busy', until: now + 30_000 });
+    expect(await lock.take(target, { expectedToken: '', ownToken: '0' }, DAY, { now: now + 1_000, ms: 30_000, tryId: 'try-2' })).toEqual({
+      status: 'busy',
+      until: now + 30_000,
+    });
     // The try itself resumes its own lease; a racing branch still loses.
-    expect(await lock.take(target, { expectedToken: '', ownToken: '0' }, DAY, { ...first, now: now + 2_000 })).toEqual({ status: 'resume' });
-    expect(await lock.take(target, { expectedToken: '', ownToken: 'other' }, DAY, { now, ms: 30_000, tryId: 'try-3' })).toEqual({ status: 'lost', current: '0' });
+    expect(await lock.take(target, { expectedToken: '', ownToken: '0' }, DAY, { ...first, now: now + 2_000 })).toEqual({
+      status: 'resume',
+    });
+    expect(await lock.take(target, { expectedToken: '', ownToken: 'other' }, DAY, { now, ms: 30_000, tryId: 'try-3' })).toEqual({
+      status: 'lost',
+      current: '0',
+    });
     // A try that died leaves its lease to lapse: then another try resumes.
-    expect(await lock.take(target, { expectedToken: '', ownToken: '0' }, DAY, { now: now + 32_000, ms: 30_000, tryId: 'try-2' })).toEqual({ status: 'resume' });
+    expect(await lock.take(target, { expectedToken: '', ownToken: '0' }, DAY, { now: now + 32_000, ms: 30_000, tryId: 'try-2' })).toEqual({
+      status: 'resume',
+    });
     // Past its send, the try extends the lock: the lease ends, and a retried try resumes at once.
     await lock.extend(target, '0', DAY);
     expect(await redis.get(keys.branchLock('j1', 'user:1', 'e1'))).toBe('0');
-    expect(await lock.take(target, { expectedToken: '', ownToken: '0' }, DAY, { now: now + 33_000, ms: 30_000, tryId: 'try-4' })).toEqual({ status: 'resume' });
+    expect(await lock.take(target, { expectedToken: '', ownToken: '0' }, DAY, { now: now + 33_000, ms: 30_000, tryId: 'try-4' })).toEqual({
+      status: 'resume',
+    });
     // The next item takes a leased lock over, and the ended entry's holder releases a leased lock.
-    expect(await lock.take(target, { expectedToken: '0', ownToken: '1' }, DAY, { now: now + 34_000, ms: 30_000, tryId: 'try-5' })).toEqual({ status: 'acquired' });
+    expect(await lock.take(target, { expectedToken: '0', ownToken: '1' }, DAY, { now: now + 34_000, ms: 30_000, tryId: 'try-5' })).toEqual({
+      status: 'acquired',
+    });
     expect(await lock.release(target, '1')).toBe(true);
     expect(await lock.current(target)).toBeNull();
   });
@@ -57,7 +71,9 @@ describe('branch lock', () => {
 
     const contenders = Array.from({ length: 12 }, (_, index) => `path${index}`);
     const results = await Promise.all(
-      contenders.map((own, index) => createBranchLock(connections[index % 4]!, keys).take(target, { expectedToken: 'await', ownToken: own }, DAY)),
+      contenders.map((own, index) =>
+        createBranchLock(connections[index % 4]!, keys).take(target, { expectedToken: 'await', ownToken: own }, DAY),
+      ),
     );
     const winners = contenders.filter((_, index) => results[index]?.status === 'acquired');
     expect(winners).toHaveLength(1);
@@ -165,7 +181,13 @@ describe('branch lock', () => {
     await expect(lock.take(target, { expectedToken: 'a|b', ownToken: 'c' }, DAY)).rejects.toThrow(InvalidInputError);
     await expect(lock.take(target, { expectedToken: '', ownToken: 'c' }, 0)).rejects.toThrow(InvalidInputError);
     const key = keys.branchLock(target.journeyId, target.userId, target.entryId);
-    for (const args of [['', '', '1000'], ['a', 'a', '1000'], ['', 'b', '0'], ['', 'b', '1.5'], ['', 'b']]) {
+    for (const args of [
+      ['', '', '1000'],
+      ['a', 'a', '1000'],
+      ['', 'b', '0'],
+      ['', 'b', '1.5'],
+      ['', 'b'],
+    ]) {
       await expect(runScript(redis, 'takeBranchLock', [key], args)).rejects.toThrow(BadScriptArgumentsError);
     }
     await expect(runScript(redis, 'extendBranchLock', [key], ['', '1000'])).rejects.toThrow(BadScriptArgumentsError);

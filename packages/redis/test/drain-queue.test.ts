@@ -14,7 +14,10 @@ describe('drain queue', () => {
   it('keeps one pending drain per partition however often it is asked', async () => {
     const keys = freshKeys({ eventPartitions: 4 });
     const drains = createDrainQueue(await connectRedis(testServers().redisUrl, 'blocking'), keys);
-    closers.push(() => drains.queue.obliterate({ force: true }), () => drains.close());
+    closers.push(
+      () => drains.queue.obliterate({ force: true }),
+      () => drains.close(),
+    );
     await drains.requestDrain([1, 1, 2]);
     await drains.requestDrain([1, 2, 3]);
     const waiting = await drains.queue.getWaiting();
@@ -24,7 +27,10 @@ describe('drain queue', () => {
   it('makes one job add per partition for requests made together, and each request waits for its adds', async () => {
     const keys = freshKeys({ eventPartitions: 4 });
     const drains = createDrainQueue(await connectRedis(testServers().redisUrl, 'blocking'), keys);
-    closers.push(() => drains.queue.obliterate({ force: true }), () => drains.close());
+    closers.push(
+      () => drains.queue.obliterate({ force: true }),
+      () => drains.close(),
+    );
     // Counts the real adds (they still run).
     const add = vi.spyOn(drains.queue, 'add');
     await Promise.all(Array.from({ length: 10 }, (_, request) => drains.requestDrain([request % 4, (request + 1) % 4])));
@@ -69,7 +75,10 @@ describe('drain queue', () => {
       );
       closers.push(() => worker.close());
     });
-    closers.push(() => drains.queue.obliterate({ force: true }), () => drains.close());
+    closers.push(
+      () => drains.queue.obliterate({ force: true }),
+      () => drains.close(),
+    );
 
     await drains.requestDrain([0]);
     await firstStarted;

@@ -27,7 +27,13 @@ function usersOfShard(keys: Keys, shard: number, count: number): string[] {
 
 async function scheduleInOneSet(keys: Keys, schedule: DueSchedule, count: number): Promise<DueSetRef> {
   const users = usersOfShard(keys, 0, count);
-  expect(await schedule.schedule(branch, SECOND, users.map((user) => member(user)))).toBe(count);
+  expect(
+    await schedule.schedule(
+      branch,
+      SECOND,
+      users.map((user) => member(user)),
+    ),
+  ).toBe(count);
   return { shard: 0, branch, dueSecond: SECOND };
 }
 
@@ -49,7 +55,13 @@ describe('due schedule: scheduling', () => {
     const keys = freshKeys({ dueShards: 4 });
     const schedule = createDueSchedule(redis, keys);
     const users = Array.from({ length: 12_000 }, (_, index) => `aud-${index}`);
-    expect(await schedule.schedule(branch, SECOND, users.map((user) => member(user)))).toBe(12_000);
+    expect(
+      await schedule.schedule(
+        branch,
+        SECOND,
+        users.map((user) => member(user)),
+      ),
+    ).toBe(12_000);
     let total = 0;
     for (let shard = 0; shard < 4; shard++) {
       const size = await redis.scard(keys.dueSet({ shard, branch, dueSecond: SECOND }));
@@ -89,8 +101,12 @@ describe('due schedule: scheduling', () => {
     await expect(schedule.schedule(branch, SECOND, [member('bad|user')])).rejects.toThrow(InvalidInputError);
     await expect(schedule.schedule(branch, -1, [member('u')])).rejects.toThrow(InvalidInputError);
     const ref = { shard: 0, branch, dueSecond: SECOND };
-    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(0), keys.dueWaiting(0)], [SECOND])).rejects.toThrow(BadScriptArgumentsError);
-    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(0), keys.dueWaiting(0)], ['soon', 'm'])).rejects.toThrow(BadScriptArgumentsError);
+    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(0), keys.dueWaiting(0)], [SECOND])).rejects.toThrow(
+      BadScriptArgumentsError,
+    );
+    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(0), keys.dueWaiting(0)], ['soon', 'm'])).rejects.toThrow(
+      BadScriptArgumentsError,
+    );
     expect(await keysOf(redis, keys)).toEqual([]);
   });
 
@@ -195,12 +211,19 @@ describe('due schedule: carving', () => {
     const ref = await scheduleInOneSet(keys, createDueSchedule(redis, keys), 3);
     const batchKey = keys.batch({ ...ref, nonce: 'taken' });
     await redis.sadd(batchKey, 'someone|e||t');
-    const error = await runScript(redis, 'carveBatch', [keys.dueSet(ref), keys.dueIndex(0), batchKey, keys.batches(0), keys.dueWaiting(0)], [200, 1]).catch((caught: unknown) => caught);
+    const error = await runScript(
+      redis,
+      'carveBatch',
+      [keys.dueSet(ref), keys.dueIndex(0), batchKey, keys.batches(0), keys.dueWaiting(0)],
+      [200, 1],
+    ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BatchExistsError);
     expect(error).toMatchObject({ code: 'BATCH_EXISTS', unrecoverable: false });
     expect(await redis.scard(keys.dueSet(ref))).toBe(3);
     expect(await redis.scard(batchKey)).toBe(1);
-    await expect(runScript(redis, 'carveBatch', [keys.dueSet(ref), keys.dueIndex(0), batchKey, keys.batches(0), keys.dueWaiting(0)], [0, 1])).rejects.toThrow(BadScriptArgumentsError);
+    await expect(
+      runScript(redis, 'carveBatch', [keys.dueSet(ref), keys.dueIndex(0), batchKey, keys.batches(0), keys.dueWaiting(0)], [0, 1]),
+    ).rejects.toThrow(BadScriptArgumentsError);
   });
 });
 
@@ -223,9 +246,18 @@ describe('due schedule: finishing and recovery', () => {
     expect(await schedule.finish(first.batch)).toBe(true);
     expect(await schedule.finish(first.batch)).toBe(false);
     expect(await redis.exists(first.key)).toBe(0);
-    expect((await schedule.staleBatches(0, { olderThanMs: 0, nowMs: 40_000 })).stale.map((each) => each.key)).toEqual([second.key, third.key]);
+    expect((await schedule.staleBatches(0, { olderThanMs: 0, nowMs: 40_000 })).stale.map((each) => each.key)).toEqual([
+      second.key,
+      third.key,
+    ]);
 
-    expect(await schedule.backlog(0)).toEqual({ dueSets: 0, usersWaiting: 0, oldestDueSecond: null, unfinishedBatches: 2, oldestBatchCarvedAtMs: 20_000 });
+    expect(await schedule.backlog(0)).toEqual({
+      dueSets: 0,
+      usersWaiting: 0,
+      oldestDueSecond: null,
+      unfinishedBatches: 2,
+      oldestBatchCarvedAtMs: 20_000,
+    });
     await schedule.schedule(branch, SECOND + 5, [member(usersOfShard(keys, 0, 1)[0]!, 'e9')]);
     expect(await schedule.backlog(0)).toMatchObject({ dueSets: 1, usersWaiting: 1, oldestDueSecond: SECOND + 5 });
   });

@@ -75,7 +75,9 @@ describe('events stream: accept', () => {
     expect(ttl).toBeLessThanOrEqual(86_400);
 
     const [accepted] = await stream.accept([event('u1', 'b', 'short')], { dedupWindowSeconds: 1 });
-    expect(await redis.get(keys.eventDedup(partition, 'u1', 'short'))).toBe(accepted?.status === 'accepted' ? accepted.streamId : 'missing');
+    expect(await redis.get(keys.eventDedup(partition, 'u1', 'short'))).toBe(
+      accepted?.status === 'accepted' ? accepted.streamId : 'missing',
+    );
     expect(await redis.pttl(keys.eventDedup(partition, 'u1', 'short'))).toBeGreaterThan(0);
     // Once the window is over, the same id is a new event again (polled: the key expires on Redis' clock).
     await eventually(async () => (await stream.accept([event('u1', 'b2', 'short')], { dedupWindowSeconds: 1 }))[0]?.status === 'accepted', {
@@ -88,7 +90,9 @@ describe('events stream: accept', () => {
   it('groups a batch by partition and answers in input order', async () => {
     const keys = freshKeys({ eventPartitions: 4 });
     const stream = createEventsStream(redis, keys);
-    const events = Array.from({ length: 200 }, (_, index) => event(`user-${index % 37}`, `n${index}`, index % 50 === 0 ? 'dup' : `id${index}`));
+    const events = Array.from({ length: 200 }, (_, index) =>
+      event(`user-${index % 37}`, `n${index}`, index % 50 === 0 ? 'dup' : `id${index}`),
+    );
     const results = await stream.accept(events);
     events.forEach((each, index) => expect(results[index]?.partition).toBe(keys.eventPartitionOf(each.record.userId)));
     // Per user, the stream holds that user's events in the order they were sent.
@@ -129,8 +133,14 @@ describe('events stream: accept', () => {
       [[stream], ['0', '1', '0', '{}']],
       [[stream], ['60', '2', '0', '{}']],
       [[stream], ['60', '1', '1', '{}']],
-      [[stream, dedup], ['60', '1', '-1', '{}']],
-      [[stream, dedup], ['sixty', '1', '1', '{}']],
+      [
+        [stream, dedup],
+        ['60', '1', '-1', '{}'],
+      ],
+      [
+        [stream, dedup],
+        ['sixty', '1', '1', '{}'],
+      ],
     ] as const;
     for (const [scriptKeys, args] of refused) {
       await expect(runScript(redis, 'acceptEvents', scriptKeys, args)).rejects.toSatisfy(

@@ -35,13 +35,27 @@ describe('ops activity', () => {
     const keys = freshKeys();
     const activity = createOpsActivity(redis, keys);
     for (let index = 0; index < FAILURES_KEPT + 5; index++) {
-      await activity.recordFailure({ at: T + index, source: 'send', reason: `http_4xx ${index}`, journeyId: 'j1', stepId: 'welcome', userId: `u${index}` });
+      await activity.recordFailure({
+        at: T + index,
+        source: 'send',
+        reason: `http_4xx ${index}`,
+        journeyId: 'j1',
+        stepId: 'welcome',
+        userId: `u${index}`,
+      });
     }
     await redis.lpush(keys.opsFailures(), 'not json', JSON.stringify({ at: 'yesterday' }));
     expect(await redis.llen(keys.opsFailures())).toBe(FAILURES_KEPT + 2);
     const recent = await activity.recentFailures(3);
     expect(recent).toEqual([
-      { at: T + FAILURES_KEPT + 4, source: 'send', reason: `http_4xx ${FAILURES_KEPT + 4}`, journeyId: 'j1', stepId: 'welcome', userId: `u${FAILURES_KEPT + 4}` },
+      {
+        at: T + FAILURES_KEPT + 4,
+        source: 'send',
+        reason: `http_4xx ${FAILURES_KEPT + 4}`,
+        journeyId: 'j1',
+        stepId: 'welcome',
+        userId: `u${FAILURES_KEPT + 4}`,
+      },
     ]);
     expect((await activity.recentFailures(10)).map((failure) => failure.userId)).toEqual(
       Array.from({ length: 8 }, (_, index) => `u${FAILURES_KEPT + 4 - index}`),

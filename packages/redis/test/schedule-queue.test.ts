@@ -17,7 +17,11 @@ describe('schedule queue', () => {
     const connection = await connectRedis(testServers().redisUrl, 'blocking');
     const now = 1_790_000_000_000;
     const schedules = createScheduleQueue(connection, keys, { now: () => now });
-    closers.push(() => connection.quit(), () => schedules.close(), () => schedules.queue.obliterate({ force: true }));
+    closers.push(
+      () => connection.quit(),
+      () => schedules.close(),
+      () => schedules.queue.obliterate({ force: true }),
+    );
 
     const jobId = await schedules.scheduleJourneyRun(JOURNEY, 1, now + 60_000);
     expect(await schedules.scheduleJourneyRun(JOURNEY, 1, now + 60_000)).toBe(jobId);
@@ -37,7 +41,10 @@ describe('schedule queue', () => {
     const keys = freshKeys();
     const connection = await connectRedis(testServers().redisUrl, 'blocking');
     const schedules = createScheduleQueue(connection, keys);
-    closers.push(() => connection.quit(), () => schedules.close());
+    closers.push(
+      () => connection.quit(),
+      () => schedules.close(),
+    );
     await expect(schedules.scheduleJourneyRun('a:b', 1, 0)).rejects.toThrow();
     await expect(schedules.scheduleJourneyRun(JOURNEY, 0, 0)).rejects.toThrow();
     await expect(schedules.scheduleJourneyRun(JOURNEY, 1, 1.5)).rejects.toThrow();

@@ -39,8 +39,12 @@ describe('script runner', () => {
   it('refuses keys from different slots and the wrong key count before Redis sees them', async () => {
     const keys = freshKeys();
     const ref = { shard: 0, branch: { journeyId: 'j', version: 1, stepId: 's' }, dueSecond: 1 };
-    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(1), keys.dueWaiting(0)], [1, 'u|e||t'])).rejects.toThrow(CrossSlotError);
-    await expect(runScript(redis, 'acceptEvents', [keys.eventStream(0), keys.eventDedup(1, 'u', 'e')], [60, 1, 1, '{}'])).rejects.toThrow(CrossSlotError);
+    await expect(runScript(redis, 'scheduleDue', [keys.dueSet(ref), keys.dueIndex(1), keys.dueWaiting(0)], [1, 'u|e||t'])).rejects.toThrow(
+      CrossSlotError,
+    );
+    await expect(runScript(redis, 'acceptEvents', [keys.eventStream(0), keys.eventDedup(1, 'u', 'e')], [60, 1, 1, '{}'])).rejects.toThrow(
+      CrossSlotError,
+    );
     await expect(runScript(redis, 'finishBatch', [keys.batches(0)], [])).rejects.toThrow(BadScriptArgumentsError);
     expect(await redis.exists(keys.dueSet(ref), keys.dueIndex(0), keys.dueIndex(1))).toBe(0);
   });
@@ -53,7 +57,10 @@ describe('script runner', () => {
     const unknown = errorFromScriptCode(-99, data);
     expect(unknown).toBeInstanceOf(RedisStoreError);
     expect(unknown).toMatchObject({ code: 'UNKNOWN_SCRIPT_CODE', unrecoverable: true, data: { scriptCode: -99 } });
-    expect(errorFromScriptCode(SCRIPT_CODES.LOCK_NOT_HELD, data)).toMatchObject({ name: 'LockNotHeldError', message: 'branch lock k is not held by this token' });
+    expect(errorFromScriptCode(SCRIPT_CODES.LOCK_NOT_HELD, data)).toMatchObject({
+      name: 'LockNotHeldError',
+      message: 'branch lock k is not held by this token',
+    });
   });
 });
 
@@ -63,7 +70,9 @@ describe('BullMQ names from the keys', () => {
     const url = testServers().redisUrl;
     const queue = new Queue<{ n: number }, number>(keys.queues.dispatch, { connection: createRedis(url, 'blocking') });
     const events = new QueueEvents(keys.queues.dispatch, { connection: createRedis(url, 'blocking') });
-    const worker = new Worker<{ n: number }, number>(keys.queues.dispatch, async (job) => job.data.n * 2, { connection: createRedis(url, 'blocking') });
+    const worker = new Worker<{ n: number }, number>(keys.queues.dispatch, async (job) => job.data.n * 2, {
+      connection: createRedis(url, 'blocking'),
+    });
     try {
       await events.waitUntilReady();
       const batch = { shard: 3, branch: { journeyId: 'j-1', version: 2, stepId: 'wait' }, dueSecond: 1_700_000_000, nonce: 'abc123' };

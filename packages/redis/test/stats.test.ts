@@ -40,7 +40,14 @@ describe('stats', () => {
   it('counts concurrent increments exactly', async () => {
     const keys = freshKeys();
     const stats = createStats(redis, keys);
-    await Promise.all(Array.from({ length: 50 }, () => stats.increment('j1', 1, [{ stepId: 's', counter: 'sent' }, { stepId: 's', branchId: 'A', counter: 'sent' }])));
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        stats.increment('j1', 1, [
+          { stepId: 's', counter: 'sent' },
+          { stepId: 's', branchId: 'A', counter: 'sent' },
+        ]),
+      ),
+    );
     const read = await stats.read('j1', 1);
     expect(read.steps.s?.counters.sent).toBe(50);
     expect(read.steps.s?.branches.A?.sent).toBe(50);

@@ -83,11 +83,18 @@ export interface StoresOptions {
 }
 
 /** The one wiring of the stores, for the API, the workers, the tests and the benchmarks alike. */
-export function createStores(config: Pick<Config, 'REDIS_PREFIX' | 'EVENT_PARTITIONS' | 'DUE_SHARDS'>, { mongo, redis }: Connections, options: StoresOptions = {}): Stores {
+export function createStores(
+  config: Pick<Config, 'REDIS_PREFIX' | 'EVENT_PARTITIONS' | 'DUE_SHARDS'>,
+  { mongo, redis }: Connections,
+  options: StoresOptions = {},
+): Stores {
   const keys = createKeys(config.REDIS_PREFIX, { eventPartitions: config.EVENT_PARTITIONS, dueShards: config.DUE_SHARDS });
   const now = options.now ?? Date.now;
   const onQueueError = options.onQueueError ?? (() => undefined);
-  const listened = <Q extends { queue: { on(event: 'error', listener: (error: Error) => void): unknown } }>(name: 'drain' | 'dispatch' | 'schedule', made: Q): Q => {
+  const listened = <Q extends { queue: { on(event: 'error', listener: (error: Error) => void): unknown } }>(
+    name: 'drain' | 'dispatch' | 'schedule',
+    made: Q,
+  ): Q => {
     made.queue.on('error', (error) => onQueueError(error, name));
     return made;
   };

@@ -53,7 +53,10 @@ function sha256(value: string): Buffer {
 }
 
 function unauthorized(reply: FastifyReply, message: string, browser: boolean): HttpError {
-  reply.header('www-authenticate', browser ? 'Basic realm="Journey engine ops: any user name, an ops API key as password", charset="UTF-8"' : 'Bearer');
+  reply.header(
+    'www-authenticate',
+    browser ? 'Basic realm="Journey engine ops: any user name, an ops API key as password", charset="UTF-8"' : 'Bearer',
+  );
   return new HttpError(401, message);
 }
 

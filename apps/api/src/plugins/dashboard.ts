@@ -41,7 +41,10 @@ export async function registerDashboard(app: FastifyInstance, queues: readonly Q
     dashboard.addHook('preSerialization', async (request, _reply, payload: unknown) => {
       if (request.apiKey?.scope === 'admin' || request.routeOptions.url !== `${DASHBOARD_PATH}/api/queues`) return payload;
       if (!isRecord(payload) || !Array.isArray(payload.queues)) return payload;
-      return { ...payload, queues: payload.queues.map((queue: unknown) => (isRecord(queue) ? { ...queue, readOnlyMode: true, allowRetries: false } : queue)) };
+      return {
+        ...payload,
+        queues: payload.queues.map((queue: unknown) => (isRecord(queue) ? { ...queue, readOnlyMode: true, allowRetries: false } : queue)),
+      };
     });
     await dashboard.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
   });

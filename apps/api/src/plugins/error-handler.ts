@@ -48,7 +48,12 @@ const MAX_DETAILS = 100;
 
 function errorReply(reply: FastifyReply, status: number, error: string, details?: ErrorBody['details']): FastifyReply {
   if (details && details.length > MAX_DETAILS) {
-    return reply.code(status).send({ error: `${error} (the first ${MAX_DETAILS} of ${details.length} problems)`, details: details.slice(0, MAX_DETAILS) } satisfies ErrorBody);
+    return reply
+      .code(status)
+      .send({
+        error: `${error} (the first ${MAX_DETAILS} of ${details.length} problems)`,
+        details: details.slice(0, MAX_DETAILS),
+      } satisfies ErrorBody);
   }
   return reply.code(status).send({ error, ...(details ? { details } : {}) } satisfies ErrorBody);
 }
@@ -66,7 +71,8 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       const at = path ? `${where}.${path}` : where;
       // zod reports unknown fields at the object that holds them; the contract names each field instead.
       const unknownKeys = issue.keyword === 'unrecognized_keys' ? issue.params.keys : undefined;
-      if (Array.isArray(unknownKeys)) return unknownKeys.map((key) => ({ path: `${at}.${String(key)}`, message: 'is not an accepted field' }));
+      if (Array.isArray(unknownKeys))
+        return unknownKeys.map((key) => ({ path: `${at}.${String(key)}`, message: 'is not an accepted field' }));
       return [{ path: at, message: issue.message ?? 'is invalid' }];
     });
     return errorReply(reply, 400, `Invalid request ${where}`, details);
@@ -79,7 +85,12 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   const refusal = request.routeOptions.config.storesBody ? documentRefusal(error) : null;
   if (refusal !== null) {
     request.log.info({ err: error }, 'the database refused the request body');
-    return reply.code(400).send({ error: 'The database cannot store the request body', details: [{ path: 'body', message: `cannot be stored: ${refusal}` }] } satisfies ErrorBody);
+    return reply
+      .code(400)
+      .send({
+        error: 'The database cannot store the request body',
+        details: [{ path: 'body', message: `cannot be stored: ${refusal}` }],
+      } satisfies ErrorBody);
   }
   const store = unavailableStore(error);
   if (store !== null) {
@@ -135,7 +146,9 @@ export function handleClientError(error: Error & { code?: string }, socket: Dupl
         : [400, 'The request is not valid HTTP'];
   const body = JSON.stringify({ error: message } satisfies ErrorBody);
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${HTTP_REASONS[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${HTTP_REASONS[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(error);
 }

@@ -48,7 +48,11 @@ export const metricsPlugin = fp<MetricsOptions>(
     const pending = gauge('journey_events_pending', 'Accepted events not yet applied');
     const deadLetters = gauge('journey_events_dead_letters', 'Records that failed to apply too often and were set aside');
     const opsUp = gauge('journey_ops_snapshot_up', '1 when the Redis figures below were read at this scrape, 0 when Redis did not answer');
-    const rate = gauge('journey_dispatch_per_second', 'Dispatch over the last full minute, per second: users dispatched and sends by outcome', ['counter']);
+    const rate = gauge(
+      'journey_dispatch_per_second',
+      'Dispatch over the last full minute, per second: users dispatched and sends by outcome',
+      ['counter'],
+    );
 
     app.decorate('countIngested', ({ accepted, duplicates, rejected }) => {
       if (accepted > 0) ingested.inc({ outcome: 'accepted' }, accepted);

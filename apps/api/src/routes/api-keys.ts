@@ -10,7 +10,12 @@ const ScopeSchema = ApiKeyScopeSchema.describe('admin: journeys, users, keys; in
   examples: ['ingest'],
 });
 
-const ApiKeyIdSchema = z.string().min(1).max(100).describe('The id returned when the key was created').meta({ examples: ['key_Zq3xN8c0Kf1rT2vW'] });
+const ApiKeyIdSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .describe('The id returned when the key was created')
+  .meta({ examples: ['key_Zq3xN8c0Kf1rT2vW'] });
 
 const CreateApiKeyBodySchema = z
   .strictObject({
@@ -28,7 +33,9 @@ const CreatedApiKeySchema = z
   })
   .meta({
     id: 'CreatedApiKey',
-    examples: [{ id: 'key_Zq3xN8c0Kf1rT2vW', key: 'je_ingest_3nVd0m9yq2bTQ7cW1xJk5sLr8fZp4aHe6uGi0oNcYtE', scope: 'ingest', name: 'web app events' }],
+    examples: [
+      { id: 'key_Zq3xN8c0Kf1rT2vW', key: 'je_ingest_3nVd0m9yq2bTQ7cW1xJk5sLr8fZp4aHe6uGi0oNcYtE', scope: 'ingest', name: 'web app events' },
+    ],
   });
 
 // No component id here: @fastify/swagger expands params into OpenAPI parameters and cannot follow a $ref.

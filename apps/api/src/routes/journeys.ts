@@ -102,7 +102,10 @@ const config = { scopes: ['admin'] } as const;
 const storing = { ...config, storesBody: true } as const;
 
 /** Journey definitions, their versions and lifecycle (admin keys). */
-export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository; revision: Pick<JourneysRevision, 'bump'> }> = async (app, { journeys, revision }) => {
+export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository; revision: Pick<JourneysRevision, 'bump'> }> = async (
+  app,
+  { journeys, revision },
+) => {
   // The API speaks JSON only: Fastify's default text/plain parser would hand these routes a string (a confusing
   // 400); without it such a body is a 415. Parsers are encapsulated, so this holds for this plugin's routes.
   app.removeContentTypeParser('text/plain');

@@ -7,7 +7,10 @@ import { JourneyParamsSchema } from '../schemas/journeys.js';
 import { JourneyStatsSchema, StatsQuerySchema } from '../schemas/stats.js';
 
 /** Counters of a journey, read from the Redis hashes the dispatcher increments (admin and ops keys). */
-export const statsRoutes: FastifyPluginAsyncZod<{ journeys: Pick<JourneysRepository, 'get'>; stats: Stats }> = async (app, { journeys, stats }) => {
+export const statsRoutes: FastifyPluginAsyncZod<{ journeys: Pick<JourneysRepository, 'get'>; stats: Stats }> = async (
+  app,
+  { journeys, stats },
+) => {
   app.get(
     '/v1/journeys/:id/stats',
     {
@@ -29,7 +32,10 @@ export const statsRoutes: FastifyPluginAsyncZod<{ journeys: Pick<JourneysReposit
         throw new HttpError(404, `Journey ${journey.id} has no published version ${wanted}`);
       }
       const versions = await Promise.all(
-        (wanted === undefined ? published : [wanted]).map(async (version) => ({ version, steps: (await stats.read(journey.id, version)).steps })),
+        (wanted === undefined ? published : [wanted]).map(async (version) => ({
+          version,
+          steps: (await stats.read(journey.id, version)).steps,
+        })),
       );
       return { journeyId: journey.id, versions };
     },

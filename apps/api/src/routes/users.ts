@@ -16,7 +16,12 @@ import type { UsersService } from '../services/users.js';
 import { serviceUnavailable } from './unavailable.js';
 
 function userBody(user: User): UserBody {
-  return { userId: user.userId, attributes: user.attributes, createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() };
+  return {
+    userId: user.userId,
+    attributes: user.attributes,
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+  };
 }
 
 function journeyStateBody(state: JourneyState): UserProfileBody['journeys'][number] {
@@ -62,7 +67,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
         tags,
         summary: 'Creates or updates a user: merges the attributes (`null` removes one)',
         description:
-          'The attributes are stored at once; journeys see the change in order with the user\'s events (exit criteria, ' +
+          "The attributes are stored at once; journeys see the change in order with the user's events (exit criteria, " +
           'audiences). A `503` means Redis is unavailable: send the same request again (merging is idempotent).',
         params: UserParamsSchema,
         body: UpsertUserBodySchema,
@@ -72,7 +77,8 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
     async (request, reply) => {
       const outcome = await users.upsertAttributes(request.params.userId, request.body.attributes);
       if (!outcome.ok) {
-        if (outcome.reason === 'too_many_attributes') throw new HttpError(400, 'Too many attributes', [{ path: 'body.attributes', message: outcome.message }]);
+        if (outcome.reason === 'too_many_attributes')
+          throw new HttpError(400, 'Too many attributes', [{ path: 'body.attributes', message: outcome.message }]);
         throw serviceUnavailable(reply, outcome.message);
       }
       return userBody(outcome.user);

@@ -16,7 +16,8 @@ export function bodyCheckValidator(check: BodyCheck) {
   return function compile<S>(route: FastifyRouteSchemaDef<S>): FastifyValidationResult {
     if (route.httpPart === 'body') return check;
     const { schema } = route;
-    if (!(schema instanceof z.core.$ZodType)) throw new TypeError(`${route.method} ${route.url}: the ${route.httpPart} schema is not a zod schema`);
+    if (!(schema instanceof z.core.$ZodType))
+      throw new TypeError(`${route.method} ${route.url}: the ${route.httpPart} schema is not a zod schema`);
     return validatorCompiler({ ...route, schema });
   };
 }

@@ -1,18 +1,31 @@
-import { EventIdSchema, isRecord, nestingIssue, parseReportingIssues, unstorableIssues, UserEventInputSchema, type UserEventInput, type ValidationIssue } from '@journey/core';
+import {
+  EventIdSchema,
+  isRecord,
+  nestingIssue,
+  parseReportingIssues,
+  unstorableIssues,
+  UserEventInputSchema,
+  type UserEventInput,
+  type ValidationIssue,
+} from '@journey/core';
 import { z } from 'zod';
 import { HttpError } from '../plugins/error-handler.js';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 
-const EXAMPLE_EVENT = { id: 'evt-1001', userId: 'user-42', name: 'purchased', time: '2026-11-22T09:30:00Z', properties: { item: 'T-shirt', price: 19.5 } };
+const EXAMPLE_EVENT = {
+  id: 'evt-1001',
+  userId: 'user-42',
+  name: 'purchased',
+  time: '2026-11-22T09:30:00Z',
+  properties: { item: 'T-shirt', price: 19.5 },
+};
 
-const EventBatchSchema = z
-  .strictObject({ events: z.array(UserEventInputSchema).min(1).max(MAX_EVENTS_PER_REQUEST) })
-  .meta({
-    id: 'EventBatch',
-    description: `1 to ${MAX_EVENTS_PER_REQUEST} events. Each is checked on its own: a bad one is listed in \`rejected\`, the others are accepted.`,
-    examples: [{ events: [EXAMPLE_EVENT, { userId: 'user-7', name: 'signed_up' }] }],
-  });
+const EventBatchSchema = z.strictObject({ events: z.array(UserEventInputSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }).meta({
+  id: 'EventBatch',
+  description: `1 to ${MAX_EVENTS_PER_REQUEST} events. Each is checked on its own: a bad one is listed in \`rejected\`, the others are accepted.`,
+  examples: [{ events: [EXAMPLE_EVENT, { userId: 'user-7', name: 'signed_up' }] }],
+});
 
 /** One event the request refused, by its position in the batch. */
 export const RejectedEventSchema = z
@@ -36,14 +49,23 @@ export const EventsRequestSchema = z
     description: `One event, or \`{ "events": [...] }\` with 1 to ${MAX_EVENTS_PER_REQUEST} events.`,
     examples: [EXAMPLE_EVENT, { events: [EXAMPLE_EVENT] }],
   })
-  .transform((body): { events: UserEventInput[]; rejected: RejectedEvent[] } => ({ events: 'events' in body ? body.events : [body], rejected: [] }));
+  .transform((body): { events: UserEventInput[]; rejected: RejectedEvent[] } => ({
+    events: 'events' in body ? body.events : [body],
+    rejected: [],
+  }));
 export type EventsRequest = z.output<typeof EventsRequestSchema>;
 
 export const EventsAcceptedSchema = z
   .object({
     accepted: z.number().int().nonnegative().describe('New events, durable now: each is processed once'),
-    duplicates: z.number().int().nonnegative().describe('Events whose `id` was accepted before (within the de-duplication window): acknowledged, not processed again'),
-    rejected: z.array(RejectedEventSchema).describe('Events of a batch that were refused; always empty for a single event (a bad one is a 400)'),
+    duplicates: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('Events whose `id` was accepted before (within the de-duplication window): acknowledged, not processed again'),
+    rejected: z
+      .array(RejectedEventSchema)
+      .describe('Events of a batch that were refused; always empty for a single event (a bad one is a 400)'),
   })
   .meta({ id: 'EventsAccepted', examples: [{ accepted: 1, duplicates: 0, rejected: [{ index: 1, error: 'name: is required' }] }] });
 
@@ -76,7 +98,13 @@ function describeIssues(issues: readonly ValidationIssue[]): string {
 }
 
 function invalid(message: string, details: ValidationIssue[]): { error: HttpError } {
-  return { error: new HttpError(400, message, details.map(({ path, message: problem }) => ({ path: path ? `body.${path}` : 'body', message: problem }))) };
+  return {
+    error: new HttpError(
+      400,
+      message,
+      details.map(({ path, message: problem }) => ({ path: path ? `body.${path}` : 'body', message: problem })),
+    ),
+  };
 }
 
 /**

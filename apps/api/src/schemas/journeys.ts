@@ -117,12 +117,25 @@ export const JourneyParamsSchema = z.strictObject({ id: JourneyIdFieldSchema });
 
 export const JourneyVersionParamsSchema = z.strictObject({
   id: JourneyIdFieldSchema,
-  version: z.coerce.number().int().positive().max(1_000_000).describe('A version number').meta({ examples: [1] }),
+  version: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(1_000_000)
+    .describe('A version number')
+    .meta({ examples: [1] }),
 });
 
 export const ListJourneysQuerySchema = z.strictObject({
   status: StatusSchema.optional().describe('Only journeys with this status'),
-  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Page size, 1 to 100').meta({ examples: [20] }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .describe('Page size, 1 to 100')
+    .meta({ examples: [20] }),
   cursor: JourneyCursorSchema.optional().describe('`nextCursor` of the previous page'),
 });
 

@@ -6,13 +6,20 @@ export const QUEUE_COUNT_STATES = ['waiting', 'active', 'delayed', 'prioritized'
 const count = z.number().int().nonnegative();
 
 const QueueSchema = z.object({
-  name: z.enum(['drain', 'dispatch', 'schedule']).describe('drain: applies events per partition; dispatch: batch jobs; schedule: schedule triggers'),
+  name: z
+    .enum(['drain', 'dispatch', 'schedule'])
+    .describe('drain: applies events per partition; dispatch: batch jobs; schedule: schedule triggers'),
   queue: z.string().describe('The BullMQ queue name'),
-  counts: z.object(Object.fromEntries(QUEUE_COUNT_STATES.map((state) => [state, count])) as Record<(typeof QUEUE_COUNT_STATES)[number], typeof count>),
+  counts: z.object(
+    Object.fromEntries(QUEUE_COUNT_STATES.map((state) => [state, count])) as Record<(typeof QUEUE_COUNT_STATES)[number], typeof count>,
+  ),
 });
 
 const ActivityCountsSchema = z.object(
-  Object.fromEntries(ACTIVITY_COUNTERS.map((counter) => [counter, z.number().nonnegative()])) as Record<(typeof ACTIVITY_COUNTERS)[number], z.ZodNumber>,
+  Object.fromEntries(ACTIVITY_COUNTERS.map((counter) => [counter, z.number().nonnegative()])) as Record<
+    (typeof ACTIVITY_COUNTERS)[number],
+    z.ZodNumber
+  >,
 );
 
 export const OpsQueuesSchema = z
@@ -58,7 +65,13 @@ export const OpsQueuesSchema = z
     examples: [
       {
         at: '2026-12-03T12:00:00.000Z',
-        queues: [{ name: 'dispatch', queue: '{je-dispatch}', counts: { waiting: 40, active: 8, delayed: 0, prioritized: 0, failed: 1, completed: 1000 } }],
+        queues: [
+          {
+            name: 'dispatch',
+            queue: '{je-dispatch}',
+            counts: { waiting: 40, active: 8, delayed: 0, prioritized: 0, failed: 1, completed: 1000 },
+          },
+        ],
         batches: {
           shards: 16,
           dueSets: 16,
@@ -74,7 +87,16 @@ export const OpsQueuesSchema = z
           perSecond: { dispatched: 4100, sent: 4090, failed: 0.5, skipped: 9.5 },
           totals: { dispatched: 246_000, sent: 245_400, failed: 30, skipped: 570 },
         },
-        failures: [{ at: '2026-12-03T11:59:40.000Z', source: 'send', reason: 'http_4xx after 1 attempt(s)', journeyId: 'jrn_0123456789abcdef0123', stepId: 'welcome', userId: 'ada' }],
+        failures: [
+          {
+            at: '2026-12-03T11:59:40.000Z',
+            source: 'send',
+            reason: 'http_4xx after 1 attempt(s)',
+            journeyId: 'jrn_0123456789abcdef0123',
+            stepId: 'welcome',
+            userId: 'ada',
+          },
+        ],
       },
     ],
   });

@@ -1,7 +1,9 @@
 import { STAT_COUNTERS } from '@journey/redis';
 import { z } from 'zod';
 
-const CountersSchema = z.object(Object.fromEntries(STAT_COUNTERS.map((counter) => [counter, z.number().int()])) as Record<(typeof STAT_COUNTERS)[number], z.ZodNumber>);
+const CountersSchema = z.object(
+  Object.fromEntries(STAT_COUNTERS.map((counter) => [counter, z.number().int()])) as Record<(typeof STAT_COUNTERS)[number], z.ZodNumber>,
+);
 
 const StepStatsSchema = z.object({
   counters: CountersSchema.describe('The step as a whole'),

@@ -1,4 +1,14 @@
-import { atMostBytes, atMostEntries, formatBytes, JsonValueSchema, MessageStepSchema, unstorableIssues, USER_LIMITS, UserIdSchema, withoutLoneSurrogates } from '@journey/core';
+import {
+  atMostBytes,
+  atMostEntries,
+  formatBytes,
+  JsonValueSchema,
+  MessageStepSchema,
+  unstorableIssues,
+  USER_LIMITS,
+  UserIdSchema,
+  withoutLoneSurrogates,
+} from '@journey/core';
 import { AttributeNameSchema, JourneyStateStatusSchema, MessageStatusSchema, SendReasonSchema } from '@journey/mongo';
 import { z } from 'zod';
 
@@ -8,7 +18,7 @@ const IsoTimeSchema = z.iso.datetime().meta({ examples: [UPDATED] });
 
 /** A message type, with the same rules as a message step's `messageType`. */
 const MessageTypeSchema = withoutLoneSurrogates(MessageStepSchema.shape.messageType)
-  .describe('A message step\'s `messageType`')
+  .describe("A message step's `messageType`")
   .meta({ examples: ['promo'] });
 
 // No component id here (@fastify/swagger expands params into OpenAPI parameters and cannot follow a $ref), so the
@@ -23,7 +33,8 @@ export const UserParamsSchema = z.strictObject({
 
 const AttributesSchema = atMostEntries(
   z.record(AttributeNameSchema, atMostBytes(JsonValueSchema, USER_LIMITS.attributeValueBytes), {
-    error: (issue) => (issue.code === 'invalid_key' ? `is not a valid attribute name: ${issue.issues[0]?.message ?? 'invalid'}` : undefined),
+    error: (issue) =>
+      issue.code === 'invalid_key' ? `is not a valid attribute name: ${issue.issues[0]?.message ?? 'invalid'}` : undefined,
   }),
   USER_LIMITS.attributes,
   'attributes',
@@ -64,7 +75,11 @@ const EntryMessageSchema = z
     ),
     reason: SendReasonSchema.nullable().describe('Why it was not sent (failed or skipped); null otherwise'),
     attempts: z.number().int().nonnegative().describe('HTTP tries so far; 0 for a skip'),
-    visit: z.number().int().positive().describe('Which visit of the step in this entry (a loop visits a step again, each visit with a message of its own)'),
+    visit: z
+      .number()
+      .int()
+      .positive()
+      .describe('Which visit of the step in this entry (a loop visits a step again, each visit with a message of its own)'),
     completedAt: IsoTimeSchema.nullable().describe('When it ended; null while retrying'),
     nextAttemptAt: IsoTimeSchema.nullable().describe('While retrying: when the next attempt is due'),
     lastError: z.string().nullable().describe('What the last failed attempt saw'),
@@ -82,7 +97,9 @@ const UserJourneyStateSchema = z
     lastEnteredAt: IsoTimeSchema.describe('When the current (or last) entry began'),
     entries: z.number().int().positive().describe('How many times the user entered'),
     endedAt: IsoTimeSchema.nullable().describe('When the current entry ended; null while active'),
-    messages: z.record(z.string(), EntryMessageSchema).describe('How the last visit of each message step of the current (or last) entry stands, by step id'),
+    messages: z
+      .record(z.string(), EntryMessageSchema)
+      .describe('How the last visit of each message step of the current (or last) entry stands, by step id'),
   })
   .meta({ id: 'UserJourneyState' });
 
@@ -109,7 +126,9 @@ export const UserProfileSchema = UserSchema.extend({
           lastEnteredAt: CREATED,
           entries: 1,
           endedAt: null,
-          messages: { welcome: { status: 'sent', reason: null, attempts: 1, visit: 1, completedAt: CREATED, nextAttemptAt: null, lastError: null } },
+          messages: {
+            welcome: { status: 'sent', reason: null, attempts: 1, visit: 1, completedAt: CREATED, nextAttemptAt: null, lastError: null },
+          },
         },
       ],
     },
@@ -129,7 +148,12 @@ export const SubscriptionsChangeSchema = z
       ctx.addIssue({ code: 'custom', path: [], message: 'name at least one message type in `muted` or `unmuted`' });
     }
     unmuted.forEach((type, index) => {
-      if (muted.includes(type)) ctx.addIssue({ code: 'custom', path: ['unmuted', index], message: `"${type}" is in \`muted\` too: a type is either muted or unmuted` });
+      if (muted.includes(type))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['unmuted', index],
+          message: `"${type}" is in \`muted\` too: a type is either muted or unmuted`,
+        });
     });
   })
   .meta({

@@ -29,11 +29,19 @@ export function createEntriesService({
       const journey = await journeys.get(journeyId);
       if (!journey) return { ok: false, reason: 'not_found', message: `Journey ${journeyId} not found` };
       if (journey.status !== 'active' || journey.activeVersion === null) {
-        return { ok: false, reason: 'conflict', message: `Cannot enter users into journey ${journeyId}: it is ${journey.status}, and only an active journey takes entries` };
+        return {
+          ok: false,
+          reason: 'conflict',
+          message: `Cannot enter users into journey ${journeyId}: it is ${journey.status}, and only an active journey takes entries`,
+        };
       }
       const version = await journeys.findPublishedVersion(journeyId, journey.activeVersion);
       if (!version) {
-        return { ok: false, reason: 'conflict', message: `Cannot enter users into journey ${journeyId}: its active version ${journey.activeVersion} is not published` };
+        return {
+          ok: false,
+          reason: 'conflict',
+          message: `Cannot enter users into journey ${journeyId}: its active version ${journey.activeVersion} is not published`,
+        };
       }
       const { type } = version.definition.entry.trigger;
       if (type !== 'api') {

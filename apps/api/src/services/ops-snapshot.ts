@@ -34,7 +34,16 @@ export function createOpsSnapshot(deps: OpsSnapshotDeps): () => Promise<OpsQueue
       (Object.keys(sources) as Array<keyof typeof sources>).map(async (name) => {
         const jobs = await deps.queues[name].getFailed(0, FAILED_JOBS_READ - 1);
         return jobs.flatMap((job) =>
-          job ? [{ at: job.finishedOn ?? job.timestamp, source: sources[name], reason: job.failedReason || 'failed', ...(job.id ? { jobId: job.id } : {}) }] : [],
+          job
+            ? [
+                {
+                  at: job.finishedOn ?? job.timestamp,
+                  source: sources[name],
+                  reason: job.failedReason || 'failed',
+                  ...(job.id ? { jobId: job.id } : {}),
+                },
+              ]
+            : [],
         );
       }),
     );
@@ -63,7 +72,9 @@ export function createOpsSnapshot(deps: OpsSnapshotDeps): () => Promise<OpsQueue
       queues: names.map((name, index) => ({
         name,
         queue: deps.queues[name].name,
-        counts: Object.fromEntries(QUEUE_COUNT_STATES.map((state) => [state, counts[index]?.[state] ?? 0])) as OpsQueues['queues'][number]['counts'],
+        counts: Object.fromEntries(
+          QUEUE_COUNT_STATES.map((state) => [state, counts[index]?.[state] ?? 0]),
+        ) as OpsQueues['queues'][number]['counts'],
       })),
       batches: {
         shards: shards.length,

@@ -19,7 +19,8 @@ export interface TooManyAttributes {
 }
 
 export type UpsertOutcome = { ok: true; user: User } | TooManyAttributes | Unavailable;
-export type ProfileOutcome = { ok: true; profile: { user: User; muted: string[]; journeys: JourneyState[] } } | { ok: false; reason: 'not_found' } | Unavailable;
+export type ProfileOutcome =
+  { ok: true; profile: { user: User; muted: string[]; journeys: JourneyState[] } } | { ok: false; reason: 'not_found' } | Unavailable;
 export type SubscriptionsOutcome = { ok: true; muted: string[] } | Unavailable;
 
 export interface UsersService {
@@ -89,7 +90,11 @@ export function createUsersService({ users, states, subscriptions, ingest, logge
     },
 
     async profile(userId) {
-      const [user, journeys, muted] = await Promise.all([users.get(userId), states.listForUser(userId), tryRedis('reading subscriptions', () => subscriptions.muted(userId))]);
+      const [user, journeys, muted] = await Promise.all([
+        users.get(userId),
+        states.listForUser(userId),
+        tryRedis('reading subscriptions', () => subscriptions.muted(userId)),
+      ]);
       if (!user) return { ok: false, reason: 'not_found' };
       if (!muted) return unavailable("Redis is unavailable: the user's subscriptions cannot be read; try again later");
       return { ok: true, profile: { user, muted: muted.value, journeys } };

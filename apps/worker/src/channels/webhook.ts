@@ -88,7 +88,11 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
       timedOut = true;
       controller.abort();
     }, settings.attemptTimeoutMs);
-    const finish = (fields: Omit<SendAttempt, 'at' | 'durationMs'>): SendAttempt => ({ at: new Date(at), durationMs: Math.max(0, now() - at), ...fields });
+    const finish = (fields: Omit<SendAttempt, 'at' | 'durationMs'>): SendAttempt => ({
+      at: new Date(at),
+      durationMs: Math.max(0, now() - at),
+      ...fields,
+    });
     try {
       const response = await request(target, {
         dispatcher: agent,
@@ -137,7 +141,9 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
       const { attempt, verdict } = await attemptOnce(target, body, message.messageId);
       if (verdict.kind === 'sent') return { status: 'sent', attempt };
       if (verdict.kind === 'failed') return { status: 'failed', reason: verdict.reason, attempt };
-      return verdict.retryAfterMs === undefined ? { status: 'retry', attempt } : { status: 'retry', retryAfterMs: verdict.retryAfterMs, attempt };
+      return verdict.retryAfterMs === undefined
+        ? { status: 'retry', attempt }
+        : { status: 'retry', retryAfterMs: verdict.retryAfterMs, attempt };
     },
 
     async close() {

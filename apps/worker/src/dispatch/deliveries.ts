@@ -8,9 +8,7 @@ export type SkipReason = 'muted' | 'frequency_cap';
 
 /** What one attempt came to: `retry` when the receiver did not take it this time (`retryAfterMs`: its Retry-After). */
 export type AttemptOutcome = { attempt: SendAttempt } & (
-  | { status: 'sent' }
-  | { status: 'failed'; reason: SendReason }
-  | { status: 'retry'; retryAfterMs?: number }
+  { status: 'sent' } | { status: 'failed'; reason: SendReason } | { status: 'retry'; retryAfterMs?: number }
 );
 
 /** What the receiver answered an earlier try of the message, as noted (null: nothing was noted). */

@@ -15,7 +15,18 @@ import {
   type StepCount,
 } from '@journey/core';
 import { SendReasonSchema, toEntryState, type JourneyStatesRepository, type StepCommit, type UsersRepository } from '@journey/mongo';
-import type { ActivityCounts, BatchRef, BranchLock, DueMember, DueSchedule, OpsActivity, OpsFailure, Stats, Subscriptions, TakeLockResult } from '@journey/redis';
+import type {
+  ActivityCounts,
+  BatchRef,
+  BranchLock,
+  DueMember,
+  DueSchedule,
+  OpsActivity,
+  OpsFailure,
+  Stats,
+  Subscriptions,
+  TakeLockResult,
+} from '@journey/redis';
 import type { Deliveries } from './deliveries.js';
 import type { JourneyCatalog } from './journey-catalog.js';
 import { createBatchLoaders, type BatchLoaders } from './batch-loaders.js';
@@ -103,7 +114,9 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
   }
   if (status === null || status === 'archived' || status === 'draft' || definition === null) {
     // Archiving ends every entry: whatever was scheduled ends here instead of firing.
-    const exited = await Promise.all(members.map((member) => deps.states.exit(journeyId, member.userId, member.entryId, new Date(deps.now()))));
+    const exited = await Promise.all(
+      members.map((member) => deps.states.exit(journeyId, member.userId, member.entryId, new Date(deps.now()))),
+    );
     const count = exited.filter(Boolean).length;
     if (count > 0) await deps.stats.increment(journeyId, version, [{ stepId: batch.branch.stepId, counter: 'exited', by: count }]);
     await deps.dueSchedule.finish(batch);
@@ -177,7 +190,12 @@ async function scheduleNextItems(deps: DispatchDeps, batch: BatchRef, plans: Mem
       deps.dueSchedule.schedule(
         { ...batch.branch, stepId: group[0]!.next.stepId },
         group[0]!.second,
-        group.map(({ member, next }) => ({ userId: member.userId, entryId: member.entryId, expectedToken: next.expectedToken, ownToken: next.ownToken })),
+        group.map(({ member, next }) => ({
+          userId: member.userId,
+          entryId: member.entryId,
+          expectedToken: next.expectedToken,
+          ownToken: next.ownToken,
+        })),
       ),
     ),
   );
@@ -207,7 +225,9 @@ interface Leases {
 async function endLeases(deps: DispatchDeps, batch: BatchRef, leases: Leases): Promise<void> {
   const { journeyId } = batch.branch;
   await Promise.allSettled(
-    [...leases.held].map((member) => deps.branchLock.extend({ journeyId, userId: member.userId, entryId: member.entryId }, member.ownToken, LOCK_MARGIN_MS)),
+    [...leases.held].map((member) =>
+      deps.branchLock.extend({ journeyId, userId: member.userId, entryId: member.entryId }, member.ownToken, LOCK_MARGIN_MS),
+    ),
   );
   leases.held.clear();
 }
@@ -227,7 +247,12 @@ async function walkMember(
   const { journeyId, version, stepId } = batch.branch;
   const target = { journeyId, userId: member.userId, entryId: member.entryId };
   const lease = { now: deps.now(), ms: deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS, tryId: leases.tryId };
-  const lock = await deps.branchLock.take(target, { expectedToken: member.expectedToken, ownToken: member.ownToken }, LOCK_MARGIN_MS, lease);
+  const lock = await deps.branchLock.take(
+    target,
+    { expectedToken: member.expectedToken, ownToken: member.ownToken },
+    LOCK_MARGIN_MS,
+    lease,
+  );
   if (lock.status === 'lost') return { member, result: 'lost', next: null, commit: null, increments: [], commitIncrements: [] };
   if (lock.status === 'busy') {
     // Another try of this very item holds it: it carries the item out, or (if it died) its lease lapses and this
@@ -254,19 +279,40 @@ async function walkMember(
   } else {
     if (decision.kind === 'fault') {
       deps.logger.error({ err: decision.error, journeyId, version, stepId, userId: member.userId }, 'journey fault: the entry ends');
-      deps.onFailure?.({ at: now, source: 'dispatch', reason: `journey fault: ${decision.error.message}`, journeyId, stepId, userId: member.userId });
+      deps.onFailure?.({
+        at: now,
+        source: 'dispatch',
+        reason: `journey fault: ${decision.error.message}`,
+        journeyId,
+        stepId,
+        userId: member.userId,
+      });
     }
     settlement = decision.settlement;
   }
   if (settlement.commit?.message?.record.status === 'failed') {
     const { record, stepId: messageStep } = settlement.commit.message;
-    deps.onFailure?.({ at: now, source: 'send', reason: `${record.reason} after ${record.attempts} attempt(s)${record.lastError ? `: ${record.lastError}` : ''}`, journeyId, stepId: messageStep, userId: member.userId });
+    deps.onFailure?.({
+      at: now,
+      source: 'send',
+      reason: `${record.reason} after ${record.attempts} attempt(s)${record.lastError ? `: ${record.lastError}` : ''}`,
+      journeyId,
+      stepId: messageStep,
+      userId: member.userId,
+    });
   }
   if (settlement.lockTtlMs !== null) {
     await deps.branchLock.extend(target, member.ownToken, settlement.lockTtlMs);
     leases.held.delete(member);
   }
-  return { member, result: settlement.result, next: settlement.next, commit: settlement.commit, increments: settlement.counts, commitIncrements: settlement.commitCounts };
+  return {
+    member,
+    result: settlement.result,
+    next: settlement.next,
+    commit: settlement.commit,
+    increments: settlement.counts,
+    commitIncrements: settlement.commitCounts,
+  };
 }
 
 /**

@@ -35,7 +35,10 @@ export function createJourneyCatalog(
       if (!cached) {
         cached = journeys.findPublishedVersion(journeyId, version).then((found) => found?.definition ?? null);
         // A miss or an error is not kept: the next batch asks again.
-        cached.then((definition) => definition ?? versions.delete(key), () => versions.delete(key));
+        cached.then(
+          (definition) => definition ?? versions.delete(key),
+          () => versions.delete(key),
+        );
         if (versions.size >= maxVersions) versions.delete(versions.keys().next().value as string);
         versions.set(key, cached);
       }

@@ -51,7 +51,11 @@ export async function startDispatch(deps: WorkerDeps): Promise<RunningDispatch> 
       ...pipelined,
       catalog: createJourneyCatalog(stores.journeys, pipelined.revision, { now }),
       deliveries: createWebhookDeliveries(channel, pipelined.sendHistory),
-      retryPolicy: { windowMs: config.WEBHOOK_RETRY_WINDOW, baseDelayMs: config.WEBHOOK_RETRY_BASE_MS, maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS },
+      retryPolicy: {
+        windowMs: config.WEBHOOK_RETRY_WINDOW,
+        baseDelayMs: config.WEBHOOK_RETRY_BASE_MS,
+        maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS,
+      },
       // Reading, one attempt (its timeout) and noting the answer fit in it with room to spare.
       sendLeaseMs: Math.max(15_000, 3 * config.WEBHOOK_ATTEMPT_TIMEOUT_MS),
       onFailure: recordFailure,

@@ -7,7 +7,8 @@ export function createWebhookDeliveries(channel: WebhookChannel, history: SendHi
   return {
     async attempt(message) {
       const result = await channel.attempt(message);
-      if (result.status === 'sent') await history.note(message.userId, message.messageId, result.attempt.at.getTime() + result.attempt.durationMs);
+      if (result.status === 'sent')
+        await history.note(message.userId, message.messageId, result.attempt.at.getTime() + result.attempt.durationMs);
       else if (result.status === 'failed') await history.noteRefused(message.messageId, result.reason);
       return result;
     },

@@ -1,4 +1,13 @@
-import { decideEntry, FIRST_STEP_TOKEN, firstStep, groupBy, pendingFirstStep, type ActiveJourney, type Entrant, type ScheduledStep } from '@journey/core';
+import {
+  decideEntry,
+  FIRST_STEP_TOKEN,
+  firstStep,
+  groupBy,
+  pendingFirstStep,
+  type ActiveJourney,
+  type Entrant,
+  type ScheduledStep,
+} from '@journey/core';
 import { toEntryState, type JourneyStatesRepository } from '@journey/mongo';
 import type { DueSchedule } from '@journey/redis';
 
@@ -20,7 +29,12 @@ export interface EntryOutcome {
  * states whose first step is not scheduled; the retried cause finds them by their entry id (`reschedule`), so
  * nobody is left stranded.
  */
-export async function enterUsers(stores: EntryStores, journey: ActiveJourney, entrants: readonly Entrant[], now: number): Promise<EntryOutcome> {
+export async function enterUsers(
+  stores: EntryStores,
+  journey: ActiveJourney,
+  entrants: readonly Entrant[],
+  now: number,
+): Promise<EntryOutcome> {
   const { journeyId, version, definition } = journey;
   const steps: ScheduledStep[] = [];
   const entering: Entrant[] = [];
@@ -60,7 +74,11 @@ export async function enterUsers(stores: EntryStores, journey: ActiveJourney, en
   let scheduled = 0;
   for (const group of groups.values()) {
     const { branch, dueSecond } = group[0]!;
-    await stores.dueSchedule.schedule(branch, dueSecond, group.map((step) => step.member));
+    await stores.dueSchedule.schedule(
+      branch,
+      dueSecond,
+      group.map((step) => step.member),
+    );
     scheduled += group.length;
   }
   return { entered, scheduled };

@@ -51,7 +51,10 @@ export function createScheduleRunProcessor(deps: ScheduleRunDeps): (job: Job) =>
 
     const journey = await deps.journeys.get(journeyId);
     if (!journey || journey.status !== 'active' || journey.activeVersion !== version) {
-      return { ...result, skipped: `journey ${journeyId} is ${journey ? `${journey.status} on version ${journey.activeVersion}` : 'unknown'}` };
+      return {
+        ...result,
+        skipped: `journey ${journeyId} is ${journey ? `${journey.status} on version ${journey.activeVersion}` : 'unknown'}`,
+      };
     }
     const definition = (await deps.journeys.findPublishedVersion(journeyId, version))?.definition;
     const trigger = definition?.entry.trigger;
@@ -69,9 +72,23 @@ export function createScheduleRunProcessor(deps: ScheduleRunDeps): (job: Job) =>
       result.pages++;
       result.users += page.length;
       // A user who matches the exit criteria would leave at once: they do not enter.
-      const matches = page.filter((user) => isInAudience(definition.entry, user.attributes) && !shouldExit(definition.exit, user.attributes));
-      const current = new Map((await deps.states.listForJourney(journeyId, matches.map((user) => user.userId))).map((state) => [state.userId, toEntryState(state)]));
-      const entrants: Entrant[] = matches.map((user) => ({ userId: user.userId, entryId, trigger: null, current: current.get(user.userId) ?? null }));
+      const matches = page.filter(
+        (user) => isInAudience(definition.entry, user.attributes) && !shouldExit(definition.exit, user.attributes),
+      );
+      const current = new Map(
+        (
+          await deps.states.listForJourney(
+            journeyId,
+            matches.map((user) => user.userId),
+          )
+        ).map((state) => [state.userId, toEntryState(state)]),
+      );
+      const entrants: Entrant[] = matches.map((user) => ({
+        userId: user.userId,
+        entryId,
+        trigger: null,
+        current: current.get(user.userId) ?? null,
+      }));
       const outcome = await enterUsers(deps, active, entrants, deps.now());
       result.matched += matches.length;
       result.entered += outcome.entered;
@@ -105,7 +122,9 @@ export function startScheduleWorker(options: ScheduleWorkerOptions): RunningSche
     concurrency: options.concurrency,
     ...jobLockOptions(options.lockMs),
   });
-  worker.on('failed', (job, error) => options.logger.error({ err: error, jobId: job?.id, attemptsMade: job?.attemptsMade }, 'schedule run failed'));
+  worker.on('failed', (job, error) =>
+    options.logger.error({ err: error, jobId: job?.id, attemptsMade: job?.attemptsMade }, 'schedule run failed'),
+  );
   worker.on('error', (error) => options.logger.error({ err: error }, 'schedule worker error'));
   return { worker, close: () => worker.close() };
 }
@@ -146,6 +165,10 @@ export function startScheduleTriggerCheck(options: ScheduleTriggerCheckOptions):
     }
     return asked;
   }
-  const periodic = startPeriodic(check, { intervalMs: options.intervalMs ?? 5_000, logger: options.logger, what: 'schedule trigger check' });
+  const periodic = startPeriodic(check, {
+    intervalMs: options.intervalMs ?? 5_000,
+    logger: options.logger,
+    what: 'schedule trigger check',
+  });
   return { check, stop: periodic.stop };
 }

@@ -57,7 +57,8 @@ export function createRecordApplier(deps: RecordApplierDeps): RecordApplier {
         await deps.branchLock.seal({ journeyId: action.journeyId, userId, entryId: action.entryId }, EXIT_TOKEN, sealTtlMs);
         const exited = await deps.states.exit(action.journeyId, userId, action.entryId, new Date(now));
         // Counted by the write that ended the entry: a re-applied record finds it ended and counts nothing.
-        if (exited && action.stepId !== null) await deps.stats.increment(action.journeyId, action.version, [{ stepId: action.stepId, counter: 'exited' }]);
+        if (exited && action.stepId !== null)
+          await deps.stats.increment(action.journeyId, action.version, [{ stepId: action.stepId, counter: 'exited' }]);
         return;
       }
       case 'action-path': {
@@ -100,9 +101,13 @@ export function createRecordApplier(deps: RecordApplierDeps): RecordApplier {
       );
 
       const plan = planRecord({ streamId, record, attributes: user.attributes, states, definitions, active, now });
-      if (plan.problems.length > 0) deps.logger.warn({ streamId, userId: record.userId, problems: plan.problems }, 'applying a record passed over stored data');
+      if (plan.problems.length > 0)
+        deps.logger.warn({ streamId, userId: record.userId, problems: plan.problems }, 'applying a record passed over stored data');
       if (record.type === 'enter' && !plan.actions.some((action) => action.kind === 'enter')) {
-        deps.logger.debug({ streamId, userId: record.userId, journeyId: record.journeyId }, 'api entry for a journey that is not an active api journey, or outside its audience');
+        deps.logger.debug(
+          { streamId, userId: record.userId, journeyId: record.journeyId },
+          'api entry for a journey that is not an active api journey, or outside its audience',
+        );
       }
       for (const action of plan.actions) await carryOut(action, record.userId, now);
 

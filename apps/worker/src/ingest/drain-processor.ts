@@ -79,18 +79,25 @@ export function createDrainProcessor(options: DrainProcessorOptions): (job: Job)
         const failed = { streamId: entry.streamId, record: JSON.stringify(entry.record), error: describeError(error), at: now() };
         const noted = await deadLetters.noteFailure(partition, failed);
         if (noted.status === 'dead') {
-          logger.error({ err: error, partition, streamId: entry.streamId, userId: entry.record.userId }, 'record failed too often: moved to the dead letters');
+          logger.error(
+            { err: error, partition, streamId: entry.streamId, userId: entry.record.userId },
+            'record failed too often: moved to the dead letters',
+          );
           options.onDeadLetter?.({ partition, ...failed });
           return 'deadLettered';
         }
-        logger.warn({ err: error, partition, streamId: entry.streamId, failures: noted.failures }, 'applying a record failed; trying it again');
+        logger.warn(
+          { err: error, partition, streamId: entry.streamId, failures: noted.failures },
+          'applying a record failed; trying it again',
+        );
         await new Promise((resolve) => setTimeout(resolve, retryBaseMs * 2 ** (noted.failures - 1)));
       }
     }
   }
 
   return processJob('drain', DrainJobSchema, async ({ partition }, job) => {
-    if (partition >= keys.eventPartitions) throw new UnrecoverableError(`drain job ${job.id} names partition ${partition} of ${keys.eventPartitions}`);
+    if (partition >= keys.eventPartitions)
+      throw new UnrecoverableError(`drain job ${job.id} names partition ${partition} of ${keys.eventPartitions}`);
     const result: DrainResult = { applied: 0, skipped: 0, unreadable: 0, deadLettered: 0 };
 
     for (;;) {
@@ -106,7 +113,10 @@ export function createDrainProcessor(options: DrainProcessorOptions): (job: Job)
         }
         result.unreadable++;
         stats.unreadable++;
-        logger.warn({ partition, streamId: entry.streamId, error: entry.error, raw: String(entry.raw).slice(0, 500) }, 'skipping an unreadable stream entry');
+        logger.warn(
+          { partition, streamId: entry.streamId, error: entry.error, raw: String(entry.raw).slice(0, 500) },
+          'skipping an unreadable stream entry',
+        );
       }
       const byUser = groupBy(readable, (entry) => entry.record.userId);
 

@@ -26,10 +26,15 @@ export interface RunningIngestion {
 export async function startIngestion(deps: WorkerDeps): Promise<RunningIngestion> {
   const { config, logger, mongo, redis } = deps;
   const now = deps.now ?? Date.now;
-  const stores = createStores(config, { mongo, redis }, { now, onQueueError: (err) => logger.debug({ err }, 'ingestion queue connection error') });
+  const stores = createStores(
+    config,
+    { mongo, redis },
+    { now, onQueueError: (err) => logger.debug({ err }, 'ingestion queue connection error') },
+  );
   await stores.ensureIndexes();
   const journeys = createActiveJourneys(stores.journeys, stores.revision, {
-    onUnreadable: (journeyId, version, err) => logger.error({ err, journeyId, version }, 'an active journey cannot be read: it takes no entries'),
+    onUnreadable: (journeyId, version, err) =>
+      logger.error({ err, journeyId, version }, 'an active journey cannot be read: it takes no entries'),
   });
 
   const applier = createRecordApplier({ ...stores, journeys, logger, now });
@@ -51,9 +56,21 @@ export async function startIngestion(deps: WorkerDeps): Promise<RunningIngestion
         .recordFailure({ at: letter.at, source: 'drain', reason: `dead letter ${letter.streamId}: ${letter.error}`.slice(0, 1_000) })
         .catch((err: unknown) => logger.warn({ err }, 'could not record a failure for ops')),
   });
-  const schedule = startScheduleWorker({ ...stores, connection: redis, concurrency: config.WORKER_CONCURRENCY, lockMs: config.JOB_LOCK_MS, logger, now });
+  const schedule = startScheduleWorker({
+    ...stores,
+    connection: redis,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockMs: config.JOB_LOCK_MS,
+    logger,
+    now,
+  });
   const sweeper = startSweeper({ stream: stores.events, drainQueue: stores.drainQueue, logger, intervalMs: config.SWEEP_INTERVAL_MS });
-  const scheduleCheck = startScheduleTriggerCheck({ journeys, scheduleQueue: stores.scheduleQueue, logger, intervalMs: config.SCHEDULE_CHECK_INTERVAL_MS });
+  const scheduleCheck = startScheduleTriggerCheck({
+    journeys,
+    scheduleQueue: stores.scheduleQueue,
+    logger,
+    intervalMs: config.SCHEDULE_CHECK_INTERVAL_MS,
+  });
 
   return {
     names: ['drain', 'sweeper', 'schedule', 'schedule-check'],

@@ -30,6 +30,10 @@ export function startSweeper(options: SweeperOptions): Sweeper {
     if (waiting.length > 0) await options.drainQueue.requestDrain(waiting);
     return waiting;
   }
-  const periodic = startPeriodic(sweep, { intervalMs: options.intervalMs ?? 1_000, logger: options.logger, what: 'sweep of the event partitions' });
+  const periodic = startPeriodic(sweep, {
+    intervalMs: options.intervalMs ?? 1_000,
+    logger: options.logger,
+    what: 'sweep of the event partitions',
+  });
   return { sweep, stop: periodic.stop };
 }

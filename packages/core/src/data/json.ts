@@ -12,7 +12,10 @@ export const JsonValueSchema: z.ZodType<JsonValue> = z
     z.boolean(),
     z.null(),
     z.array(z.lazy(() => JsonValueSchema)),
-    z.record(z.string(), z.lazy(() => JsonValueSchema)),
+    z.record(
+      z.string(),
+      z.lazy(() => JsonValueSchema),
+    ),
   ])
   .meta({ id: 'JsonValue', description: 'Any JSON value.' });
 

@@ -21,7 +21,8 @@ export const MAX_NESTING_DEPTH = 64;
  */
 const LONE_SURROGATE = /\p{Cs}/u;
 
-export const LONE_SURROGATE_RULE = 'must not contain a lone UTF-16 surrogate (\\uD800-\\uDFFF without its pair): it cannot be stored as UTF-8';
+export const LONE_SURROGATE_RULE =
+  'must not contain a lone UTF-16 surrogate (\\uD800-\\uDFFF without its pair): it cannot be stored as UTF-8';
 
 export function hasLoneSurrogate(text: string): boolean {
   return LONE_SURROGATE.test(text);

@@ -40,7 +40,14 @@ export function pendingFirstStep(state: EntryState): ScheduledStep | null {
   return firstStep(state.journeyId, state.version, state.stepId, state.userId, state.entryId, state.lastEnteredAt);
 }
 
-export function firstStep(journeyId: string, version: number, stepId: string, userId: string, entryId: string, enteredAt: EpochMs): ScheduledStep {
+export function firstStep(
+  journeyId: string,
+  version: number,
+  stepId: string,
+  userId: string,
+  entryId: string,
+  enteredAt: EpochMs,
+): ScheduledStep {
   return {
     branch: { journeyId, version, stepId },
     dueSecond: Math.floor(enteredAt / 1000),

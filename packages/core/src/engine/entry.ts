@@ -31,11 +31,7 @@ export function mayReenter(reentry: Reentry, lastEnteredAt: EpochMs | null, now:
 }
 
 /** Whether the user must leave the journey now: the event is an exit event or they match `exit.when`. */
-export function shouldExit(
-  exit: JourneyExit | undefined,
-  user: Readonly<Record<string, unknown>>,
-  event?: JourneyEvent,
-): boolean {
+export function shouldExit(exit: JourneyExit | undefined, user: Readonly<Record<string, unknown>>, event?: JourneyEvent): boolean {
   if (exit === undefined) return false;
   if (event !== undefined && (exit.events ?? []).includes(event.name)) return true;
   return exit.when !== undefined && evaluateFilter(exit.when, { user, event: event?.properties });

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
  */
 export function messageId(journeyId: string, userId: string, entryId: string, stepId: string): string {
   // JSON keeps the parts apart: ("a:b", "c") and ("a", "b:c") must not collide.
-  const hex = createHash('sha256').update(JSON.stringify([journeyId, userId, entryId, stepId]), 'utf8').digest('hex');
+  const hex = createHash('sha256')
+    .update(JSON.stringify([journeyId, userId, entryId, stepId]), 'utf8')
+    .digest('hex');
   const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

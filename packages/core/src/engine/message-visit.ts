@@ -42,7 +42,13 @@ export function messageVisit(
   const mine = record.token === undefined || record.token === null || record.token === itemToken;
   if (!mine) return { kind: 'new', visit: recorded + 1, messageId: id(recorded + 1) };
   if (record.status === 'retrying') {
-    return { kind: 'retry', visit: recorded, messageId: id(recorded), attempts: record.attempts, firstAttemptAt: record.firstAttemptAt ?? 0 };
+    return {
+      kind: 'retry',
+      visit: recorded,
+      messageId: id(recorded),
+      attempts: record.attempts,
+      firstAttemptAt: record.firstAttemptAt ?? 0,
+    };
   }
   return { kind: 'ended', visit: recorded, messageId: id(recorded) };
 }

@@ -1,13 +1,6 @@
 import { experimentSeed, assignVariant } from '../experiment/assign.js';
 import { evaluateFilter } from '../filter/evaluate.js';
-import type {
-  ActionPathsStep,
-  AudienceSplitStep,
-  DelayStep,
-  ExperimentStep,
-  JourneyDefinition,
-  MessageStep,
-} from '../journey/schema.js';
+import type { ActionPathsStep, AudienceSplitStep, DelayStep, ExperimentStep, JourneyDefinition, MessageStep } from '../journey/schema.js';
 import { ELSE_BRANCH_ID } from '../journey/branch-ids.js';
 import { renderPayload } from '../template/render.js';
 import { addIsoDuration } from '../time/duration.js';

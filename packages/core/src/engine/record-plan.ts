@@ -106,7 +106,9 @@ export function planRecord(input: RecordPlanInput): RecordPlan {
       if (!definition) continue; // reported above
       const step = definition.steps[awaiting.stepId];
       if (step?.type !== 'action_paths') {
-        problems.push(`journey ${state.journeyId} version ${state.version} has no action_paths step "${awaiting.stepId}" that the user awaits`);
+        problems.push(
+          `journey ${state.journeyId} version ${state.version} has no action_paths step "${awaiting.stepId}" that the user awaits`,
+        );
         continue;
       }
       const path = matchActionPath(step, event, attributes);
@@ -136,10 +138,16 @@ export function planRecord(input: RecordPlanInput): RecordPlan {
 
   const candidates = input.active.filter(({ journeyId, definition: { entry, exit } }) => {
     if (record.type === 'event') {
-      return triggerMatchesEvent(entry.trigger, event!, attributes) && isInAudience(entry, attributes, event) && !shouldExit(exit, attributes, event);
+      return (
+        triggerMatchesEvent(entry.trigger, event!, attributes) &&
+        isInAudience(entry, attributes, event) &&
+        !shouldExit(exit, attributes, event)
+      );
     }
     if (record.type === 'enter') {
-      return journeyId === record.journeyId && entry.trigger.type === 'api' && isInAudience(entry, attributes) && !shouldExit(exit, attributes);
+      return (
+        journeyId === record.journeyId && entry.trigger.type === 'api' && isInAudience(entry, attributes) && !shouldExit(exit, attributes)
+      );
     }
     return false;
   });

@@ -89,7 +89,14 @@ export type Delivery =
   | { status: 'skipped'; reason: 'muted' | 'frequency_cap' }
   | { status: 'retry'; retryAfterMs?: number | undefined; error?: string | undefined };
 
-const nothing = (result: Settlement['result']): Settlement => ({ result, commit: null, next: null, counts: [], commitCounts: [], lockTtlMs: null });
+const nothing = (result: Settlement['result']): Settlement => ({
+  result,
+  commit: null,
+  next: null,
+  counts: [],
+  commitCounts: [],
+  lockTtlMs: null,
+});
 
 /**
  * What one due item does to its entry: walk it from its step (core's walkEntry) and say what to commit, schedule
@@ -103,7 +110,10 @@ export function decideMember(input: MemberInput): MemberDecision {
   const base = { key: item.ownToken, journeyId, userId: item.userId, entryId: item.entryId, expectedToken: state.token, now };
   // The event that picked this item's path (claimed against the awaiting token this item expects); not for a timeout.
   const pathTaken = parseStepToken(item.ownToken).branchId;
-  const actionEvent = pathTaken !== undefined && pathTaken !== TIMEOUT_BRANCH_ID && state.actionEvent?.token === item.expectedToken ? state.actionEvent : null;
+  const actionEvent =
+    pathTaken !== undefined && pathTaken !== TIMEOUT_BRANCH_ID && state.actionEvent?.token === item.expectedToken
+      ? state.actionEvent
+      : null;
   let walk: WalkResult;
   try {
     walk = walkEntry(
@@ -122,7 +132,11 @@ export function decideMember(input: MemberInput): MemberDecision {
     );
   } catch (error) {
     const commit: EntryCommit = { ...base, token: item.ownToken, stepId: null, status: 'exited', awaiting: null };
-    return { kind: 'fault', error: error as Error, settlement: { ...nothing('done'), commit, commitCounts: [{ stepId: item.stepId, counter: 'exited' }] } };
+    return {
+      kind: 'fault',
+      error: error as Error,
+      settlement: { ...nothing('done'), commit, commitCounts: [{ stepId: item.stepId, counter: 'exited' }] },
+    };
   }
 
   const counts = walkCounts(journey, walk, actionEvent ? 'event' : null);
@@ -150,7 +164,13 @@ export function decideMember(input: MemberInput): MemberDecision {
           ...nothing('done'),
           next: outcome.timeout,
           commitCounts: counts,
-          commit: { ...base, token: item.ownToken, stepId: outcome.stepId, status: 'active', awaiting: { stepId: outcome.stepId, token: item.ownToken, deadline: outcome.deadline } },
+          commit: {
+            ...base,
+            token: item.ownToken,
+            stepId: outcome.stepId,
+            status: 'active',
+            awaiting: { stepId: outcome.stepId, token: item.ownToken, deadline: outcome.deadline },
+          },
           lockTtlMs: Math.max(0, outcome.deadline - now) + LOCK_MARGIN_MS,
         },
       };
@@ -164,7 +184,14 @@ export function decideMember(input: MemberInput): MemberDecision {
         },
       };
     case 'end':
-      return { kind: 'settled', settlement: { ...nothing('done'), commitCounts: counts, commit: { ...base, token: item.ownToken, stepId: null, status: 'completed', awaiting: null } } };
+      return {
+        kind: 'settled',
+        settlement: {
+          ...nothing('done'),
+          commitCounts: counts,
+          commit: { ...base, token: item.ownToken, stepId: null, status: 'completed', awaiting: null },
+        },
+      };
   }
 }
 
@@ -183,7 +210,8 @@ function decideSend(input: MemberInput, walk: WalkResult, counts: StepCount[]): 
     return { kind: 'settled', settlement: { ...nothing('retrying'), next: retryItem(item, send.stepId, stored.nextAttemptAt), counts } };
   }
   // A retry sends what the first attempt sent: the branch taken before the step is not walked again.
-  const lastDecision: BranchDecision | { stepId: string; branchId: string } | undefined = visit.kind === 'retry' && stored?.branch ? stored.branch : walk.branches.at(-1);
+  const lastDecision: BranchDecision | { stepId: string; branchId: string } | undefined =
+    visit.kind === 'retry' && stored?.branch ? stored.branch : walk.branches.at(-1);
   const lastBranch = lastDecision ? { stepId: lastDecision.stepId, branchId: lastDecision.branchId } : null;
   const cap = journey.settings.frequencyCap ?? null;
   return {
@@ -200,7 +228,10 @@ function decideSend(input: MemberInput, walk: WalkResult, counts: StepCount[]): 
       url: send.url,
       payload: send.payload,
     },
-    checks: visit.kind === 'new' ? { messageType: send.messageType, frequencyCap: cap, capWindowStart: cap ? frequencyCapWindowStart(cap, now) : null } : null,
+    checks:
+      visit.kind === 'new'
+        ? { messageType: send.messageType, frequencyCap: cap, capWindowStart: cap ? frequencyCapWindowStart(cap, now) : null }
+        : null,
     visit,
     lastBranch,
     input,
@@ -211,7 +242,11 @@ function decideSend(input: MemberInput, walk: WalkResult, counts: StepCount[]): 
 }
 
 /** Whether the user may not get a new visit's message: a muted type, or the frequency cap reached. */
-export function skipReason(checks: NonNullable<PendingSend['checks']>, seen: { muted: boolean; sentAt: readonly EpochMs[] }, now: EpochMs): 'muted' | 'frequency_cap' | null {
+export function skipReason(
+  checks: NonNullable<PendingSend['checks']>,
+  seen: { muted: boolean; sentAt: readonly EpochMs[] },
+  now: EpochMs,
+): 'muted' | 'frequency_cap' | null {
   if (seen.muted) return 'muted';
   if (checks.frequencyCap && isFrequencyCapped(seen.sentAt, checks.frequencyCap, now)) return 'frequency_cap';
   return null;
@@ -228,14 +263,23 @@ export function settleSend(pending: PendingSend, delivery: Delivery, policy: Ret
   const firstOfVisit = visit.kind === 'new';
   if (delivery.status === 'skipped') {
     const record: MessageRecord = { ...blankRecord(), ...visitFields, status: 'skipped', reason: delivery.reason, completedAt: now };
-    return moveOn(input, pending.then, { stepId: message.stepId, record }, [...counts, ...messageCounts(message.stepId, { firstOfVisit, status: 'skipped' }, undefined)]);
+    return moveOn(input, pending.then, { stepId: message.stepId, record }, [
+      ...counts,
+      ...messageCounts(message.stepId, { firstOfVisit, status: 'skipped' }, undefined),
+    ]);
   }
   const attempts = (visit.kind === 'retry' ? visit.attempts : 0) + 1;
   const firstAttemptAt = visit.kind === 'retry' ? visit.firstAttemptAt : now;
   const lastError = delivery.status === 'sent' ? null : (delivery.error ?? null);
   const attempted = { ...blankRecord(), ...visitFields, attempts, firstAttemptAt, lastError };
   if (delivery.status === 'retry') {
-    const nextAt = nextAttemptAt(policy, { messageId: message.messageId, attempts, firstAttemptAt, now, retryAfterMs: delivery.retryAfterMs });
+    const nextAt = nextAttemptAt(policy, {
+      messageId: message.messageId,
+      attempts,
+      firstAttemptAt,
+      now,
+      retryAfterMs: delivery.retryAfterMs,
+    });
     if (nextAt !== null) {
       // Waits durably: the record (attempts, window) is committed, and the same item is scheduled for the attempt.
       const record: MessageRecord = { ...attempted, status: 'retrying', nextAttemptAt: nextAt };
@@ -263,9 +307,13 @@ export function settleSend(pending: PendingSend, delivery: Delivery, policy: Ret
     }
   }
   const status = delivery.status === 'sent' ? 'sent' : 'failed';
-  const reason: SendReason | null = delivery.status === 'failed' ? delivery.reason : delivery.status === 'retry' ? 'retries_exhausted' : null;
+  const reason: SendReason | null =
+    delivery.status === 'failed' ? delivery.reason : delivery.status === 'retry' ? 'retries_exhausted' : null;
   const record: MessageRecord = { ...attempted, status, reason, completedAt: now };
-  return moveOn(input, pending.then, { stepId: message.stepId, record }, [...counts, ...messageCounts(message.stepId, { firstOfVisit, status }, lastBranch ?? undefined)]);
+  return moveOn(input, pending.then, { stepId: message.stepId, record }, [
+    ...counts,
+    ...messageCounts(message.stepId, { firstOfVisit, status }, lastBranch ?? undefined),
+  ]);
 }
 
 /** The entry goes on after its message step (or ends there), keeping the message's record when there is a new one. */
@@ -274,9 +322,19 @@ function moveOn(input: MemberInput, then: NextItem | null, message: EntryCommit[
   const base = { key: item.ownToken, journeyId, userId: item.userId, entryId: item.entryId, expectedToken: state!.token, now };
   const kept = message ? { message } : {};
   if (then) {
-    return { ...nothing('done'), next: then, commitCounts, commit: { ...base, token: then.ownToken, stepId: then.stepId, status: 'active', awaiting: null, ...kept }, lockTtlMs: LOCK_MARGIN_MS };
+    return {
+      ...nothing('done'),
+      next: then,
+      commitCounts,
+      commit: { ...base, token: then.ownToken, stepId: then.stepId, status: 'active', awaiting: null, ...kept },
+      lockTtlMs: LOCK_MARGIN_MS,
+    };
   }
-  return { ...nothing('done'), commitCounts, commit: { ...base, token: item.ownToken, stepId: null, status: 'completed', awaiting: null, ...kept } };
+  return {
+    ...nothing('done'),
+    commitCounts,
+    commit: { ...base, token: item.ownToken, stepId: null, status: 'completed', awaiting: null, ...kept },
+  };
 }
 
 function retryItem(item: DispatchItem, stepId: string, dueAt: EpochMs): NextItem {
@@ -284,5 +342,16 @@ function retryItem(item: DispatchItem, stepId: string, dueAt: EpochMs): NextItem
 }
 
 function blankRecord(): MessageRecord {
-  return { status: 'sent', reason: null, attempts: 0, completedAt: null, token: null, visit: 1, firstAttemptAt: null, nextAttemptAt: null, lastError: null, branch: null };
+  return {
+    status: 'sent',
+    reason: null,
+    attempts: 0,
+    completedAt: null,
+    token: null,
+    visit: 1,
+    firstAttemptAt: null,
+    nextAttemptAt: null,
+    lastError: null,
+    branch: null,
+  };
 }

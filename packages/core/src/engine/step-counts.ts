@@ -20,7 +20,11 @@ export interface StepCount {
  * record of its visit (see messageCounts), because a send held back by quiet hours, or tried again later, arrives
  * at the same step more than once for one visit.
  */
-export function walkCounts(journey: JourneyDefinition, walk: Pick<WalkResult, 'reached' | 'branches'>, pickedBy: 'event' | null): StepCount[] {
+export function walkCounts(
+  journey: JourneyDefinition,
+  walk: Pick<WalkResult, 'reached' | 'branches'>,
+  pickedBy: 'event' | null,
+): StepCount[] {
   const counts: StepCount[] = [];
   for (const stepId of walk.reached) if (journey.steps[stepId]?.type !== 'message') counts.push({ stepId, counter: 'entered' });
   for (const branch of walk.branches) {

@@ -83,7 +83,10 @@ export function walkEntry(
           return {
             reached,
             branches,
-            outcome: { kind: 'defer', retry: { stepId: decision.stepId, dueAt: decision.notBefore, expectedToken: item.expectedToken, ownToken: item.ownToken } },
+            outcome: {
+              kind: 'defer',
+              retry: { stepId: decision.stepId, dueAt: decision.notBefore, expectedToken: item.expectedToken, ownToken: item.ownToken },
+            },
           };
         }
         return {
@@ -92,7 +95,10 @@ export function walkEntry(
           outcome: {
             kind: 'send',
             send: decision,
-            then: decision.next === null ? null : { stepId: decision.next, dueAt: context.now, expectedToken: item.ownToken, ownToken: nextToken },
+            then:
+              decision.next === null
+                ? null
+                : { stepId: decision.next, dueAt: context.now, expectedToken: item.ownToken, ownToken: nextToken },
           },
         };
       case 'wait':

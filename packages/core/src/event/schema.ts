@@ -40,8 +40,11 @@ export const UserEventInputSchema = z
   })
   .meta({
     id: 'UserEvent',
-    description: 'One user event. Without `id` the engine assigns one (and cannot de-duplicate it); without `time`, the time it was accepted.',
-    examples: [{ id: 'evt-1001', userId: 'user-42', name: 'purchased', time: '2026-11-22T09:30:00Z', properties: { item: 'T-shirt', price: 19.5 } }],
+    description:
+      'One user event. Without `id` the engine assigns one (and cannot de-duplicate it); without `time`, the time it was accepted.',
+    examples: [
+      { id: 'evt-1001', userId: 'user-42', name: 'purchased', time: '2026-11-22T09:30:00Z', properties: { item: 'T-shirt', price: 19.5 } },
+    ],
   });
 
 export type UserEventInput = z.infer<typeof UserEventInputSchema>;

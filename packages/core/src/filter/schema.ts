@@ -31,9 +31,7 @@ export function operatorValueProblem(op: FilterOperator, value: unknown): string
       return Array.isArray(value) ? `operator "${op}" compares with one value; use "in" or "nin" for a list` : null;
     case 'in':
     case 'nin':
-      return Array.isArray(value) && value.length > 0
-        ? null
-        : `operator "${op}" needs a non-empty array of values, like ["US", "CA"]`;
+      return Array.isArray(value) && value.length > 0 ? null : `operator "${op}" needs a non-empty array of values, like ["US", "CA"]`;
     case 'gt':
     case 'gte':
     case 'lt':
@@ -60,7 +58,7 @@ export const UserConditionSchema = z
   .superRefine(checkOperatorValue)
   .meta({
     id: 'UserCondition',
-    description: "Tests a user attribute (dotted paths reach nested attributes).",
+    description: 'Tests a user attribute (dotted paths reach nested attributes).',
     examples: [{ attr: 'country', op: 'in', value: ['US', 'CA'] }],
   });
 export type UserCondition = z.infer<typeof UserConditionSchema>;
@@ -70,7 +68,7 @@ export const EventConditionSchema = z
   .superRefine(checkOperatorValue)
   .meta({
     id: 'EventCondition',
-    description: "Tests a property of the event being handled.",
+    description: 'Tests a property of the event being handled.',
     examples: [{ prop: 'source', op: 'ne', value: 'test' }],
   });
 export type EventCondition = z.infer<typeof EventConditionSchema>;
@@ -103,8 +101,6 @@ export const FilterSchema = z
     description:
       'A condition on a user attribute (`attr`) or event property (`prop`), or a combination: `all` (every one ' +
       'matches; true when empty), `any` (at least one matches; false when empty), `not`.',
-    examples: [
-      { all: [{ attr: 'country', op: 'in', value: ['US', 'CA'] }, { not: { attr: 'plan', op: 'eq', value: 'free' } }] },
-    ],
+    examples: [{ all: [{ attr: 'country', op: 'in', value: ['US', 'CA'] }, { not: { attr: 'plan', op: 'eq', value: 'free' } }] }],
   });
 export type Filter = z.infer<typeof FilterSchema>;

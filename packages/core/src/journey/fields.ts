@@ -20,8 +20,7 @@ export const StepIdKeySchema = z.string().meta({ pattern: ID_PATTERN.source });
 /** A reference to another step; null ends the journey for the user. Existence is checked by the graph rules. */
 export const StepRefSchema = z
   .string({
-    error: (issue) =>
-      issue.input === undefined ? 'is required: a step id, or null to end the journey' : 'must be a step id or null',
+    error: (issue) => (issue.input === undefined ? 'is required: a step id, or null to end the journey' : 'must be a step id or null'),
   })
   .min(1, 'must be a step id or null')
   .nullable();
@@ -35,7 +34,10 @@ export const IsoDurationSchema = z
     (value) => !ISO_DURATION_PATTERN.test(value) || isWithinMaxDuration(value),
     `must be at most 10 years ("${MAX_DURATION_ISO}"; a year counts 365 days, a month 30)`,
   )
-  .meta({ description: `ISO 8601 duration, longer than zero and at most 10 years ("${MAX_DURATION_ISO}").`, examples: ['PT5S', 'PT1H', 'P1D'] });
+  .meta({
+    description: `ISO 8601 duration, longer than zero and at most 10 years ("${MAX_DURATION_ISO}").`,
+    examples: ['PT5S', 'PT1H', 'P1D'],
+  });
 
 export const TimeOfDaySchema = z
   .string()

@@ -144,7 +144,10 @@ export function checkJourneyGraph(journey: unknown, ctx: z.RefinementCtx): void 
 
 function describeKnownSteps(stepIds: string[]): string {
   if (stepIds.length === 0) return '';
-  const shown = stepIds.slice(0, 10).map((id) => `"${id}"`).join(', ');
+  const shown = stepIds
+    .slice(0, 10)
+    .map((id) => `"${id}"`)
+    .join(', ');
   return ` (steps: ${shown}${stepIds.length > 10 ? ', ...' : ''})`;
 }
 
@@ -166,14 +169,14 @@ function reachableFrom(start: string, edges: ReadonlyMap<string, string[]>): Set
  * One loop per strongly connected group of non-waiting steps (Tarjan), listed from the group's first
  * step in document order, so the report is stable.
  */
-function loopsWithoutWaiting(
-  stepIds: string[],
-  edges: ReadonlyMap<string, string[]>,
-  isWaiting: (id: string) => boolean,
-): string[][] {
+function loopsWithoutWaiting(stepIds: string[], edges: ReadonlyMap<string, string[]>, isWaiting: (id: string) => boolean): string[][] {
   const instantEdges = new Map<string, string[]>();
   for (const id of stepIds) {
-    if (!isWaiting(id)) instantEdges.set(id, (edges.get(id) ?? []).filter((target) => !isWaiting(target)));
+    if (!isWaiting(id))
+      instantEdges.set(
+        id,
+        (edges.get(id) ?? []).filter((target) => !isWaiting(target)),
+      );
   }
 
   const index = new Map<string, number>();

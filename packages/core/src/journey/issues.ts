@@ -20,12 +20,11 @@ export const journeyErrorMap: z.core.$ZodErrorMap = (issue) => {
       return issue.input === undefined ? 'is required' : `must be ${article(issue.expected)}, not ${describe(issue.input)}`;
     case 'invalid_value':
       if (issue.input === undefined) return `is required: ${oneOf(issue.values)}`;
-      return issue.values.length === 1
-        ? `must be ${JSON.stringify(issue.values[0])}`
-        : `must be ${oneOf(issue.values)}`;
+      return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be ${oneOf(issue.values)}`;
     case 'too_small':
       if (issue.origin === 'array') return `needs at least ${issue.minimum} item(s)`;
-      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+      if (issue.origin === 'string')
+        return Number(issue.minimum) <= 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
       return `must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${issue.minimum}`;
     case 'too_big':
       if (issue.origin === 'array') return `may have at most ${issue.maximum} item(s)`;
@@ -58,7 +57,10 @@ function describe(value: unknown): string {
  * to the second parse of a failed input: zod runs a parse given an error map about three times slower, and nearly
  * every input an API receives is valid.
  */
-export function parseReportingIssues<T>(schema: z.ZodType<T>, input: unknown): { ok: true; value: T } | { ok: false; issues: ValidationIssue[] } {
+export function parseReportingIssues<T>(
+  schema: z.ZodType<T>,
+  input: unknown,
+): { ok: true; value: T } | { ok: false; issues: ValidationIssue[] } {
   const fast = schema.safeParse(input);
   if (fast.success) return { ok: true, value: fast.data };
   const reported = schema.safeParse(input, { error: journeyErrorMap });

@@ -23,13 +23,7 @@ import { JOURNEY_LIMITS } from './limits.js';
 import { exampleJourney } from './example.js';
 import { checkJourneyGraph } from './graph.js';
 import { STEP_TYPES } from './step-types.js';
-import {
-  checkDelayHasOneTarget,
-  checkQuietHoursNotEmpty,
-  checkUniqueIds,
-  checkWeightsSumTo100,
-  onAnyObject,
-} from './step-rules.js';
+import { checkDelayHasOneTarget, checkQuietHoursNotEmpty, checkUniqueIds, checkWeightsSumTo100, onAnyObject } from './step-rules.js';
 
 const HOOK = 'https://example.com/hook';
 
@@ -67,10 +61,7 @@ export type ScheduleTrigger = z.infer<typeof ScheduleTriggerSchema>;
 export const ReentrySchema = z
   .discriminatedUnion(
     'mode',
-    [
-      z.strictObject({ mode: z.literal('never') }),
-      z.strictObject({ mode: z.literal('after'), after: IsoDurationSchema }),
-    ],
+    [z.strictObject({ mode: z.literal('never') }), z.strictObject({ mode: z.literal('after'), after: IsoDurationSchema })],
     { error: discriminatorError('mode', ['never', 'after']) },
   )
   .meta({
@@ -117,7 +108,14 @@ export const MessageStepSchema = z
       'Sends one webhook per user entry. String fields of `payload` may hold `{{user.X}}` and `{{event.X}}`. ' +
       'Users who muted `messageType` skip the send.',
     examples: [
-      { type: 'message', channel: 'webhook', messageType: 'onboarding', webhook: { url: HOOK }, payload: { text: 'Hi {{user.firstName}}' }, next: null },
+      {
+        type: 'message',
+        channel: 'webhook',
+        messageType: 'onboarding',
+        webhook: { url: HOOK },
+        payload: { text: 'Hi {{user.firstName}}' },
+        next: null,
+      },
     ],
   });
 
@@ -141,8 +139,8 @@ export const DelayStepSchema = z
   .meta({
     id: 'DelayStep',
     description:
-      'Waits `duration`, or `until` the next such wall-clock time (strictly later than now) in the user\'s zone ' +
-      '(`user`: their `timezone` attribute, else the journey\'s) or the given zone. Exactly one of the two.',
+      "Waits `duration`, or `until` the next such wall-clock time (strictly later than now) in the user's zone " +
+      "(`user`: their `timezone` attribute, else the journey's) or the given zone. Exactly one of the two.",
     examples: [
       { type: 'delay', duration: 'PT5S', next: null },
       { type: 'delay', until: { time: '09:00', timezone: 'user' }, next: null },
@@ -186,18 +184,12 @@ export const ActionPathsStepSchema = z
     description:
       'Waits up to `window` for any listed event; the first matching event picks its path. When none arrives ' +
       `in time, \`timeout\` is taken (branch id "${TIMEOUT_BRANCH_ID}").`,
-    examples: [
-      { type: 'action_paths', window: 'PT1H', paths: [{ id: 'bought', event: 'purchased', next: null }], timeout: null },
-    ],
+    examples: [{ type: 'action_paths', window: 'PT1H', paths: [{ id: 'bought', event: 'purchased', next: null }], timeout: null }],
   });
 
 export const ExperimentVariantSchema = z.strictObject({
   id: IdSchema,
-  weight: z
-    .number()
-    .int('must be a whole number')
-    .min(0, 'must be between 0 and 100')
-    .max(100, 'must be between 0 and 100'),
+  weight: z.number().int('must be a whole number').min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100'),
   next: StepRefSchema,
 });
 
@@ -216,7 +208,13 @@ export const ExperimentStepSchema = z
       'Assigns each user entry to a variant at random, stable per entry, by weight (weights add up to 100). ' +
       'A control group is a variant whose `next` is null.',
     examples: [
-      { type: 'experiment', variants: [{ id: 'A', weight: 50, next: null }, { id: 'control', weight: 50, next: null }] },
+      {
+        type: 'experiment',
+        variants: [
+          { id: 'A', weight: 50, next: null },
+          { id: 'control', weight: 50, next: null },
+        ],
+      },
     ],
   });
 
@@ -251,7 +249,7 @@ export const QuietHoursSchema = z
   .superRefine(checkQuietHoursNotEmpty, onAnyObject)
   .meta({
     id: 'QuietHours',
-    description: 'No message is sent in [start, end) of the user\'s local time; sends move to `end`. May cross midnight.',
+    description: "No message is sent in [start, end) of the user's local time; sends move to `end`. May cross midnight.",
     examples: [{ start: '22:00', end: '08:00' }],
   });
 export type QuietHours = z.infer<typeof QuietHoursSchema>;
@@ -277,7 +275,7 @@ export const SettingsSchema = z
   })
   .meta({
     id: 'JourneySettings',
-    description: 'The journey\'s zone (used when a user has no valid `timezone` attribute), quiet hours and frequency cap.',
+    description: "The journey's zone (used when a user has no valid `timezone` attribute), quiet hours and frequency cap.",
     examples: [{ timezone: 'UTC', quietHours: { start: '22:00', end: '08:00' }, frequencyCap: { messages: 3, per: 'P1D' } }],
   });
 export type JourneySettings = z.infer<typeof SettingsSchema>;

@@ -6,12 +6,7 @@ import { isRecord } from '../data/is-record.js';
  * sibling field is malformed (so every problem is reported at once), hence the defensive reads.
  */
 
-export function checkUniqueIds(
-  step: unknown,
-  listKey: string,
-  ctx: z.RefinementCtx,
-  reservedId?: string,
-): void {
+export function checkUniqueIds(step: unknown, listKey: string, ctx: z.RefinementCtx, reservedId?: string): void {
   if (!isRecord(step)) return;
   const items = step[listKey];
   if (!Array.isArray(items)) return;

@@ -33,7 +33,9 @@ describe('nextAttemptAt', () => {
 
   it('gives up when the next attempt would fall after the window', () => {
     expect(nextAttemptAt(policy, { messageId: 'm1', attempts: 1, firstAttemptAt: t0, now: t0 + policy.windowMs - 100 })).toBeNull();
-    expect(nextAttemptAt(policy, { messageId: 'm1', attempts: 1, firstAttemptAt: t0, now: t0, retryAfterMs: policy.windowMs + 1 })).toBeNull();
+    expect(
+      nextAttemptAt(policy, { messageId: 'm1', attempts: 1, firstAttemptAt: t0, now: t0, retryAfterMs: policy.windowMs + 1 }),
+    ).toBeNull();
   });
 
   it('retries for a day with the default settings (1 s doubling to 1 h), in a few dozen attempts', () => {

@@ -32,9 +32,19 @@ describe('messageVisit', () => {
 
   it('reaches the walk: a message step visited again sends with the next visit id', () => {
     const journey = JourneyDefinitionSchema.parse(exampleJourney);
-    const context = { journeyId: 'j1', version: 1, userId: 'u1', entryId: 'e1', user: { firstName: 'Ada' }, now: Date.parse('2026-11-23T12:00:00Z') };
+    const context = {
+      journeyId: 'j1',
+      version: 1,
+      userId: 'u1',
+      entryId: 'e1',
+      user: { firstName: 'Ada' },
+      now: Date.parse('2026-11-23T12:00:00Z'),
+    };
     const earlier = { welcome: { status: 'sent' as const, token: '0', visit: 1, attempts: 1 } };
     const { outcome } = walkEntry(journey, { stepId: 'welcome', expectedToken: '4', ownToken: '5' }, { ...context, messages: earlier });
-    expect(outcome).toMatchObject({ kind: 'send', send: { messageId: visitMessageId('j1', 'u1', 'e1', 'welcome', 2), visit: { kind: 'new', visit: 2 } } });
+    expect(outcome).toMatchObject({
+      kind: 'send',
+      send: { messageId: visitMessageId('j1', 'u1', 'e1', 'welcome', 2), visit: { kind: 'new', visit: 2 } },
+    });
   });
 });

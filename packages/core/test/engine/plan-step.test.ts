@@ -137,7 +137,10 @@ describe('action paths', () => {
 describe('experiments', () => {
   it('branch to the variant assigned for this entry', () => {
     const decision = planStep(journey, 'ab', context());
-    const expected = assignVariant(journey.steps['ab']?.type === 'experiment' ? journey.steps['ab'].variants : [], experimentSeed('j1', 'e1', 'ab'));
+    const expected = assignVariant(
+      journey.steps['ab']?.type === 'experiment' ? journey.steps['ab'].variants : [],
+      experimentSeed('j1', 'e1', 'ab'),
+    );
     expect(decision).toEqual({ kind: 'branch', stepId: 'ab', branchId: expected.id, next: expected.next });
   });
 

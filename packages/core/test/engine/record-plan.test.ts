@@ -28,7 +28,14 @@ function onboardingJourney(over: Record<string, unknown> = {}): Record<string, u
     exit: { events: ['account_deleted'], when: { attr: 'unsubscribed', op: 'eq', value: true } },
     start: 'welcome',
     steps: {
-      welcome: { type: 'message', channel: 'webhook', messageType: 'onboarding', webhook: { url: HOOK }, payload: { text: 'Hi' }, next: 'act' },
+      welcome: {
+        type: 'message',
+        channel: 'webhook',
+        messageType: 'onboarding',
+        webhook: { url: HOOK },
+        payload: { text: 'Hi' },
+        next: 'act',
+      },
       act: {
         type: 'action_paths',
         window: 'PT1H',
@@ -38,7 +45,14 @@ function onboardingJourney(over: Record<string, unknown> = {}): Record<string, u
         ],
         timeout: null,
       },
-      thanks: { type: 'message', channel: 'webhook', messageType: 'receipt', webhook: { url: HOOK }, payload: { text: 'Thanks for {{event.item}}' }, next: null },
+      thanks: {
+        type: 'message',
+        channel: 'webhook',
+        messageType: 'receipt',
+        webhook: { url: HOOK },
+        payload: { text: 'Thanks for {{event.item}}' },
+        next: null,
+      },
     },
     ...over,
   };
@@ -84,7 +98,14 @@ function input(record: IngestRecord, over: Partial<RecordPlanInput> = {}): Recor
   };
 }
 
-const event = (name: string, properties: Record<string, string> = {}): IngestRecord => ({ type: 'event', id: 'x', userId: 'u1', name, time: T0, properties });
+const event = (name: string, properties: Record<string, string> = {}): IngestRecord => ({
+  type: 'event',
+  id: 'x',
+  userId: 'u1',
+  name,
+  time: T0,
+  properties,
+});
 
 describe('planning one record', () => {
   it('a matching event plans an entry whose id derives from the stream id', () => {
@@ -95,7 +116,12 @@ describe('planning one record', () => {
         {
           kind: 'enter',
           journey: { journeyId: 'j1', version: 1, definition: onboarding },
-          entrant: { userId: 'u1', entryId: entryIdFor('j1', '1800000000000-0'), trigger: { name: 'signed_up', properties: { source: 'ads' } }, current: null },
+          entrant: {
+            userId: 'u1',
+            entryId: entryIdFor('j1', '1800000000000-0'),
+            trigger: { name: 'signed_up', properties: { source: 'ads' } },
+            current: null,
+          },
         },
       ],
     });
@@ -145,12 +171,17 @@ describe('planning one record', () => {
     const broken = state({ awaiting: { stepId: 'act', token: 'not a token', deadline: T0 } });
     expect(planRecord(input(event('purchased'), { states: [broken] })).problems).toHaveLength(1);
     const gone = state({ awaiting: { stepId: 'welcome', token: '1', deadline: T0 } });
-    expect(planRecord(input(event('purchased'), { states: [gone] }))).toMatchObject({ actions: [], problems: [expect.stringContaining('no action_paths step')] });
+    expect(planRecord(input(event('purchased'), { states: [gone] }))).toMatchObject({
+      actions: [],
+      problems: [expect.stringContaining('no action_paths step')],
+    });
   });
 
   it('an attribute change only evaluates exit.when; an api entry only enters its api journey', () => {
     const attributes: IngestRecord = { type: 'attributes', id: 'a', userId: 'u1', time: T0 };
-    expect(planRecord(input(attributes, { states: [state()], attributes: { unsubscribed: true } })).actions).toEqual([{ kind: 'exit', journeyId: 'j1', version: 1, entryId: 'e1', stepId: 'welcome' }]);
+    expect(planRecord(input(attributes, { states: [state()], attributes: { unsubscribed: true } })).actions).toEqual([
+      { kind: 'exit', journeyId: 'j1', version: 1, entryId: 'e1', stepId: 'welcome' },
+    ]);
     expect(planRecord(input(attributes, { states: [state()] })).actions).toEqual([]);
 
     const api = definition({ entry: { trigger: { type: 'api' } } });
@@ -194,7 +225,11 @@ describe('deciding an entry', () => {
   it('the same cause again finds its own entry: its first step is scheduled again only while it has not run', () => {
     expect(decideEntry(never, state(), 'e1', T0 + 5_000)).toEqual({
       kind: 'reschedule',
-      step: { branch: { journeyId: 'j1', version: 1, stepId: 'welcome' }, dueSecond: Math.floor(T0 / 1000), member: { userId: 'u1', entryId: 'e1', expectedToken: '', ownToken: '0' } },
+      step: {
+        branch: { journeyId: 'j1', version: 1, stepId: 'welcome' },
+        dueSecond: Math.floor(T0 / 1000),
+        member: { userId: 'u1', entryId: 'e1', expectedToken: '', ownToken: '0' },
+      },
     });
     expect(decideEntry(never, state({ token: '1', stepId: 'act' }), 'e1', T0)).toEqual({ kind: 'skip', reason: 'entered-by-this-cause' });
     expect(decideEntry(never, state({ status: 'exited' }), 'e1', T0)).toEqual({ kind: 'skip', reason: 'entered-by-this-cause' });

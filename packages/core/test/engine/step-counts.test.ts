@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { exampleJourney, JourneyDefinitionSchema, messageCounts, walkCounts, walkEntry } from '../../src/index.js';
 
 const journey = JourneyDefinitionSchema.parse(exampleJourney);
-const context = { journeyId: 'j1', version: 1, userId: 'u1', entryId: 'e1', user: { plan: 'pro' }, now: Date.parse('2026-11-23T12:00:00Z') };
+const context = {
+  journeyId: 'j1',
+  version: 1,
+  userId: 'u1',
+  entryId: 'e1',
+  user: { plan: 'pro' },
+  now: Date.parse('2026-11-23T12:00:00Z'),
+};
 
 describe('step counts', () => {
   it('counts every step a walk arrives at and every branch it takes, leaving message steps to their records', () => {

@@ -36,11 +36,19 @@ describe('walkEntry', () => {
 
   it('waits out a delay', () => {
     const { outcome } = walkEntry(journey, { stepId: 'wait', expectedToken: '0', ownToken: '1' }, context());
-    expect(outcome).toEqual({ kind: 'wait', stepId: 'wait', then: { stepId: 'split', dueAt: noon + 5_000, expectedToken: '1', ownToken: '2' } });
+    expect(outcome).toEqual({
+      kind: 'wait',
+      stepId: 'wait',
+      then: { stepId: 'split', dueAt: noon + 5_000, expectedToken: '1', ownToken: '2' },
+    });
   });
 
   it('takes an audience split branch and the message behind it in one walk', () => {
-    const { outcome, branches } = walkEntry(journey, { stepId: 'split', expectedToken: '1', ownToken: '2' }, context({ user: { plan: 'pro' } }));
+    const { outcome, branches } = walkEntry(
+      journey,
+      { stepId: 'split', expectedToken: '1', ownToken: '2' },
+      context({ user: { plan: 'pro' } }),
+    );
     expect(branches.map((b) => [b.stepId, b.branchId])).toEqual([['split', 'vip']]);
     expect(outcome).toMatchObject({ kind: 'send', send: { stepId: 'vipMsg', payload: { text: 'VIP' } }, then: null });
   });
@@ -70,7 +78,10 @@ describe('walkEntry', () => {
   });
 
   it('ends, exits and refuses a path the step does not have', () => {
-    expect(walkEntry(journey, { stepId: 'bye', expectedToken: '5', ownToken: '6' }, context()).outcome).toEqual({ kind: 'exit', stepId: 'bye' });
+    expect(walkEntry(journey, { stepId: 'bye', expectedToken: '5', ownToken: '6' }, context()).outcome).toEqual({
+      kind: 'exit',
+      stepId: 'bye',
+    });
     const withNext = walkEntry(journey, { stepId: 'msgB', expectedToken: '4', ownToken: '5' }, context());
     expect(withNext.outcome).toMatchObject({ kind: 'send', then: { stepId: 'bye', expectedToken: '5', ownToken: '6' } });
     expect(() => walkEntry(journey, { stepId: 'act', expectedToken: '2', ownToken: '3.nope' }, context())).toThrow(/no path "nope"/);

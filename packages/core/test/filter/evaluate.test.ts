@@ -114,7 +114,14 @@ describe('combinators', () => {
     const filter: Filter = {
       all: [
         { any: [isFree, { attr: 'address.city', op: 'in', value: ['Berlin', 'Paris'] }] },
-        { not: { any: [{ prop: 'source', op: 'eq', value: 'test' }, { attr: 'optedOut', op: 'eq', value: true }] } },
+        {
+          not: {
+            any: [
+              { prop: 'source', op: 'eq', value: 'test' },
+              { attr: 'optedOut', op: 'eq', value: true },
+            ],
+          },
+        },
       ],
     };
     expect(matches(filter)).toBe(true);

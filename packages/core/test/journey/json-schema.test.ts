@@ -12,8 +12,17 @@ describe('JSON Schema for OpenAPI', () => {
     expect(schema.$ref).toBe('#/$defs/JourneyDefinition');
     expect(Object.keys(schema.$defs ?? {})).toEqual(
       expect.arrayContaining([
-        'JourneyDefinition', 'Filter', 'Trigger', 'Step', 'JourneySettings',
-        'MessageStep', 'DelayStep', 'AudienceSplitStep', 'ActionPathsStep', 'ExperimentStep', 'ExitStep',
+        'JourneyDefinition',
+        'Filter',
+        'Trigger',
+        'Step',
+        'JourneySettings',
+        'MessageStep',
+        'DelayStep',
+        'AudienceSplitStep',
+        'ActionPathsStep',
+        'ExperimentStep',
+        'ExitStep',
       ]),
     );
   });

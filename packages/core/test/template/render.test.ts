@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { renderPayload, renderString, stringifyForTemplate } from '../../src/template/render.js';
 
 const context = {
-  user: { firstName: 'Ada', age: 36, vip: true, address: { city: 'London' }, tags: ['a', 'b'], nothing: null, since: new Date('2024-01-02T03:04:05Z') },
+  user: {
+    firstName: 'Ada',
+    age: 36,
+    vip: true,
+    address: { city: 'London' },
+    tags: ['a', 'b'],
+    nothing: null,
+    since: new Date('2024-01-02T03:04:05Z'),
+  },
   event: { item: 'Hat', price: 19.5, lines: [{ sku: 'H1' }] },
 };
 
