@@ -50,17 +50,15 @@ describe('schedule triggers', () => {
       country: index % 3 === 0 ? 'FR' : 'US',
     }));
     // Stored in one insert (the users repository's document shape), not 2,500 single upserts.
-    await env.mongo.db
-      .collection<{ _id: string }>('users')
-      .insertMany(
-        users.map(({ userId, country }) => ({
-          _id: userId,
-          attributes: { country },
-          lastRecord: null,
-          createdAt: new Date(T0),
-          updatedAt: new Date(T0),
-        })),
-      );
+    await env.mongo.db.collection<{ _id: string }>('users').insertMany(
+      users.map(({ userId, country }) => ({
+        _id: userId,
+        attributes: { country },
+        lastRecord: null,
+        createdAt: new Date(T0),
+        updatedAt: new Date(T0),
+      })),
+    );
     expect((await env.users.get('u00001'))?.attributes).toEqual({ country: 'US' });
     const matching = users.filter((user) => user.country === 'US').length;
 

@@ -2,7 +2,8 @@
 /**
  * The engine's two commands after bootstrap (scripts/start.mjs, scripts/test.mjs):
  *   start    - embedded servers unless REDIS_URL / MONGODB_URI are given, then the API and the workers
- *   test     - its own servers on free ports, then every package's typecheck and tests through turbo
+ *   test     - its own servers on free ports, then every package's typecheck, the lint and format check, and
+ *              tests through turbo
  *   services - only the servers, for development against them
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -165,7 +166,8 @@ async function test(): Promise<void> {
   console.log(banner);
   const turbo = spawn(
     join(root, 'node_modules', '.bin', 'turbo'),
-    ['run', 'typecheck', 'test', '--continue', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(3)],
+    // The root's lint task checks the whole tree at once: eslint (typed) and prettier.
+    ['run', 'typecheck', '//#lint', 'test', '--continue', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(3)],
     { cwd: root, stdio: 'inherit', env: { ...process.env, REDIS_URL: services.redisUrl, MONGODB_URI: services.mongoUri } },
   );
   onShutdownSignal(() => turbo.kill('SIGTERM'));

@@ -48,12 +48,10 @@ const MAX_DETAILS = 100;
 
 function errorReply(reply: FastifyReply, status: number, error: string, details?: ErrorBody['details']): FastifyReply {
   if (details && details.length > MAX_DETAILS) {
-    return reply
-      .code(status)
-      .send({
-        error: `${error} (the first ${MAX_DETAILS} of ${details.length} problems)`,
-        details: details.slice(0, MAX_DETAILS),
-      } satisfies ErrorBody);
+    return reply.code(status).send({
+      error: `${error} (the first ${MAX_DETAILS} of ${details.length} problems)`,
+      details: details.slice(0, MAX_DETAILS),
+    } satisfies ErrorBody);
   }
   return reply.code(status).send({ error, ...(details ? { details } : {}) } satisfies ErrorBody);
 }
@@ -85,12 +83,10 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   const refusal = request.routeOptions.config.storesBody ? documentRefusal(error) : null;
   if (refusal !== null) {
     request.log.info({ err: error }, 'the database refused the request body');
-    return reply
-      .code(400)
-      .send({
-        error: 'The database cannot store the request body',
-        details: [{ path: 'body', message: `cannot be stored: ${refusal}` }],
-      } satisfies ErrorBody);
+    return reply.code(400).send({
+      error: 'The database cannot store the request body',
+      details: [{ path: 'body', message: `cannot be stored: ${refusal}` }],
+    } satisfies ErrorBody);
   }
   const store = unavailableStore(error);
   if (store !== null) {
