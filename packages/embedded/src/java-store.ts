@@ -70,6 +70,7 @@ async function ensureBuilt(log: ServiceLog): Promise<string> {
 
 export interface JavaStore {
   uri: string;
+  port: number;
   /** e.g. "mongo-java-server 1.47.0, H2 MVStore file, reporting MongoDB 5.0.0". */
   server: string;
   daemon: Daemon;
@@ -77,13 +78,15 @@ export interface JavaStore {
 }
 
 /**
- * Starts the store on a free loopback port: with `persistent` on an H2 MVStore file under `dataDir` (an acknowledged
- * write is in the file), otherwise in memory. See docs/embedded-mongodb.md.
+ * Starts the store on a free loopback port (or `port`: a fault test restarts a store where its clients expect it):
+ * with `persistent` on an H2 MVStore file under `dataDir` (an acknowledged write is in the file), otherwise in
+ * memory. See docs/embedded-mongodb.md.
  */
 export async function startJavaStore(options: {
   log: ServiceLog;
   dataDir: string;
   persistent: boolean;
+  port?: number;
   /** `library`: the memory backend as released, without our indexes, for the store benchmark's comparison. */
   indexes?: 'ours' | 'library';
 }): Promise<JavaStore> {
@@ -93,7 +96,7 @@ export async function startJavaStore(options: {
   if (options.persistent && options.indexes === 'library') throw new Error('the library-indexes comparison runs in memory only');
   const backend = options.persistent ? 'H2 MVStore file' : 'memory';
   const describe = `mongo-java-server ${mongoJavaServerVersion()}, ${backend}${options.indexes === 'library' ? ', library indexes only' : ''}`;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const storeDir = join(options.dataDir, 'journey-store');
   mkdirSync(storeDir, { recursive: true });
   const logFile = join(storeDir, 'store.log');
@@ -128,5 +131,5 @@ export async function startJavaStore(options: {
     { what: `the embedded store on port ${port}`, timeoutMs: 60_000, daemon, logFile },
   );
   options.log.info(`embedded store started (${describe})`, { port });
-  return { uri, server: `${describe}, reporting MongoDB ${version}`, daemon, stop: () => daemon.stop(15_000) };
+  return { uri, port, server: `${describe}, reporting MongoDB ${version}`, daemon, stop: () => daemon.stop(15_000) };
 }

@@ -1,5 +1,6 @@
 import {
   BSON,
+  MongoBulkWriteError,
   MongoError,
   MongoNetworkError,
   MongoNotConnectedError,
@@ -34,7 +35,19 @@ export function isMongoUnavailableError(error: unknown): boolean {
   }
   if (!(error instanceof MongoError)) return false;
   if (error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('ResetPool')) return true;
+  if (error instanceof MongoBulkWriteError && wholeCommandFailed(error)) {
+    // A bulk write that failed as a whole wraps the driver's error, keeping its fields but not its class: a network
+    // error's `beforeHandshake`, a server selection error's `reason` (the topology it found).
+    const wrapped = error.errorResponse as Record<string, unknown>;
+    if ('beforeHandshake' in wrapped || 'reason' in wrapped) return true;
+  }
   return error instanceof MongoServerError && UNAVAILABLE_CODES.has(Number(error.code));
+}
+
+/** A bulk write that wrote nothing because its command failed, not because some documents were refused. */
+function wholeCommandFailed(error: MongoBulkWriteError): boolean {
+  const writeErrors = (Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]).filter(Boolean);
+  return writeErrors.length === 0;
 }
 
 /**
