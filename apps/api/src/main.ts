@@ -1,4 +1,4 @@
-import { createLogger, loadConfig } from '@journey/config';
+import { createLogger, loadConfig, redisTarget } from '@journey/config';
 import { connectMongo } from '@journey/mongo';
 import { connectRedis } from '@journey/redis';
 import closeWithGrace from 'close-with-grace';
@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB, { appName: 'journey-api' });
-  const redis = await connectRedis(config.REDIS_URL, 'command');
+  const redis = await connectRedis(redisTarget(config), 'command');
   const app = await buildApp({ config, logger, mongo, redis });
 
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {

@@ -292,7 +292,7 @@ describe('POST /v1/events', () => {
 
   describe('when Redis fails', () => {
     it('answers 503 (not 500) saying nothing was accepted while Redis is unreachable', async () => {
-      const dead = await testApp({ redis: createRedis(`redis://127.0.0.1:${await deadPort()}`, 'command') });
+      const dead = await testApp({ redis: createRedis({ url: `redis://127.0.0.1:${await deadPort()}` }, 'command') });
       try {
         for (const payload of [
           { userId: 'u1', name: 'x' },
@@ -456,7 +456,7 @@ describe('POST /v1/journeys/:id/entries', () => {
   });
 
   it('answers 503 when Redis is unreachable, after the journey checks', async () => {
-    const dead = await testApp({ redis: createRedis(`redis://127.0.0.1:${await deadPort()}`, 'command') });
+    const dead = await testApp({ redis: createRedis({ url: `redis://127.0.0.1:${await deadPort()}` }, 'command') });
     try {
       const created = await call(dead.app, 'POST', '/v1/journeys', {
         payload: { ...exampleJourney, entry: { ...exampleJourney.entry, trigger: { type: 'api' } } },

@@ -1,8 +1,7 @@
-import { readEnv, createLogger, type Config } from '@journey/config';
+import { readEnv, createLogger, redisEnv, type Config } from '@journey/config';
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo, type MongoStore } from '@journey/mongo';
-import { connectRedis } from '@journey/redis';
-import type { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from '@journey/redis';
 import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import type { AppDeps } from '../src/deps.js';
@@ -15,14 +14,14 @@ export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
  * dropped through a connection of its own either way.
  */
 export async function testApp(
-  overrides: { redis?: Redis; connectMongo?: (dbName: string) => Promise<MongoStore>; config?: Partial<Config> } = {},
+  overrides: { redis?: RedisClient; connectMongo?: (dbName: string) => Promise<MongoStore>; config?: Partial<Config> } = {},
 ): Promise<{ app: App; deps: AppDeps; close: () => Promise<void> }> {
-  const { redisUrl, mongoUri } = testServers();
-  const env = readEnv({ ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', REDIS_PREFIX: uniqueName('t') });
-  const config = { ...env, REDIS_URL: redisUrl, MONGODB_URI: mongoUri, MONGODB_DB: uniqueName('api'), ...overrides.config };
+  const { redis: target, mongoUri } = testServers();
+  const env = readEnv({ ADMIN_API_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', REDIS_PREFIX: uniqueName('t'), ...redisEnv(target) });
+  const config = { ...env, MONGODB_URI: mongoUri, MONGODB_DB: uniqueName('api'), ...overrides.config };
   const direct = await connectMongo(mongoUri, config.MONGODB_DB);
   const mongo = overrides.connectMongo ? await overrides.connectMongo(config.MONGODB_DB) : direct;
-  const redis = overrides.redis ?? (await connectRedis(redisUrl, 'command'));
+  const redis = overrides.redis ?? (await connectRedis(target, 'command'));
   const deps: AppDeps = { config, logger: createLogger({ name: 'api-test', level: 'silent' }), mongo, redis };
   const app = await buildApp(deps);
   return {

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { IngestRecord } from '@journey/core';
-import { testServers, uniqueName } from '@journey/embedded/testing';
-import { connectRedis, createDrainQueue, createEventsStream, createKeys } from '@journey/redis';
+import { testRedisUrl, uniqueName } from '@journey/embedded/testing';
+import { connectRedis, createDrainQueue, createEventsStream, createKeys, type RedisClient } from '@journey/redis';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import type { App } from '../src/app.js';
 import type { AppDeps } from '../src/deps.js';
@@ -73,14 +72,17 @@ export async function deadPort(): Promise<number> {
  * while the connection stays up, so a failure happens in the middle of a request, as in a real outage. The user is
  * unique to the test and deleted by `close`.
  */
-export async function restrictedRedis(adminRedis: Redis, rules: string[]): Promise<{ redis: Redis; close: () => Promise<void> }> {
+export async function restrictedRedis(
+  adminRedis: RedisClient,
+  rules: string[],
+): Promise<{ redis: RedisClient; close: () => Promise<void> }> {
   const user = uniqueName('acl');
   const password = randomBytes(16).toString('hex');
   await adminRedis.call('ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, ...rules);
-  const url = new URL(testServers().redisUrl);
+  const url = new URL(testRedisUrl());
   url.username = user;
   url.password = password;
-  const redis = await connectRedis(url.toString(), 'command');
+  const redis = await connectRedis({ url: url.toString() }, 'command');
   return {
     redis,
     close: async () => {

@@ -203,7 +203,7 @@ describe('the operators\u2019 view', () => {
 
   it('answers 503 for the ops view and still serves /metrics when Redis is unreachable', async () => {
     const deadPort = await freePort();
-    const redis = createRedis(`redis://127.0.0.1:${deadPort}`, 'command', { retryStrategy: () => null, lazyConnect: true });
+    const redis = createRedis({ url: `redis://127.0.0.1:${deadPort}` }, 'command', { retryStrategy: () => null, lazyConnect: true });
     const t = await testApp({ redis });
     close = t.close;
     const response = await t.app.inject({ method: 'GET', url: '/v1/ops/queues', headers: admin });

@@ -1,5 +1,5 @@
 import { exampleJourney } from '@journey/core';
-import { eventually, testServers } from '@journey/embedded/testing';
+import { eventually, testRedisUrl, testServers } from '@journey/embedded/testing';
 import type { MongoStore } from '@journey/mongo';
 import { connectRedis } from '@journey/redis';
 import type { LightMyRequestResponse } from 'fastify';
@@ -81,8 +81,8 @@ describe('answers 503 with Retry-After while a store is down', () => {
   }, 60_000);
 
   it('Redis down: journey stats and the dashboard API', async () => {
-    const proxy = await cuttableProxy(testServers().redisUrl);
-    const redis = await connectRedis(`redis://127.0.0.1:${proxy.port}`, 'command');
+    const proxy = await cuttableProxy(testRedisUrl());
+    const redis = await connectRedis({ url: `redis://127.0.0.1:${proxy.port}` }, 'command');
     const t = await testApp({ redis });
     cleanups.push(t.close);
     const ops = await mintKey(t.app, 'ops');

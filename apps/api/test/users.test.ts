@@ -274,7 +274,7 @@ describe('users over HTTP', () => {
 
   describe('when Redis fails', () => {
     it('refuses attribute changes with 503 before writing anything while Redis is unreachable', async () => {
-      const dead = await testApp({ redis: createRedis(`redis://127.0.0.1:${await deadPort()}`, 'command') });
+      const dead = await testApp({ redis: createRedis({ url: `redis://127.0.0.1:${await deadPort()}` }, 'command') });
       try {
         const userId = newUser();
         const put = await call(dead.app, 'PUT', userUrl(userId), { payload: { attributes: { plan: 'pro' } } });

@@ -1,4 +1,4 @@
-import { createLogger, loadConfig } from '@journey/config';
+import { createLogger, loadConfig, redisTarget } from '@journey/config';
 import { connectMongo } from '@journey/mongo';
 import { connectRedis, redisServerVersion } from '@journey/redis';
 import closeWithGrace from 'close-with-grace';
@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL });
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB, { appName: 'journey-worker' });
-  const redis = await connectRedis(config.REDIS_URL, 'blocking');
+  const redis = await connectRedis(redisTarget(config), 'blocking');
   const processors = await startProcessors({ config, logger, mongo, redis });
   logger.info({ redis: await redisServerVersion(redis), processors: processors.names }, 'worker ready');
 

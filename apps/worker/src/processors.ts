@@ -1,6 +1,6 @@
 import type { Config, Logger } from '@journey/config';
 import type { MongoStore } from '@journey/mongo';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@journey/redis';
 import { startDispatch } from './dispatch/start-dispatch.js';
 import { startIngestion } from './ingest/start-ingestion.js';
 
@@ -9,7 +9,7 @@ export interface WorkerDeps {
   logger: Logger;
   mongo: MongoStore;
   /** A blocking connection (maxRetriesPerRequest: null), shared by the BullMQ workers of this process. */
-  redis: Redis;
+  redis: RedisClient;
   /** Milliseconds since the epoch (default Date.now); tests move their own clock. */
   now?: () => number;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { buildApp } from '@journey/api';
-import { createLogger, readEnv, type Config, type Logger } from '@journey/config';
+import { createLogger, readEnv, redisEnv, type Config, type Logger } from '@journey/config';
 import { eventually, testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo, type MongoStore } from '@journey/mongo';
 import {
@@ -10,10 +10,11 @@ import {
   createEventsStream,
   createKeys,
   createScheduleQueue,
+  deleteMatching,
   type DrainQueue,
   type Keys,
+  type RedisClient,
 } from '@journey/redis';
-import type { Redis } from 'ioredis';
 import { startDispatch, type RunningDispatch } from '../src/dispatch/start-dispatch.js';
 import { startIngestion, type RunningIngestion } from '../src/ingest/start-ingestion.js';
 import type { WorkerDeps } from '../src/processors.js';
@@ -129,7 +130,7 @@ function middayToday(): number {
 }
 
 export async function e2eEnv(): Promise<E2eEnv> {
-  const { redisUrl, mongoUri } = testServers();
+  const { redis: target, mongoUri } = testServers();
   const prefix = uniqueName('e2e');
   const config: Config = {
     // The workers look for work often and give up on a silent receiver soon: tests wait less.
@@ -142,8 +143,8 @@ export async function e2eEnv(): Promise<E2eEnv> {
       SWEEP_INTERVAL_MS: '50',
       SCHEDULE_CHECK_INTERVAL_MS: '50',
       WEBHOOK_ATTEMPT_TIMEOUT_MS: '2000',
+      ...redisEnv(target),
     }),
-    REDIS_URL: redisUrl,
     MONGODB_URI: mongoUri,
     MONGODB_DB: uniqueName('e2e'),
   };
@@ -156,11 +157,11 @@ export async function e2eEnv(): Promise<E2eEnv> {
 
   // The API process: its own connections.
   const apiMongo: MongoStore = await connectMongo(mongoUri, config.MONGODB_DB);
-  const apiRedis: Redis = await connectRedis(redisUrl, 'command');
+  const apiRedis: RedisClient = await connectRedis(target, 'command');
   const app = await buildApp({ config, logger, mongo: apiMongo, redis: apiRedis });
   // The worker process: its own connections, as in main.ts.
   const workerMongo: MongoStore = await connectMongo(mongoUri, config.MONGODB_DB);
-  const workerRedis: Redis = await connectRedis(redisUrl, 'blocking');
+  const workerRedis: RedisClient = await connectRedis(target, 'blocking');
   const workerDeps: WorkerDeps = { config, logger, mongo: workerMongo, redis: workerRedis, now };
   const keys = createKeys(prefix);
   const stream = createEventsStream(apiRedis, keys);
@@ -273,11 +274,6 @@ export async function e2eEnv(): Promise<E2eEnv> {
 }
 
 /** Every key of this environment: its prefix is unique to it (see uniqueName). */
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1_000);
-    if (found.length > 0) await redis.unlink(...found);
-    cursor = next;
-  } while (cursor !== '0');
+async function deleteKeys(redis: RedisClient, prefix: string): Promise<void> {
+  await deleteMatching(redis, `*${prefix}*`);
 }

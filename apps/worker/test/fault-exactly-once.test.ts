@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redisEnv, type RedisTarget } from '@journey/config';
 import { validateJourney, visitMessageId, type IngestRecord } from '@journey/core';
-import { startJavaStore, startRedis, type EmbeddedRedis, type JavaStore } from '@journey/embedded';
-import { uniqueName } from '@journey/embedded/testing';
+import { startJavaStore, startRedis, startRedisCluster, type JavaStore, type ServiceLog } from '@journey/embedded';
+import { onRedisCluster, uniqueName } from '@journey/embedded/testing';
 import {
   connectMongo,
   createJourneyStatesRepository,
@@ -20,11 +21,12 @@ import {
   createJourneysRevision,
   createKeys,
   createSendHistory,
+  deleteMatching,
   type DrainQueue,
   type Keys,
+  type RedisClient,
 } from '@journey/redis';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { between, seededRandom } from './fault-random.js';
 import { FaultSink, reportDeliveries } from './fault-sink.js';
@@ -33,7 +35,7 @@ import { WorkerFleet } from './fault-workers.js';
 /**
  * Guarantees 1 and 2 under faults (docs/product.md): worker processes are killed with SIGKILL while they drain
  * events and dispatch batches, Redis is restarted (a real redis-server of this test's, with AOF, stopped and started
- * on its port), so is MongoDB (the embedded store of this test's, on its file, stopped and started on its port), the
+ * on its port; in the cluster run every node of a 3-master Redis Cluster of this test's), so is MongoDB (the embedded store of this test's, on its file, stopped and started on its port), the
  * receiver is down for longer than the old retry span and answers 500 or hangs now and then, and
  * still every user entered gets exactly one delivered message per message step of its branch and none of the other
  * branch. A key posted again after the receiver took it is allowed only for the sends in flight in a killed process
@@ -84,7 +86,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
   let userCount = 0;
   let server = '';
   let mongo: MongoStore;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: Keys;
   let drainQueue: DrainQueue;
   let sink: FaultSink;
@@ -92,12 +94,11 @@ describe('exactly-once delivery while worker processes are killed', () => {
   // The workers' Redis and MongoDB-protocol store are this test's own, persistent, so it can restart them.
   const dataDir = mkdtempSync(join(tmpdir(), 'journey-fault-'));
   const quiet = { info: () => undefined, warn: (message: string) => console.warn(`[fault] ${message}`) };
-  let redisServer: EmbeddedRedis | undefined;
+  let ownRedis: OwnRedis | undefined;
   let store: JavaStore | undefined;
 
   beforeAll(async () => {
-    redisServer = await startRedis({ log: quiet, dataDir: join(dataDir, 'redis'), persistent: true });
-    const redisUrl = redisServer.url;
+    ownRedis = await startOwnRedis(join(dataDir, 'redis'), quiet);
     store = await startJavaStore({ log: quiet, dataDir, persistent: true });
     const mongoUri = store.uri;
     mongo = await connectMongo(mongoUri, uniqueName('fault'));
@@ -105,13 +106,13 @@ describe('exactly-once delivery while worker processes are killed', () => {
     // The embedded store names itself in buildInfo beside the MongoDB version it reports.
     server = `MongoDB ${String(info.version)}${typeof info.journeyStore === 'string' ? ` (${info.journeyStore})` : ''}`;
     userCount = Number(process.env.JOURNEY_TEST_FAULT_USERS ?? 3_000);
-    redis = await connectRedis(redisUrl, 'blocking');
+    redis = await connectRedis(ownRedis.target, 'blocking');
     keys = createKeys(uniqueName('fx'));
     drainQueue = createDrainQueue(redis, keys);
     sink = await new FaultSink({ random: sinkRandom, errorRate: 0.1, hangRate: 0.03, maxFaultsPerKey: 2 }).listen();
     fleet = new WorkerFleet(
       {
-        REDIS_URL: redisUrl,
+        ...redisEnv(ownRedis.target),
         MONGODB_URI: mongoUri,
         MONGODB_DB: mongo.db.databaseName,
         REDIS_PREFIX: keys.prefix,
@@ -137,7 +138,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
         await queue.close();
       }
       await drainQueue.close();
-      await deleteKeys(redis, `*${keys.prefix}*`);
+      await deleteMatching(redis, `*${keys.prefix}*`);
       await redis.quit();
     }
     if (mongo) {
@@ -145,7 +146,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
       await mongo.close();
     }
     await store?.stop();
-    await redisServer?.stop();
+    await ownRedis?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -235,8 +236,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
         if (activeFleet.disposed) return; // the test failed early and cleaned up
         if (fault === 'redis-restart') {
           const at = Date.now();
-          await redisServer!.stop();
-          redisServer = await startRedis({ log: quiet, dataDir: join(dataDir, 'redis'), persistent: true, port: redisServer!.port });
+          await ownRedis!.restart();
           outages.push({ what: 'Redis restart', at, ms: Date.now() - at });
         } else if (fault === 'mongo-restart') {
           const at = Date.now();
@@ -456,11 +456,26 @@ async function pollUntil(timeoutMs: number, done: () => Promise<boolean>): Promi
   return false;
 }
 
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
-    cursor = next;
-    if (found.length > 0) await redis.unlink(...found);
-  } while (cursor !== '0');
+/** The workers' Redis: this test's own, so it can restart it; a 3-master Redis Cluster in the cluster run. */
+interface OwnRedis {
+  target: RedisTarget;
+  /** Stops it (every node of a cluster) and starts it again where the workers expect it, with its data (AOF). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startOwnRedis(dataDir: string, log: ServiceLog): Promise<OwnRedis> {
+  if (onRedisCluster()) {
+    const cluster = await startRedisCluster({ log, dataDir, persistent: true });
+    return { target: { clusterNodes: cluster.nodes }, restart: cluster.restart, stop: cluster.stop };
+  }
+  let server = await startRedis({ log, dataDir, persistent: true });
+  return {
+    target: { url: server.url },
+    async restart() {
+      await server.stop();
+      server = await startRedis({ log, dataDir, persistent: true, port: server.port });
+    },
+    stop: () => server.stop(),
+  };
 }

@@ -40,7 +40,10 @@ export class WorkerFleet {
     settings: Record<string, string>,
     private readonly logDir?: string,
   ) {
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VITEST')));
+    // The test's own Redis is named in `settings`: the run's (REDIS_URL or REDIS_CLUSTER_NODES) must not linger beside it.
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('VITEST') && name !== 'REDIS_URL' && name !== 'REDIS_CLUSTER_NODES'),
+    );
     this.env = { ...inherited, ...settings };
     // A test process that exits without its afterAll (a crash, a timeout) still takes its workers with it.
     process.once('exit', this.onExit);

@@ -1,4 +1,4 @@
-import { createLogger, readEnv, type Config } from '@journey/config';
+import { createLogger, readEnv, redisEnv, type Config } from '@journey/config';
 import { validateJourney, type IngestRecord, type JourneyDefinitionInput } from '@journey/core';
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo, type JourneysRepository, type JourneyStatesRepository, type MongoStore, type UsersRepository } from '@journey/mongo';
@@ -12,9 +12,9 @@ import {
   type JourneysRevision,
   type Keys,
   type Stats,
+  type RedisClient,
 } from '@journey/redis';
 import { createStores } from '@journey/stores';
-import type { Redis } from 'ioredis';
 import { createActiveJourneys, type ActiveJourneys } from '../src/ingest/active-journeys.js';
 import { createRecordApplier, type RecordApplier, type StreamRecord } from '../src/ingest/apply-record.js';
 
@@ -36,8 +36,8 @@ export function testClock(start = T0): TestClock {
 /** Everything one test needs, on the real servers, under its own key prefix and database. */
 export interface IngestEnv {
   keys: Keys;
-  redis: Redis;
-  blocking: Redis;
+  redis: RedisClient;
+  blocking: RedisClient;
   mongo: MongoStore;
   config: Config;
   clock: TestClock;
@@ -66,14 +66,19 @@ export interface IngestEnv {
 }
 
 export async function ingestEnv(options: { partitions?: number } = {}): Promise<IngestEnv> {
-  const { redisUrl, mongoUri } = testServers();
+  const { redis: target, mongoUri } = testServers();
   const prefix = uniqueName('w').replace(/[^A-Za-z0-9_-]/g, '_');
-  const redis = await connectRedis(redisUrl, 'command');
-  const blocking = await connectRedis(redisUrl, 'blocking');
+  const redis = await connectRedis(target, 'command');
+  const blocking = await connectRedis(target, 'blocking');
   const mongo = await connectMongo(mongoUri, uniqueName('worker'));
   const config: Config = {
-    ...readEnv({ LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, WORKER_CONCURRENCY: '4', EVENT_PARTITIONS: String(options.partitions ?? 16) }),
-    REDIS_URL: redisUrl,
+    ...readEnv({
+      LOG_LEVEL: 'silent',
+      REDIS_PREFIX: prefix,
+      WORKER_CONCURRENCY: '4',
+      EVENT_PARTITIONS: String(options.partitions ?? 16),
+      ...redisEnv(target),
+    }),
     MONGODB_URI: mongoUri,
     MONGODB_DB: mongo.db.databaseName,
   };

@@ -1,18 +1,18 @@
 import { eventually, testServers, uniqueName } from '@journey/embedded/testing';
-import { connectRedis, LockNotHeldError } from '@journey/redis';
+import { connectRedis, LockNotHeldError, type RedisClient } from '@journey/redis';
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { processJob } from '../src/process-job.js';
 
-let redis: Redis;
+let redis: RedisClient;
 let queue: Queue;
 let worker: Worker;
 const seen: unknown[] = [];
 beforeAll(async () => {
-  redis = await connectRedis(testServers().redisUrl, 'blocking');
-  const name = uniqueName('pj');
+  redis = await connectRedis(testServers().redis, 'blocking');
+  // A hash tag keeps every key of the queue in one slot, as a cluster needs for BullMQ's scripts.
+  const name = `{${uniqueName('pj')}}`;
   queue = new Queue(name, { connection: redis, defaultJobOptions: { attempts: 5, backoff: { type: 'fixed', delay: 10 } } });
   worker = new Worker(
     name,

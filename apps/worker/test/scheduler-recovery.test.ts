@@ -1,8 +1,15 @@
 import { createLogger } from '@journey/config';
 import { eventually, testServers, uniqueName } from '@journey/embedded/testing';
-import { connectRedis, createDispatchQueue, createDueSchedule, createKeys, type DispatchJob, type DueMember } from '@journey/redis';
+import {
+  connectRedis,
+  createDispatchQueue,
+  createDueSchedule,
+  createKeys,
+  type DispatchJob,
+  type DueMember,
+  type RedisClient,
+} from '@journey/redis';
 import { UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createScheduler } from '../src/dispatch/scheduler.js';
 
@@ -26,7 +33,7 @@ const members = (count: number, tag: string): DueMember[] =>
 /** A scheduler on the real Redis and BullMQ with a clock the test moves; no batch processor runs, so jobs stay put. */
 async function recoveryEnv(options: { recoverEveryMs?: number } = {}) {
   let clock = T0;
-  const redis: Redis = await connectRedis(testServers().redisUrl, 'blocking');
+  const redis: RedisClient = await connectRedis(testServers().redis, 'blocking');
   const keys = createKeys(uniqueName('r').replace(/[^A-Za-z0-9_-]/g, '_'), { dueShards: 1 });
   const dueSchedule = createDueSchedule(redis, keys);
   const dispatchQueue = createDispatchQueue(redis, keys);
@@ -103,7 +110,7 @@ describe('scheduler recovery', () => {
 
     // A processor that fails the first job it gets and completes the second, finishing neither batch.
     const outcomes: Record<string, 'failed' | 'completed'> = {};
-    const connection = await connectRedis(testServers().redisUrl, 'blocking');
+    const connection = await connectRedis(testServers().redis, 'blocking');
     cleanups.push(() => connection.quit());
     const worker = new Worker<DispatchJob>(
       env.keys.queues.dispatch,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@journey/redis';
 import { performance } from 'node:perf_hooks';
 import { infoNumber } from './redis-meter.js';
 
@@ -13,13 +13,13 @@ export interface CpuSpent {
   redisCpuMs: number;
 }
 
-async function redisCpuMs(redis: Redis): Promise<number> {
+async function redisCpuMs(redis: RedisClient): Promise<number> {
   const text = await redis.info('cpu');
   return (infoNumber(text, 'used_cpu_user') + infoNumber(text, 'used_cpu_sys')) * 1000;
 }
 
 /** Runs `work` and tells where the machine's CPU went meanwhile: this process, its event loop, and Redis. */
-export async function measureCpu<T>(redis: Redis, work: () => Promise<T>): Promise<{ result: T; cpu: CpuSpent }> {
+export async function measureCpu<T>(redis: RedisClient, work: () => Promise<T>): Promise<{ result: T; cpu: CpuSpent }> {
   const redisBefore = await redisCpuMs(redis);
   const processBefore = process.cpuUsage();
   const loopBefore = performance.eventLoopUtilization();

@@ -1,15 +1,18 @@
-import { createLogger, readEnv, type Config } from '@journey/config';
+import { createLogger, readEnv, redisEnv, redisTarget, type Config, type RedisTarget } from '@journey/config';
 import type { MongoStore } from '@journey/mongo';
-import { connectRedis, type Keys } from '@journey/redis';
+import { connectRedis, type Keys, type RedisClient } from '@journey/redis';
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { startDispatch, type RunningDispatch } from '@journey/worker';
 
 /** The engine's configuration for a benchmark design: production defaults, its own prefix and database. */
-export function benchConfig(services: { redisUrl: string; mongoUri: string }, prefix: string, dbName: string): Config {
+export function benchConfig(services: { redisTarget: RedisTarget; mongoUri: string }, prefix: string, dbName: string): Config {
   return {
-    ...readEnv({ LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, ADMIN_API_KEY: 'bench-admin-key-not-used-0000' }),
-    REDIS_URL: services.redisUrl,
+    ...readEnv({
+      LOG_LEVEL: 'silent',
+      REDIS_PREFIX: prefix,
+      ADMIN_API_KEY: 'bench-admin-key-not-used-0000',
+      ...redisEnv(services.redisTarget),
+    }),
     MONGODB_URI: services.mongoUri,
     MONGODB_DB: dbName,
   };
@@ -30,14 +33,14 @@ export interface EngineDispatch {
  */
 export async function startEngineDispatch(options: { config: Config; mongo: MongoStore; keys: Keys }): Promise<EngineDispatch> {
   const { config, mongo, keys } = options;
-  const eventsRedis = await connectRedis(config.REDIS_URL, 'blocking');
+  const eventsRedis = await connectRedis(redisTarget(config), 'blocking');
   const events = new QueueEvents(keys.queues.dispatch, { connection: eventsRedis });
   let added = 0;
   let failed = 0;
   events.on('added', () => added++);
   events.on('failed', () => failed++);
   await events.waitUntilReady();
-  const redis: Redis = await connectRedis(config.REDIS_URL, 'blocking');
+  const redis: RedisClient = await connectRedis(redisTarget(config), 'blocking');
   if (keys.prefix !== config.REDIS_PREFIX)
     throw new Error(`the dispatch keys (${keys.prefix}) are not the configuration's (${config.REDIS_PREFIX})`);
   const running: RunningDispatch = await startDispatch({

@@ -1,8 +1,8 @@
+import type { RedisTarget } from '@journey/config';
 import { createJourneyStatesRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
-import { connectRedis, createBranchLock, createSendHistory, type Keys } from '@journey/redis';
+import { connectRedis, createBranchLock, createSendHistory, type Keys, type RedisClient } from '@journey/redis';
 import { messageId, renderString, stepToken, type MessageRecord } from '@journey/core';
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import type { PublishedJourney } from './bench-journey.js';
 import { benchUser } from './users.js';
@@ -25,8 +25,8 @@ interface NaiveJob {
  * commit the engine sends in bulk; then releases the lock, as the engine does for an ended entry.
  */
 export function createNaiveDesign(options: {
-  redis: Redis;
-  redisUrl: string;
+  redis: RedisClient;
+  redisTarget: RedisTarget;
   mongo: MongoStore;
   keys: Keys;
   journey: PublishedJourney;
@@ -52,7 +52,7 @@ export function createNaiveDesign(options: {
   const stepId = journey.definition.start;
   const ownToken = stepToken(0);
   let worker: Worker<NaiveJob> | undefined;
-  let workerRedis: Redis | undefined;
+  let workerRedis: RedisClient | undefined;
   let failures = 0;
 
   return {
@@ -69,7 +69,7 @@ export function createNaiveDesign(options: {
       });
     },
     async start(): Promise<void> {
-      workerRedis = await connectRedis(options.redisUrl, 'blocking');
+      workerRedis = await connectRedis(options.redisTarget, 'blocking');
       worker = new Worker<NaiveJob>(
         queueName,
         async (job) => {

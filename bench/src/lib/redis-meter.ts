@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@journey/redis';
 
 export interface RedisSnapshot {
   /** Commands clients sent (INFO stats total_commands_processed); a script call counts once. */
@@ -22,7 +22,7 @@ export interface RedisPhase {
  * Meters Redis from its own connection: command counts as deltas of INFO, memory by sampling INFO memory. The
  * meter's own INFO calls are counted too and subtracted (each INFO is one client command and one commandstats call).
  */
-export function createRedisMeter(redis: Redis) {
+export function createRedisMeter(redis: RedisClient) {
   let ownCommands = 0;
 
   async function info(section: string): Promise<string> {
@@ -90,7 +90,7 @@ export function infoNumber(text: string, name: string): number {
 }
 
 /** Redis's version (INFO server). */
-export async function redisVersion(redis: Redis): Promise<string> {
+export async function redisVersion(redis: RedisClient): Promise<string> {
   const server = await redis.info('server');
   return /^redis_version:(\S+)/m.exec(server)?.[1] ?? 'unknown';
 }

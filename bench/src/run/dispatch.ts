@@ -5,6 +5,7 @@
  *
  *   pnpm --filter @journey/bench bench:dispatch [--users 1000000] [--concurrency 20] [--max-minutes 60]
  */
+import type { RedisTarget } from '@journey/config';
 import { createJourneyStatesRepository } from '@journey/mongo';
 import { connectRedis, createDueSchedule, createKeys, type Keys } from '@journey/redis';
 import { randomBytes } from 'node:crypto';
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   console.log(`Dispatch benchmark, ${n.toLocaleString('en-US')} users, on ${machineLine()}`);
   const services = await benchServers();
   const sink = await startSink(n);
-  const meterRedis = await connectRedis(services.redisUrl, 'command');
+  const meterRedis = await connectRedis(services.redisTarget, 'command');
   const meter = createRedisMeter(meterRedis);
   const run = randomBytes(3).toString('hex');
   const results: Measured[] = [];
@@ -118,14 +119,14 @@ async function main(): Promise<void> {
 async function runDesign(
   design: Design,
   prefix: string,
-  services: { redisUrl: string; mongoUri: string },
+  services: { redisTarget: RedisTarget; mongoUri: string },
   sink: Sink,
   meter: ReturnType<typeof createRedisMeter>,
 ): Promise<Measured> {
   const config = benchConfig(services, prefix, `bench_${prefix}`);
   const keys: Keys = createKeys(prefix);
   const mongo = await connectMeteredMongo(services.mongoUri, config.MONGODB_DB);
-  const redis = await connectRedis(services.redisUrl, 'blocking');
+  const redis = await connectRedis(services.redisTarget, 'blocking');
   const naive = design === 'naive';
   try {
     if (design === 'batched') await printServerVersions(mongo, redis);
@@ -137,7 +138,15 @@ async function runDesign(
 
     const dueSecond = Math.floor(Date.now() / 1000);
     const naiveDesign = naive
-      ? createNaiveDesign({ redis, redisUrl: services.redisUrl, mongo, keys, journey, sinkUrl: sink.url, concurrency: flags.concurrency })
+      ? createNaiveDesign({
+          redis,
+          redisTarget: services.redisTarget,
+          mongo,
+          keys,
+          journey,
+          sinkUrl: sink.url,
+          concurrency: flags.concurrency,
+        })
       : undefined;
     const scheduled = await meter.measure(() =>
       naiveDesign ? naiveDesign.schedule(n, dueSecond) : scheduleFirstSteps(createDueSchedule(redis, keys), journey, n, dueSecond),
@@ -203,7 +212,7 @@ interface DatabaseOnly {
 }
 
 /** The database's own pace (lib/database-ceiling.ts) on a database of its own, with the engine's batch concurrency. */
-async function runDatabaseOnly(prefix: string, services: { redisUrl: string; mongoUri: string }): Promise<DatabaseOnly> {
+async function runDatabaseOnly(prefix: string, services: { redisTarget: RedisTarget; mongoUri: string }): Promise<DatabaseOnly> {
   const config = benchConfig(services, prefix, `bench_${prefix}`);
   const mongo = await connectMeteredMongo(services.mongoUri, config.MONGODB_DB);
   try {

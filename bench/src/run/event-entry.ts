@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const config = benchConfig(services, prefix, `bench_${prefix}`);
   const sink = await startSink(n, { countKeys: true });
   const mongo = await connectMongo(services.mongoUri, config.MONGODB_DB);
-  const redis = await connectRedis(services.redisUrl, 'blocking');
+  const redis = await connectRedis(services.redisTarget, 'blocking');
   const logger = createLogger({ name: 'bench-event-entry', level: 'silent' });
   try {
     await printServerVersions(mongo, redis);
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     });
     const journey = await publishWebhookJourney(mongo, sink.url, { type: 'event', event: EVENT });
 
-    const apiRedis = await connectRedis(services.redisUrl, 'command');
+    const apiRedis = await connectRedis(services.redisTarget, 'command');
     const api = await buildApp({ config, logger, mongo, redis: apiRedis });
     const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
     const worker = await startProcessors({ config, logger, mongo, redis });

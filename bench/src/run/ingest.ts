@@ -7,7 +7,7 @@
  *   pnpm --filter @journey/bench bench:ingest [--seconds 10] [--connections 50]
  */
 import { buildApp } from '@journey/api';
-import { createLogger, readEnv } from '@journey/config';
+import { createLogger, readEnv, redisEnv } from '@journey/config';
 import { connectMongo } from '@journey/mongo';
 import { connectRedis, createEventsStream, createKeys } from '@journey/redis';
 import Fastify from 'fastify';
@@ -45,13 +45,18 @@ async function main(): Promise<void> {
   const prefix = `bench${randomBytes(4).toString('hex')}`;
   const config = {
     // One key posts every request, faster than the per-key limit allows: the benchmark measures the ceiling.
-    ...readEnv({ ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, RATE_LIMIT_PER_MINUTE: '0' }),
-    REDIS_URL: services.redisUrl,
+    ...readEnv({
+      ADMIN_API_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'silent',
+      REDIS_PREFIX: prefix,
+      RATE_LIMIT_PER_MINUTE: '0',
+      ...redisEnv(services.redisTarget),
+    }),
     MONGODB_URI: services.mongoUri,
     MONGODB_DB: `bench_${prefix}`,
   };
   const mongo = await connectMongo(services.mongoUri, config.MONGODB_DB);
-  const redis = await connectRedis(services.redisUrl, 'command');
+  const redis = await connectRedis(services.redisTarget, 'command');
   await printServerVersions(mongo, redis);
   const engine = await buildApp({ config, logger: createLogger({ name: 'bench', level: 'silent' }), mongo, redis });
   const ceiling = Fastify({ logger: false, bodyLimit: config.BODY_LIMIT_BYTES });

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const keys = createKeys(prefix);
   const sink = await startSink(n);
   const mongo = await connectMongo(services.mongoUri, config.MONGODB_DB);
-  const redis = await connectRedis(services.redisUrl, 'blocking');
+  const redis = await connectRedis(services.redisTarget, 'blocking');
   try {
     await printServerVersions(mongo, redis);
     printLiveView(services, prefix);

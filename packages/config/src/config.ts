@@ -15,6 +15,28 @@ const url = (protocols: string[]) =>
     `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
   );
 
+/** Where the engine's Redis is: one server, or the seed nodes of a Redis Cluster (every node is found from them). */
+export type RedisTarget = { url: string } | { clusterNodes: readonly RedisNode[] };
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** `host:port` seeds separated by commas (`[::1]:7000` for an IPv6 address). */
+const redisNodes = z.string().transform((value, ctx) => {
+  const nodes: RedisNode[] = [];
+  for (const entry of value.split(',').map((each) => each.trim())) {
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65_535) {
+      ctx.addIssue({ code: 'custom', message: `must be comma-separated host:port seed nodes; "${entry}" is not one` });
+      return z.NEVER;
+    }
+    nodes.push({ host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port });
+  }
+  return nodes;
+});
+
 /** An ISO 8601 duration of at least a second, read as milliseconds. */
 const isoDuration = z.string().transform((value, ctx) => {
   const ms = parseIsoDuration(value)?.toMillis();
@@ -35,6 +57,8 @@ export const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, _ or -')
     .default('journey'),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  /** Seed nodes of a Redis Cluster; when set, every connection is a cluster client and REDIS_URL is not used. */
+  REDIS_CLUSTER_NODES: redisNodes.optional(),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -')
@@ -85,10 +109,24 @@ export const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-/** Where the engine connects; both are resolved (embedded servers started) before the apps start. */
-export interface Config extends Omit<Env, 'MONGODB_URI' | 'REDIS_URL'> {
+/** Where the engine connects; both stores are resolved (embedded servers started) before the apps start. */
+export interface Config extends Omit<Env, 'MONGODB_URI'> {
   MONGODB_URI: string;
-  REDIS_URL: string;
+}
+
+/** The Redis a configuration names: the cluster when its seed nodes are given, else the server at REDIS_URL. */
+export function redisTarget(config: Pick<Env, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>): RedisTarget {
+  if (config.REDIS_CLUSTER_NODES) return { clusterNodes: config.REDIS_CLUSTER_NODES };
+  if (config.REDIS_URL) return { url: config.REDIS_URL };
+  throw new ConfigError([{ variable: 'REDIS_URL', message: 'or REDIS_CLUSTER_NODES is required' }]);
+}
+
+/** The environment that names `target`, for child processes. */
+export function redisEnv(target: RedisTarget): { REDIS_URL: string } | { REDIS_CLUSTER_NODES: string } {
+  if ('url' in target) return { REDIS_URL: target.url };
+  return {
+    REDIS_CLUSTER_NODES: target.clusterNodes.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(','),
+  };
 }
 
 export class ConfigError extends Error {
@@ -113,7 +151,10 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
 /** The configuration of a running app: the environment, with MongoDB and Redis required. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = readEnv(env);
-  const missing = (['MONGODB_URI', 'REDIS_URL'] as const).filter((name) => !parsed[name]);
+  const missing = [
+    ...(parsed.MONGODB_URI ? [] : ['MONGODB_URI']),
+    ...(parsed.REDIS_URL || parsed.REDIS_CLUSTER_NODES ? [] : ['REDIS_URL (or REDIS_CLUSTER_NODES)']),
+  ];
   if (missing.length > 0) {
     throw new ConfigError(
       missing.map((variable) => ({ variable, message: 'is required (npm start sets it after starting embedded servers)' })),

@@ -1,2 +1,13 @@
-export { EnvSchema, ConfigError, readEnv, loadConfig, type Env, type Config } from './config.js';
+export {
+  EnvSchema,
+  ConfigError,
+  readEnv,
+  loadConfig,
+  redisEnv,
+  redisTarget,
+  type Env,
+  type Config,
+  type RedisNode,
+  type RedisTarget,
+} from './config.js';
 export { createLogger, type Logger } from './logger.js';

@@ -3,7 +3,7 @@
  * The engine's two commands after bootstrap (scripts/start.mjs, scripts/test.mjs):
  *   start    - embedded servers unless REDIS_URL / MONGODB_URI are given, then the API and the workers
  *   test     - its own servers on free ports, then every package's typecheck, the lint and format check, and
- *              tests through turbo
+ *              tests through turbo; then the Redis and worker tests again on a 3-master Redis Cluster
  *   services - only the servers, for development against them
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { provideServices, type Services } from './services.js';
+import { redisEnv } from '@journey/config';
+import { provideRedisCluster, provideServices, type Services } from './services.js';
 import { consoleLog } from './service-log.js';
 
 function repoRoot(): string {
@@ -66,7 +67,7 @@ async function start(): Promise<void> {
   const services = await provideServices({ log: consoleLog, dataDir });
   const env = {
     ...process.env,
-    REDIS_URL: services.redisUrl,
+    ...redisEnv(services.redisTarget),
     MONGODB_URI: services.mongoUri,
     ADMIN_API_KEY: adminKey(dataDir),
   };
@@ -153,25 +154,52 @@ function failureLines(report: VitestJson): string[] {
   });
 }
 
+/** Each package's results: `vitest.json` of the run on a single Redis, `vitest-cluster.json` of the cluster run. */
 function resultFiles(): string[] {
   return ['apps', 'packages', '.']
     .flatMap((group) => (group === '.' ? ['bench'] : readdirSync(join(root, group)).map((name) => join(group, name))))
-    .map((pkg) => join(root, pkg, '.test-results', 'vitest.json'));
+    .flatMap((pkg) => ['vitest.json', 'vitest-cluster.json'].map((file) => join(root, pkg, '.test-results', file)));
+}
+
+/** The environment without the variables that name a Redis: each run names its own. */
+function withoutRedis(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'REDIS_URL' && name !== 'REDIS_CLUSTER_NODES'));
 }
 
 async function test(): Promise<void> {
   for (const file of resultFiles()) rmSync(file, { force: true });
-  const services: Services = await provideServices({ log: consoleLog });
-  const banner = `Test servers:\n  MongoDB  ${services.mongo}\n  Redis    ${services.redis}`;
+  const env = withoutRedis(process.env);
+  const services: Services = await provideServices({ log: consoleLog, env: { ...env, REDIS_URL: process.env.REDIS_URL } });
+  const cluster = await provideRedisCluster({ log: consoleLog }).catch(async (error: unknown) => {
+    await services.stop();
+    throw error;
+  });
+  const banner = `Test servers:\n  MongoDB        ${services.mongo}\n  Redis          ${services.redis}\n  Redis Cluster  ${cluster.description}`;
   console.log(banner);
-  const turbo = spawn(
-    join(root, 'node_modules', '.bin', 'turbo'),
+  const turbo = (tasks: string[], redis: NodeJS.ProcessEnv) =>
+    spawn(
+      join(root, 'node_modules', '.bin', 'turbo'),
+      ['run', ...tasks, '--continue', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(3)],
+      { cwd: root, stdio: 'inherit', env: { ...env, ...redis, MONGODB_URI: services.mongoUri } },
+    );
+  let running = turbo(
     // The root's lint task checks the whole tree at once: eslint (typed) and prettier.
-    ['run', 'typecheck', '//#lint', 'test', '--continue', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(3)],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, REDIS_URL: services.redisUrl, MONGODB_URI: services.mongoUri } },
+    ['typecheck', '//#lint', 'test'],
+    redisEnv(services.redisTarget),
   );
-  onShutdownSignal(() => turbo.kill('SIGTERM'));
-  const code = await waitForExit(turbo);
+  let interrupted = false;
+  onShutdownSignal(() => {
+    interrupted = true;
+    running.kill('SIGTERM');
+  });
+  let code = await waitForExit(running);
+  if (!interrupted) {
+    // The packages whose tests depend on how Redis is deployed run again on the cluster (their `test:cluster`).
+    console.log(`\nThe Redis and worker tests again, on the ${cluster.description}:`);
+    running = turbo(['test:cluster'], redisEnv(cluster.target));
+    code = (await waitForExit(running)) || code;
+  }
+  await cluster.stop();
   await services.stop();
 
   let passed = 0;
@@ -195,7 +223,8 @@ async function test(): Promise<void> {
 async function services(): Promise<void> {
   const dataDir = process.env.JOURNEY_DATA_DIR ?? join(root, '.data');
   const running = await provideServices({ log: consoleLog, dataDir });
-  console.log(`REDIS_URL=${running.redisUrl}\nMONGODB_URI=${running.mongoUri}\n(${running.redis}; ${running.mongo}) Ctrl-C stops them.`);
+  const redis = Object.entries(redisEnv(running.redisTarget)).map(([name, value]) => `${name}=${value}`);
+  console.log(`${redis.join('\n')}\nMONGODB_URI=${running.mongoUri}\n(${running.redis}; ${running.mongo}) Ctrl-C stops them.`);
   onShutdownSignal(() => void running.stop().then(() => process.exit(0)));
 }
 

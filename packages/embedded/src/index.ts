@@ -1,4 +1,5 @@
-export { provideServices, type Services } from './services.js';
+export { provideRedisCluster, provideServices, type Services } from './services.js';
+export { startRedisCluster, type EmbeddedRedisCluster } from './redis-cluster.js';
 export { startRedis, installRedisServer, findRedisServer, type EmbeddedRedis } from './redis-server.js';
 export { startMongo, type EmbeddedMongo } from './mongo-server.js';
 export { startJavaStore, mongoJavaServerVersion, type JavaStore } from './java-store.js';

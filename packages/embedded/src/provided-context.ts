@@ -1,7 +1,9 @@
+import type { RedisTarget } from '@journey/config';
+
 // Types what the global setup provides to tests (vitest `provide` / `inject`).
 declare module 'vitest' {
   export interface ProvidedContext {
-    redisUrl: string;
+    redis: RedisTarget;
     mongoUri: string;
   }
 }

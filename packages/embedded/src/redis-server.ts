@@ -36,13 +36,15 @@ function redisVersion(binary: string): string {
 /**
  * Starts a private redis-server on a free loopback port (or `port`: a fault test restarts a server where its clients
  * expect it). `persistent` keeps its data (AOF) in `dataDir` so `npm start` keeps accepted events across restarts;
- * without, it is a throw-away test server.
+ * without, it is a throw-away test server. `clusterBusPort` starts it as a Redis Cluster node (its cluster state in
+ * `dataDir`/nodes.conf), which redis-cluster.ts joins to the others.
  */
 export async function startRedis(options: {
   log: ServiceLog;
   dataDir: string;
   persistent: boolean;
   port?: number;
+  clusterBusPort?: number;
 }): Promise<EmbeddedRedis> {
   const binary = findRedisServer() ?? installRedisServer(options.log);
   const version = redisVersion(binary);
@@ -52,6 +54,19 @@ export async function startRedis(options: {
   const persistence = options.persistent
     ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '']
     : ['--appendonly', 'no', '--save', ''];
+  const cluster =
+    options.clusterBusPort === undefined
+      ? []
+      : [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-port',
+          String(options.clusterBusPort),
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '2000',
+        ];
   const daemon = startDaemon(
     binary,
     [
@@ -66,6 +81,7 @@ export async function startRedis(options: {
       '--protected-mode',
       'yes',
       ...persistence,
+      ...cluster,
     ],
     logFile,
   );
@@ -75,6 +91,6 @@ export async function startRedis(options: {
     daemon,
     logFile,
   });
-  options.log.info('embedded redis-server started', { port, version });
+  options.log.info(`embedded redis-server started${cluster.length > 0 ? ' (cluster node)' : ''}`, { port, version });
   return { url: `redis://127.0.0.1:${port}`, version, port, stop: () => daemon.stop() };
 }

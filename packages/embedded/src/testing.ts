@@ -1,10 +1,26 @@
 import { randomBytes } from 'node:crypto';
+import type { RedisTarget } from '@journey/config';
 import { inject } from 'vitest';
 import './provided-context.js';
 
-/** The real servers of this test run (see vitest-global-setup.ts). */
-export function testServers(): { redisUrl: string; mongoUri: string } {
-  return { redisUrl: inject('redisUrl'), mongoUri: inject('mongoUri') };
+/**
+ * The real servers of this test run (see vitest-global-setup.ts): the Redis is a single server or, in `npm test`'s
+ * cluster run, a Redis Cluster.
+ */
+export function testServers(): { redis: RedisTarget; mongoUri: string } {
+  return { redis: inject('redis'), mongoUri: inject('mongoUri') };
+}
+
+/** The URL of this run's single Redis server, for tests that reach it through a proxy or as another user. */
+export function testRedisUrl(): string {
+  const redis = inject('redis');
+  if (!('url' in redis)) throw new Error('this test needs a single Redis server; the cluster run has none');
+  return redis.url;
+}
+
+/** Whether this run's Redis is a cluster (a test of something a cluster does differently says so). */
+export function onRedisCluster(): boolean {
+  return 'clusterNodes' in inject('redis');
 }
 
 /** A name no other test (or parallel test file) uses: database names, key prefixes, queue names. */

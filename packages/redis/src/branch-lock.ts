@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { InvalidInputError, UnexpectedReplyError } from './errors.js';
 import { TOKEN_PATTERN } from './ids.js';
 import type { Keys } from './keys.js';
@@ -70,7 +70,7 @@ export interface BranchLock {
   current(target: BranchLockTarget): Promise<string | null>;
 }
 
-export function createBranchLock(redis: Redis, keys: Keys): BranchLock {
+export function createBranchLock(redis: RedisClient, keys: Keys): BranchLock {
   const keyOf = (target: BranchLockTarget) => keys.branchLock(target.journeyId, target.userId, target.entryId);
 
   return {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { InvalidInputError, UnexpectedReplyError } from './errors.js';
 import { STREAM_ID_PATTERN } from './ids.js';
 import type { Keys } from './keys.js';
@@ -44,7 +44,7 @@ export interface DeadLettersOptions {
 
 const ERROR_CHARS = 2_000;
 
-export function createDeadLetters(redis: Redis, keys: Keys, options: DeadLettersOptions = {}): DeadLetters {
+export function createDeadLetters(redis: RedisClient, keys: Keys, options: DeadLettersOptions = {}): DeadLetters {
   const limit = positive('limit', options.limit ?? 5);
   const kept = positive('kept', options.kept ?? 10_000);
   const countTtlMs = positive('countTtlMs', options.countTtlMs ?? 7 * 24 * 60 * 60 * 1000);

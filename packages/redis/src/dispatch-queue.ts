@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { z } from 'zod';
 import type { CarvedBatch } from './due-schedule.js';
 import { UnexpectedReplyError } from './errors.js';
@@ -32,7 +32,7 @@ export interface DispatchQueue {
   close(): Promise<void>;
 }
 
-export function createDispatchQueue(redis: Redis, keys: Keys): DispatchQueue {
+export function createDispatchQueue(redis: RedisClient, keys: Keys): DispatchQueue {
   const queue = new Queue<DispatchJob>(keys.queues.dispatch, {
     connection: redis,
     defaultJobOptions: {

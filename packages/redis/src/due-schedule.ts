@@ -1,6 +1,6 @@
 import { groupBy } from '@journey/core';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { BatchExistsError, InvalidInputError, UnexpectedReplyError } from './errors.js';
 import type { BatchRef, DueBranch, DueSetRef, Keys } from './keys.js';
 import { decodeDueMember, encodeDueMember, type DueMember } from './members.js';
@@ -69,7 +69,7 @@ export interface DueSchedule {
   backlog(shard: number): Promise<ShardBacklog>;
 }
 
-export function createDueSchedule(redis: Redis, keys: Keys): DueSchedule {
+export function createDueSchedule(redis: RedisClient, keys: Keys): DueSchedule {
   return {
     async schedule(branch, dueSecond, members) {
       const byShard = new Map(

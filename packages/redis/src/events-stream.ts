@@ -1,5 +1,5 @@
 import { groupBy, IngestRecordSchema, type IngestRecord } from '@journey/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { InvalidInputError, UnexpectedReplyError } from './errors.js';
 import { STREAM_ID_PATTERN } from './ids.js';
 import type { Keys } from './keys.js';
@@ -41,7 +41,7 @@ export interface EventsStream {
   lengths(): Promise<number[]>;
 }
 
-export function createEventsStream(redis: Redis, keys: Keys): EventsStream {
+export function createEventsStream(redis: RedisClient, keys: Keys): EventsStream {
   return {
     async accept(inputs, options = {}) {
       const window = options.dedupWindowSeconds ?? DEFAULT_DEDUP_WINDOW_SECONDS;
@@ -123,16 +123,8 @@ export function createEventsStream(redis: Redis, keys: Keys): EventsStream {
       return redis.xtrim(keys.eventStream(partition), 'MINID', `${ms}-${seq + 1n}`);
     },
 
-    async lengths() {
-      const pipeline = redis.pipeline();
-      for (let partition = 0; partition < keys.eventPartitions; partition++) pipeline.xlen(keys.eventStream(partition));
-      const replies = (await pipeline.exec()) ?? [];
-      return replies.map(([error, length]) => {
-        if (error) throw error;
-        if (typeof length !== 'number') throw new UnexpectedReplyError({ script: 'XLEN', reply: length });
-        return length;
-      });
-    },
+    // One command per partition, each on its own slot: a pipeline across slots fails on a cluster.
+    lengths: () => Promise.all(Array.from({ length: keys.eventPartitions }, (_, partition) => redis.xlen(keys.eventStream(partition)))),
   };
 }
 

@@ -1,9 +1,22 @@
-export { createRedis, connectRedis, pingRedis, redisServerVersion } from './connection.js';
+export {
+  checkRedis,
+  connectRedis,
+  createRedis,
+  describeRedisTarget,
+  duplicateRedis,
+  pingRedis,
+  redisServerVersion,
+  type ConnectionOptions,
+  type RedisClient,
+  type RedisHealth,
+  type RedisRole,
+} from './connection.js';
 export { isRedisUnavailableError } from './unavailable.js';
 
 export { createKeys, fnv1a32, DEFAULT_DUE_SHARDS, DEFAULT_EVENT_PARTITIONS, PREFIX_PATTERN } from './keys.js';
 export type { BatchRef, DueBranch, DueSetRef, Keys, KeysOptions } from './keys.js';
 export { crc16, hashTagOf, keySlot } from './key-slot.js';
+export { deleteMatching, scanKeys, unlinkKeys } from './scan.js';
 export { KEY_ID_PATTERN, KeyIdSchema, MEMBER_SEPARATOR, STREAM_ID_PATTERN, TOKEN_PATTERN, TokenSchema, UserIdSchema } from './ids.js';
 export { decodeDueMember, encodeDueMember, MEMBER_BUDGET_BYTES } from './members.js';
 export type { DueMember } from './members.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { UnexpectedReplyError } from './errors.js';
 import type { Keys } from './keys.js';
 
@@ -13,7 +13,7 @@ export interface JourneysRevision {
   current(): Promise<number>;
 }
 
-export function createJourneysRevision(redis: Redis, keys: Keys): JourneysRevision {
+export function createJourneysRevision(redis: RedisClient, keys: Keys): JourneysRevision {
   const key = keys.journeysRevision();
   return {
     bump: () => redis.incr(key),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { z } from 'zod';
 import type { Keys } from './keys.js';
 
@@ -6,7 +6,7 @@ import type { Keys } from './keys.js';
  * What operators see of the dispatchers' recent work (GET /v1/ops/queues, /metrics): per-second counters of
  * dispatched members and send outcomes, and a capped list of recent failures. Every worker process writes here, so
  * one API process sees the whole fleet. One hash per second that expires: reading the last minute is 60 HGETALLs in
- * one pipeline whatever the traffic, and nothing here grows with the number of users.
+ * one round trip whatever the traffic, and nothing here grows with the number of users.
  */
 
 export const ACTIVITY_COUNTERS = ['dispatched', 'sent', 'failed', 'skipped'] as const;
@@ -50,7 +50,7 @@ export interface OpsActivity {
 
 const zero = (): ActivityCounts => ({ dispatched: 0, sent: 0, failed: 0, skipped: 0 });
 
-export function createOpsActivity(redis: Redis, keys: Keys): OpsActivity {
+export function createOpsActivity(redis: RedisClient, keys: Keys): OpsActivity {
   return {
     async record(counts, nowMs = Date.now()) {
       const entries = ACTIVITY_COUNTERS.flatMap((counter) => {
@@ -67,14 +67,14 @@ export function createOpsActivity(redis: Redis, keys: Keys): OpsActivity {
 
     async window({ nowMs = Date.now(), seconds = 60 } = {}) {
       const current = Math.floor(nowMs / 1000);
-      const pipeline = redis.pipeline();
-      for (let second = current - seconds; second < current; second++) pipeline.hgetall(keys.opsActivity(second));
-      const replies = (await pipeline.exec()) ?? [];
+      // One command per second's key (each its own slot: a pipeline across slots fails on a cluster), sent together.
+      const hashes = await Promise.all(
+        Array.from({ length: seconds }, (_, index) => redis.hgetall(keys.opsActivity(current - seconds + index))),
+      );
       const totals = zero();
-      for (const [error, hash] of replies) {
-        if (error || typeof hash !== 'object' || hash === null) continue;
+      for (const hash of hashes) {
         for (const counter of ACTIVITY_COUNTERS) {
-          const value = Number((hash as Record<string, string>)[counter] ?? 0);
+          const value = Number(hash[counter] ?? 0);
           if (Number.isSafeInteger(value) && value > 0) totals[counter] += value;
         }
       }

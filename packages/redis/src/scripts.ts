@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { BadScriptArgumentsError, CrossSlotError, errorFromScriptCode } from './errors.js';
 import { keySlot } from './key-slot.js';
 
@@ -77,7 +77,7 @@ function script(name: ScriptName): LoadedScript {
  * keys share one cluster slot (a standalone Redis would silently accept keys a cluster refuses).
  */
 export async function runScript(
-  redis: Redis,
+  redis: RedisClient,
   name: ScriptName,
   keys: readonly string[],
   args: readonly (string | number | Buffer)[],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FREQUENCY_CAP_LOOKBACK_MS } from '@journey/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { InvalidInputError, UnexpectedReplyError } from './errors.js';
 import type { Keys } from './keys.js';
 import { runScript } from './scripts.js';
@@ -56,7 +56,11 @@ function epochMs(name: string, value: number): number {
 }
 
 /** `keepMs` defaults to how far back a frequency cap counts (core's FREQUENCY_CAP_LOOKBACK_MS); tests shorten it. */
-export function createSendHistory(redis: Redis, keys: Keys, { keepMs = FREQUENCY_CAP_LOOKBACK_MS }: { keepMs?: number } = {}): SendHistory {
+export function createSendHistory(
+  redis: RedisClient,
+  keys: Keys,
+  { keepMs = FREQUENCY_CAP_LOOKBACK_MS }: { keepMs?: number } = {},
+): SendHistory {
   if (!Number.isSafeInteger(keepMs) || keepMs < 1) throw new InvalidInputError('keepMs must be a positive integer', { keepMs });
 
   return {

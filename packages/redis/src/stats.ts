@@ -1,5 +1,5 @@
 import { STEP_COUNTERS, type StepCount, type StepCounter } from '@journey/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { InvalidInputError, UnexpectedReplyError } from './errors.js';
 import { KEY_ID_PATTERN } from './ids.js';
 import type { Keys } from './keys.js';
@@ -36,7 +36,7 @@ export interface Stats {
 
 const COUNTER_SET: ReadonlySet<string> = new Set(STAT_COUNTERS);
 
-export function createStats(redis: Redis, keys: Keys): Stats {
+export function createStats(redis: RedisClient, keys: Keys): Stats {
   return {
     async increment(journeyId, version, increments) {
       const key = keys.stats(journeyId, version);

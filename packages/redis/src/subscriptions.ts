@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { InvalidInputError } from './errors.js';
 import type { Keys } from './keys.js';
 
@@ -17,7 +17,7 @@ export interface Subscriptions {
 /** As in the journey schema of @journey/core: any non-empty string of at most 100 characters. */
 const MAX_MESSAGE_TYPE_LENGTH = 100;
 
-export function createSubscriptions(redis: Redis, keys: Keys): Subscriptions {
+export function createSubscriptions(redis: RedisClient, keys: Keys): Subscriptions {
   const update: Subscriptions['update'] = async (userId, { muted = [], unmuted = [] }) => {
     const key = keys.subscriptions(userId);
     for (const type of [...muted, ...unmuted]) messageType(type);

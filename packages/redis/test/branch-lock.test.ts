@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBranchLock, type BranchLockTarget } from '../src/branch-lock.js';
 import { BadScriptArgumentsError, InvalidInputError, LockNotHeldError } from '../src/errors.js';
 import { runScript } from '../src/scripts.js';
 import { closeAll, connect, freshKeys } from './helpers.js';
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connect();
 });

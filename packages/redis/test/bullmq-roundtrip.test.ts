@@ -1,14 +1,13 @@
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, pingRedis, redisServerVersion } from '../src/index.js';
+import { createRedis, pingRedis, redisServerVersion, type RedisClient } from '../src/index.js';
 
 describe('BullMQ on the real Redis', () => {
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(async () => {
-    redis = createRedis(testServers().redisUrl, 'blocking');
+    redis = createRedis(testServers().redis, 'blocking');
     console.log(`Redis server under test: ${await redisServerVersion(redis)}`);
   });
 
@@ -21,11 +20,13 @@ describe('BullMQ on the real Redis', () => {
   });
 
   it('runs a job from queue to worker and back', async () => {
-    const name = uniqueName('roundtrip');
+    // A hash tag keeps every key of the queue in one slot, as a cluster needs for BullMQ's scripts.
+    const name = `{${uniqueName('roundtrip')}}`;
     const queue = new Queue<{ a: number; b: number }, number>(name, { connection: redis });
-    const events = new QueueEvents(name, { connection: createRedis(testServers().redisUrl, 'blocking') });
+    // From the stream's start: a new queue's events are few, and none is missed before the first read (`$`) is made.
+    const events = new QueueEvents(name, { connection: createRedis(testServers().redis, 'blocking'), lastEventId: '0-0' });
     const worker = new Worker<{ a: number; b: number }, number>(name, async (job) => job.data.a + job.data.b, {
-      connection: createRedis(testServers().redisUrl, 'blocking'),
+      connection: createRedis(testServers().redis, 'blocking'),
     });
     try {
       await events.waitUntilReady();

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeadLetters } from '../src/dead-letters.js';
 import { createJourneysRevision } from '../src/journeys-revision.js';
 import { closeAll, connect, freshKeys, keysOf } from './helpers.js';
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connect();
 });

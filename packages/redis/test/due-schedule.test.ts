@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDueSchedule, type DueSchedule } from '../src/due-schedule.js';
 import { BatchExistsError, BadScriptArgumentsError, InvalidInputError } from '../src/errors.js';
@@ -7,7 +7,7 @@ import { encodeDueMember, MEMBER_BUDGET_BYTES, type DueMember } from '../src/mem
 import { runScript } from '../src/scripts.js';
 import { closeAll, connect, freshKeys, keysOf } from './helpers.js';
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connect();
 });

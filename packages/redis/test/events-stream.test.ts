@@ -1,12 +1,12 @@
 import { eventually } from '@journey/embedded/testing';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadScriptArgumentsError, InvalidInputError } from '../src/errors.js';
 import { createEventsStream, type AcceptInput } from '../src/events-stream.js';
 import { runScript } from '../src/scripts.js';
 import { closeAll, connect, freshKeys, keysOf } from './helpers.js';
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connect();
 });

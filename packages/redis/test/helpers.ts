@@ -1,13 +1,14 @@
 import { testServers, uniqueName } from '@journey/embedded/testing';
-import type { Redis } from 'ioredis';
-import { connectRedis } from '../src/connection.js';
+import { Cluster, type Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from '../src/connection.js';
 import { createKeys, type Keys, type KeysOptions } from '../src/keys.js';
+import { scanKeys } from '../src/scan.js';
 
 /** Connections opened by a test file, closed by `closeAll` in its afterAll. */
-const opened: Redis[] = [];
+const opened: RedisClient[] = [];
 
-export async function connect(): Promise<Redis> {
-  const redis = await connectRedis(testServers().redisUrl, 'command');
+export async function connect(): Promise<RedisClient> {
+  const redis = await connectRedis(testServers().redis, 'command');
   opened.push(redis);
   return redis;
 }
@@ -21,16 +22,13 @@ export function freshKeys(options?: KeysOptions): Keys {
   return createKeys(uniqueName('t').replace(/[^A-Za-z0-9_-]/g, '_'), options);
 }
 
-/** Every key of this prefix (SCAN: fine in tests, never in the engine). */
-export async function keysOf(redis: Redis, keys: Keys): Promise<string[]> {
-  const found: string[] = [];
-  for (const pattern of [`{${keys.prefix}:*`, `${keys.prefix}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
-  }
-  return found.sort();
+/** The servers behind a connection: every master of a cluster, or the one server (for server-wide commands). */
+export function masters(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes('master') : [redis];
+}
+
+/** Every key of this prefix, on every node of a cluster (SCAN: fine in tests, never in the engine). */
+export async function keysOf(redis: RedisClient, keys: Keys): Promise<string[]> {
+  const found = await Promise.all([`{${keys.prefix}:*`, `${keys.prefix}:*`].map((pattern) => scanKeys(redis, pattern)));
+  return found.flat().sort();
 }

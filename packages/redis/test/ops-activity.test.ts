@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpsActivity, FAILURES_KEPT } from '../src/ops-activity.js';
 import { closeAll, connect, freshKeys } from './helpers.js';
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connect();
 });

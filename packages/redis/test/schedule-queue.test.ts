@@ -14,7 +14,7 @@ const JOURNEY = 'jrn_0123456789abcdef0123';
 describe('schedule queue', () => {
   it('adds a run delayed until its time, once however often it is added', async () => {
     const keys = freshKeys();
-    const connection = await connectRedis(testServers().redisUrl, 'blocking');
+    const connection = await connectRedis(testServers().redis, 'blocking');
     const now = 1_790_000_000_000;
     const schedules = createScheduleQueue(connection, keys, { now: () => now });
     closers.push(
@@ -39,7 +39,7 @@ describe('schedule queue', () => {
 
   it('refuses payloads the worker could not use', async () => {
     const keys = freshKeys();
-    const connection = await connectRedis(testServers().redisUrl, 'blocking');
+    const connection = await connectRedis(testServers().redis, 'blocking');
     const schedules = createScheduleQueue(connection, keys);
     closers.push(
       () => connection.quit(),

@@ -1,8 +1,7 @@
 import { testServers } from '@journey/embedded/testing';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis } from '../src/connection.js';
+import { createRedis, type RedisClient } from '../src/connection.js';
 import { createBranchLock } from '../src/branch-lock.js';
 import {
   BadScriptArgumentsError,
@@ -14,9 +13,9 @@ import {
   SCRIPT_CODES,
 } from '../src/errors.js';
 import { loadScript, runScript } from '../src/scripts.js';
-import { closeAll, connect, freshKeys } from './helpers.js';
+import { closeAll, connect, freshKeys, masters } from './helpers.js';
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connect();
 });
@@ -31,9 +30,11 @@ describe('script runner', () => {
     // FLUSH empties the server-wide cache; other test files recover the same way (BullMQ through ioredis).
     // No assertion in between: a parallel file may load the script again at any moment.
     const { sha } = loadScript('takeBranchLock');
-    await redis.script('FLUSH', 'SYNC');
+    // Each node of a cluster has its own script cache.
+    await Promise.all(masters(redis).map((node) => node.script('FLUSH', 'SYNC')));
     expect(await lock.take(target, { expectedToken: 'a', ownToken: 'b' }, 60_000)).toEqual({ status: 'acquired' });
-    expect(await redis.script('EXISTS', sha)).toEqual([1]);
+    const loaded = await Promise.all(masters(redis).map((node) => node.script('EXISTS', sha)));
+    expect(loaded.flat()).toContain(1);
   });
 
   it('refuses keys from different slots and the wrong key count before Redis sees them', async () => {
@@ -46,7 +47,8 @@ describe('script runner', () => {
       CrossSlotError,
     );
     await expect(runScript(redis, 'finishBatch', [keys.batches(0)], [])).rejects.toThrow(BadScriptArgumentsError);
-    expect(await redis.exists(keys.dueSet(ref), keys.dueIndex(0), keys.dueIndex(1))).toBe(0);
+    const written = await Promise.all([keys.dueSet(ref), keys.dueIndex(0), keys.dueIndex(1)].map((key) => redis.exists(key)));
+    expect(written).toEqual([0, 0, 0]);
   });
 
   it('maps every script code to its named error, in one place', () => {
@@ -67,11 +69,12 @@ describe('script runner', () => {
 describe('BullMQ names from the keys', () => {
   it('a queue named with its hash tag runs jobs, and a batch job id de-duplicates', async () => {
     const keys = freshKeys();
-    const url = testServers().redisUrl;
-    const queue = new Queue<{ n: number }, number>(keys.queues.dispatch, { connection: createRedis(url, 'blocking') });
-    const events = new QueueEvents(keys.queues.dispatch, { connection: createRedis(url, 'blocking') });
+    const target = testServers().redis;
+    const queue = new Queue<{ n: number }, number>(keys.queues.dispatch, { connection: createRedis(target, 'blocking') });
+    // From the stream's start: a new queue's events are few, and none is missed before the first read (`$`) is made.
+    const events = new QueueEvents(keys.queues.dispatch, { connection: createRedis(target, 'blocking'), lastEventId: '0-0' });
     const worker = new Worker<{ n: number }, number>(keys.queues.dispatch, async (job) => job.data.n * 2, {
-      connection: createRedis(url, 'blocking'),
+      connection: createRedis(target, 'blocking'),
     });
     try {
       await events.waitUntilReady();

@@ -37,13 +37,13 @@ import {
   type SendHistory,
   type Stats,
   type Subscriptions,
+  type RedisClient,
 } from '@journey/redis';
-import type { Redis } from 'ioredis';
 
 /** The connections a process opened: the stores are built on them and never open their own. */
 export interface Connections {
   mongo: MongoStore;
-  redis: Redis;
+  redis: RedisClient;
 }
 
 /** Every store of the engine, built once per process from its configuration and connections. */

@@ -1,16 +1,15 @@
 import { readEnv } from '@journey/config';
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo, type MongoStore } from '@journey/mongo';
-import { connectRedis } from '@journey/redis';
-import type { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from '@journey/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStores } from '../src/index.js';
 
 let mongo: MongoStore;
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   mongo = await connectMongo(testServers().mongoUri, uniqueName('stores'));
-  redis = await connectRedis(testServers().redisUrl, 'command');
+  redis = await connectRedis(testServers().redis, 'command');
 });
 afterAll(async () => {
   await mongo.db.dropDatabase();

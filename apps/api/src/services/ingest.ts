@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@journey/config';
 import type { UserEventInput } from '@journey/core';
-import { RedisStoreError, type AcceptInput, type AcceptResult, type DrainQueue, type EventsStream } from '@journey/redis';
-import type { Redis } from 'ioredis';
+import { RedisStoreError, type AcceptInput, type AcceptResult, type DrainQueue, type EventsStream, type RedisClient } from '@journey/redis';
 
 /**
  * Appending ingest records (events, attribute changes, api entries) to the users' event partitions, the one path
@@ -30,7 +29,7 @@ export interface Ingest {
 
 export interface IngestOptions {
   /** The connection `events` writes through: its state says whether an append can be tried at all. */
-  redis: Pick<Redis, 'status'>;
+  redis: Pick<RedisClient, 'status'>;
   events: Pick<EventsStream, 'accept'>;
   drains: Pick<DrainQueue, 'requestDrain'>;
   dedupWindowSeconds: number;

@@ -1,4 +1,4 @@
-import type { OpsFailure } from '@journey/redis';
+import { duplicateRedis, type OpsFailure } from '@journey/redis';
 import { createStores } from '@journey/stores';
 import { createWebhookChannel } from '../channels/webhook.js';
 import type { WorkerDeps } from '../processors.js';
@@ -24,8 +24,7 @@ export async function startDispatch(deps: WorkerDeps): Promise<RunningDispatch> 
   const stores = createStores(config, { mongo, redis }, { now, onQueueError });
   // The members of a batch ask Redis the same things at the same moment (lock, mutes, send history): on a connection
   // of their own with auto-pipelining, what they ask within one tick is one write and one read, not one per member.
-  const commands = redis.duplicate({ enableAutoPipelining: true, connectionName: 'journey-dispatch' });
-  commands.on('error', () => undefined);
+  const commands = duplicateRedis(redis, { enableAutoPipelining: true, connectionName: 'journey-dispatch' });
   const pipelined = createStores(config, { mongo, redis: commands }, { now, onQueueError });
 
   const channel = createWebhookChannel({ now, attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS });
