@@ -65,14 +65,18 @@ export function describeRedisTarget(target: RedisTarget): string {
   return `Redis Cluster at ${target.clusterNodes.map(({ host, port }) => `${host}:${port}`).join(',')}`;
 }
 
+/** How long a process waits at start for its Redis to be ready (it may be restarting, or a cluster failing over). */
+const READY_TIMEOUT_MS = 30_000;
+
 /**
  * A connection that is ready for commands: processes await this at start so the first request never races the connect.
- * A single-server connection to a node of a cluster is refused here: every command of it would fail with MOVED.
+ * A Redis that is down or not ready yet is tried again (the retry strategy) for up to 30 s. A single-server connection
+ * to a node of a cluster is refused here: every command of it would fail with MOVED.
  */
 export async function connectRedis(target: RedisTarget, role: RedisRole, options: ConnectionOptions = {}): Promise<RedisClient> {
   const redis = createRedis(target, role, { ...options, lazyConnect: true });
   try {
-    await redis.connect();
+    await untilReady(redis, READY_TIMEOUT_MS);
     if (redis instanceof Redis && (await clusterEnabled(redis))) {
       throw new Error('it is a node of a Redis Cluster: set REDIS_CLUSTER_NODES to its nodes instead of REDIS_URL');
     }
@@ -81,6 +85,34 @@ export async function connectRedis(target: RedisTarget, role: RedisRole, options
     throw new Error(`cannot connect to ${describeRedisTarget(target)}: ${(error as Error).message}`, { cause: error });
   }
   return redis;
+}
+
+/**
+ * Connects and resolves on the first 'ready'. Not on `connect()`'s promise: a cluster client whose first ready check
+ * finds `cluster_state:fail` (nodes just restarted) reconnects on its own and never settles that promise.
+ */
+function untilReady(redis: RedisClient, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let lastError: Error | undefined;
+    const onError = (error: Error) => (lastError = error);
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+    };
+    const onReady = () => {
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`not ready within ${timeoutMs} ms${lastError ? ` (${lastError.message})` : ''}`));
+    }, timeoutMs);
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+    // A failed first attempt is retried by the retry strategy; 'ready' (or the timeout) ends the wait.
+    redis.connect().catch((error: unknown) => (lastError = error instanceof Error ? error : new Error(String(error))));
+  });
 }
 
 /**
