@@ -67,7 +67,7 @@ export async function dispatchHarness(options: {
     staleBatchMs: config.STALE_BATCH_MS,
   });
   const startWorker = () =>
-    startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, lockMs: config.JOB_LOCK_MS, deps });
+    startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, lockMs: config.JOB_LOCK_MS, logger, deps });
   const workers: Worker[] = [startWorker()];
 
   /** Lifecycle changes tell the workers, as the API does (the journeys revision). */

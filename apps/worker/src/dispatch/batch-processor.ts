@@ -1,5 +1,7 @@
 import { DispatchJobSchema, type DispatchJob, type DispatchQueue, type Keys } from '@journey/redis';
-import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import type { Logger } from '@journey/config';
+import { UnrecoverableError, type ConnectionOptions, type Worker } from 'bullmq';
+import { EngineWorker } from '../engine-worker.js';
 import { jobLockOptions } from '../job-lock.js';
 import { processJob } from '../process-job.js';
 import { dispatchBatch, type BatchResult, type DispatchDeps } from './dispatch-batch.js';
@@ -13,6 +15,7 @@ export interface BatchProcessorOptions {
   deps: DispatchDeps;
   /** BullMQ job lock and stalled-check interval: see jobLockOptions. */
   lockMs: number;
+  logger: Logger;
 }
 
 /**
@@ -22,13 +25,20 @@ export interface BatchProcessorOptions {
  */
 export function startBatchProcessor(options: BatchProcessorOptions): Worker<DispatchJob, BatchResult> {
   const { keys, dispatchQueue, deps } = options;
-  return new Worker<DispatchJob, BatchResult>(
+  return new EngineWorker<DispatchJob, BatchResult>(
     keys.queues.dispatch,
     processJob('dispatch', DispatchJobSchema, (data, job) => {
       const batch = dispatchQueue.batchOf(data);
       if (!batch) throw new UnrecoverableError(`dispatch job ${job.id} names no batch of this engine: ${data.batchKey}`);
       return dispatchBatch(deps, batch);
     }),
-    { connection: options.connection, concurrency: options.concurrency, autorun: true, ...jobLockOptions(options.lockMs) },
+    {
+      connection: options.connection,
+      concurrency: options.concurrency,
+      autorun: true,
+      ...jobLockOptions(options.lockMs),
+      logger: options.logger,
+      what: 'dispatch',
+    },
   );
 }

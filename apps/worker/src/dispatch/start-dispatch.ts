@@ -46,6 +46,7 @@ export async function startDispatch(deps: WorkerDeps): Promise<RunningDispatch> 
     connection: redis,
     concurrency: config.WORKER_CONCURRENCY,
     lockMs: config.JOB_LOCK_MS,
+    logger,
     deps: {
       ...pipelined,
       catalog: createJourneyCatalog(stores.journeys, pipelined.revision, { now }),

@@ -2,7 +2,8 @@ import type { Logger } from '@journey/config';
 import { entryIdFor, isInAudience, scheduledAt, shouldExit, type Entrant } from '@journey/core';
 import { toEntryState, type JourneysRepository, type JourneyStatesRepository, type UsersRepository } from '@journey/mongo';
 import { ScheduleRunJobSchema, type DueSchedule, type Keys, type ScheduleQueue } from '@journey/redis';
-import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { ConnectionOptions, Job, Worker } from 'bullmq';
+import { EngineWorker } from '../engine-worker.js';
 import { z } from 'zod';
 import type { ActiveJourneys } from '../ingest/active-journeys.js';
 import { jobLockOptions } from '../job-lock.js';
@@ -117,15 +118,16 @@ export interface RunningScheduleWorker {
 }
 
 export function startScheduleWorker(options: ScheduleWorkerOptions): RunningScheduleWorker {
-  const worker = new Worker(options.keys.queues.schedule, createScheduleRunProcessor(options), {
+  const worker = new EngineWorker(options.keys.queues.schedule, createScheduleRunProcessor(options), {
     connection: options.connection,
     concurrency: options.concurrency,
     ...jobLockOptions(options.lockMs),
+    logger: options.logger,
+    what: 'schedule',
   });
   worker.on('failed', (job, error) =>
     options.logger.error({ err: error, jobId: job?.id, attemptsMade: job?.attemptsMade }, 'schedule run failed'),
   );
-  worker.on('error', (error) => options.logger.error({ err: error }, 'schedule worker error'));
   return { worker, close: () => worker.close() };
 }
 

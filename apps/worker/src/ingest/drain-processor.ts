@@ -1,7 +1,8 @@
 import type { Logger } from '@journey/config';
 import { groupBy } from '@journey/core';
 import { DrainJobSchema, type DeadLetter, type DeadLetters, type DrainQueue, type EventsStream, type Keys } from '@journey/redis';
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { UnrecoverableError, type ConnectionOptions, type Job, type Worker } from 'bullmq';
+import { EngineWorker } from '../engine-worker.js';
 import { jobLockOptions } from '../job-lock.js';
 import { processJob } from '../process-job.js';
 import type { RecordApplier, StreamRecord } from './apply-record.js';
@@ -164,16 +165,17 @@ export function startDrainWorker(options: DrainWorkerOptions): RunningDrainWorke
   let closing = false;
   const stats: DrainStats = options.stats ?? { applied: 0, skipped: 0, unreadable: 0, deadLettered: 0 };
   const processor = createDrainProcessor({ ...options, stats, stopping: () => closing || (options.stopping?.() ?? false) });
-  const worker = new Worker(options.keys.queues.drain, processor, {
+  const worker = new EngineWorker(options.keys.queues.drain, processor, {
     connection: options.connection,
     concurrency: options.concurrency,
     ...jobLockOptions(options.lockMs),
+    logger: options.logger,
+    what: 'drain',
   });
   worker.on('failed', (job, error) => {
     const partition = DrainJobSchema.safeParse(job?.data).data?.partition;
     options.logger.error({ err: error, jobId: job?.id, partition, attemptsMade: job?.attemptsMade }, 'drain failed');
   });
-  worker.on('error', (error) => options.logger.error({ err: error }, 'drain worker error'));
   return {
     worker,
     stats,
