@@ -53,12 +53,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await registerRateLimit(app, deps.config.RATE_LIMIT_PER_MINUTE);
   await registerSwagger(app);
   // The operators' view reads every queue of the engine; the drain queue also takes the API's appends below.
-  const queues = { drain: stores.drainQueue.queue, dispatch: stores.dispatchQueue.queue, schedule: stores.scheduleQueue.queue };
+  const queues = { drain: stores.drainQueue.queues, dispatch: stores.dispatchQueue.queues, schedule: [stores.scheduleQueue.queue] };
   const snapshot = createOpsSnapshot({ ...stores, queues });
   await app.register(metricsPlugin, { snapshot });
   await app.register(healthRoutes, { deps });
   await app.register(opsRoutes, { snapshot });
-  await registerDashboard(app, Object.values(queues));
+  await registerDashboard(app, Object.values(queues).flat());
   await app.register(apiKeyRoutes, { apiKeys: stores.apiKeys });
   await app.register(journeyRoutes, { journeys: stores.journeys, revision: stores.revision });
 

@@ -46,7 +46,7 @@ export async function recordsOf(deps: AppDeps, userId: string): Promise<IngestRe
 export async function waitingDrains(deps: AppDeps): Promise<number[]> {
   const drains = createDrainQueue(deps.redis, createKeys(deps.config.REDIS_PREFIX));
   try {
-    const jobs = await drains.queue.getJobs(['waiting', 'prioritized', 'delayed']);
+    const jobs = (await Promise.all(drains.queues.map((queue) => queue.getJobs(['waiting', 'prioritized', 'delayed'])))).flat();
     return [...new Set(jobs.map((job) => job.data.partition))].sort((a, b) => a - b);
   } finally {
     await drains.close();

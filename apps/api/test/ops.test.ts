@@ -37,7 +37,7 @@ describe('the operators\u2019 view', () => {
       { nowMs },
     );
     expect(carved?.size).toBe(1);
-    const dispatch = new Queue(keys.queues.dispatch, { connection: t.deps.redis });
+    const dispatch = new Queue(keys.dispatchQueueOf(carved!.batch.shard), { connection: t.deps.redis });
     await dispatch.add('batch', { batchKey: carved!.key }, { jobId: 'batch-x', delay: 60_000 });
     await dispatch.close();
     const activity = createOpsActivity(t.deps.redis, keys);
@@ -57,6 +57,12 @@ describe('the operators\u2019 view', () => {
     expect(response.statusCode).toBe(200);
     const body = response.json();
     expect(body.queues.map((queue: { name: string }) => queue.name)).toEqual(['drain', 'dispatch', 'schedule']);
+    // Each kind's counts are summed over its queue groups.
+    expect(body.queues.map((queue: { queues: string[] }) => queue.queues)).toEqual([
+      keys.queues.drain,
+      keys.queues.dispatch,
+      [keys.queues.schedule],
+    ]);
     expect(body.queues.find((queue: { name: string }) => queue.name === 'dispatch').counts).toMatchObject({ delayed: 1, failed: 0 });
     // A due set per shard and second: ada's and bo's shards at -30 s, cy's at +60 s.
     const dueSets = new Set([keys.dueShardOf('ada'), keys.dueShardOf('bo')]).size + 1;
@@ -136,7 +142,7 @@ describe('the operators\u2019 view', () => {
     expect(queues.statusCode).toBe(200);
     const names = (queues.json().queues as Array<{ name: string }>).map((queue) => queue.name);
     const keys = createKeys(t.deps.config.REDIS_PREFIX);
-    expect(names.sort()).toEqual([keys.queues.dispatch, keys.queues.drain, keys.queues.schedule].sort());
+    expect(names.sort()).toEqual([...keys.queues.dispatch, ...keys.queues.drain, keys.queues.schedule].sort());
     // Basic is for the browser pages only: the JSON API keeps to bearer keys.
     expect((await t.app.inject({ method: 'GET', url: '/v1/ops/queues', headers: basic })).statusCode).toBe(401);
   });
@@ -145,12 +151,12 @@ describe('the operators\u2019 view', () => {
     const t = await testApp();
     close = t.close;
     const keys = createKeys(t.deps.config.REDIS_PREFIX);
-    const queue = new Queue(keys.queues.dispatch, { connection: t.deps.redis });
+    const queue = new Queue(keys.queues.dispatch[0]!, { connection: t.deps.redis });
     try {
       await queue.add('batch', { batchKey: 'x' }, { jobId: 'kept', delay: 60_000 });
       const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`someone:${key}`).toString('base64')}` });
       const ops = basic(await opsKey(t));
-      const api = `/ops/dashboard/api/queues/${encodeURIComponent(keys.queues.dispatch)}`;
+      const api = `/ops/dashboard/api/queues/${encodeURIComponent(keys.queues.dispatch[0]!)}`;
       const writes: Array<{ method: 'PUT' | 'POST' | 'PATCH'; url: string; payload?: Record<string, unknown> }> = [
         { method: 'PUT', url: `${api}/pause` },
         { method: 'PUT', url: '/ops/dashboard/api/queues/pause' },
@@ -180,8 +186,9 @@ describe('the operators\u2019 view', () => {
           allowRetries,
         }));
       };
-      expect(await modes(ops)).toEqual(Array(3).fill({ readOnlyMode: true, allowRetries: false }));
-      expect(await modes(basic(TEST_ADMIN_KEY))).toEqual(Array(3).fill({ readOnlyMode: false, allowRetries: true }));
+      const all = keys.queues.drain.length + keys.queues.dispatch.length + 1;
+      expect(await modes(ops)).toEqual(Array(all).fill({ readOnlyMode: true, allowRetries: false }));
+      expect(await modes(basic(TEST_ADMIN_KEY))).toEqual(Array(all).fill({ readOnlyMode: false, allowRetries: true }));
 
       const paused = await t.app.inject({ method: 'PUT', url: `${api}/pause`, headers: basic(TEST_ADMIN_KEY) });
       expect(paused.statusCode, paused.body).toBe(200);

@@ -45,3 +45,33 @@ export class EngineWorker<D = unknown, R = unknown> extends Worker<D, R> {
     while (Date.now() < until && !this.closing) await new Promise((resolve) => setTimeout(resolve, Math.min(100, until - Date.now())));
   }
 }
+
+/** The workers of one kind of job, one per queue group, taking the process's concurrency for that kind between them. */
+export interface WorkerGroup<D, R> {
+  readonly workers: readonly EngineWorker<D, R>[];
+  onFailed(listener: (job: Job<D, R> | undefined, error: Error) => void): void;
+  /** Lets active jobs finish, then stops every worker. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an EngineWorker on each of `queues`. `concurrency` is the process's for this kind of job, dealt out to the
+ * queues (at least one each): the groups are evenly loaded, as partitions and shards are hashed from user ids.
+ */
+export function startWorkerGroup<D, R>(
+  queues: readonly string[],
+  processor: Processor<D, R>,
+  options: WorkerOptions & { concurrency: number; logger: Logger; what: string },
+): WorkerGroup<D, R> {
+  const concurrency = Math.max(1, Math.ceil(options.concurrency / queues.length));
+  const workers = queues.map((name) => new EngineWorker<D, R>(name, processor, { ...options, concurrency }));
+  return {
+    workers,
+    onFailed(listener) {
+      for (const worker of workers) worker.on('failed', listener);
+    },
+    close: async () => {
+      await Promise.all(workers.map((worker) => worker.close()));
+    },
+  };
+}

@@ -1,5 +1,6 @@
 import { messageId, type JourneyDefinitionInput } from '@journey/core';
 import { eventually, TcpProxy, testServers } from '@journey/embedded/testing';
+import { countJobs } from '@journey/redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatchHarness, exampleSendingTo } from './dispatch-harness.js';
 
@@ -61,7 +62,7 @@ describe('dispatch guarantees under faults', () => {
       return answer;
     };
     await h.scheduler.tick();
-    await eventually(async () => (await h.dispatchQueue.queue.getJobCounts('delayed')).delayed === 1, {
+    await eventually(async () => (await countJobs(h.dispatchQueue.queues, 'delayed')).delayed === 1, {
       what: 'the batch to fail and wait for its retry',
       timeoutMs: 15_000,
     });
@@ -102,7 +103,7 @@ describe('dispatch guarantees under faults', () => {
 
     await h.scheduler.tick();
     await eventually(() => h.sink.heldCount === 1, { what: 'one try to post' });
-    await eventually(async () => (await h.dispatchQueue.queue.getJobCounts('completed')).completed === 1, {
+    await eventually(async () => (await countJobs(h.dispatchQueue.queues, 'completed')).completed === 1, {
       what: 'the other try to leave the item to it',
     });
     h.sink.releaseHeld({ status: 200 });
@@ -138,7 +139,7 @@ describe('dispatch guarantees under faults', () => {
       messages: { hello: { status: 'retrying', attempts: 1, lastError: 'HTTP 503' } },
     });
     expect(waiting?.messages['hello']?.nextAttemptAt?.getTime()).toBeGreaterThan(h.now());
-    expect(await h.dispatchQueue.queue.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
+    expect(await countJobs(h.dispatchQueue.queues, 'waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
 
     // A worker restart while it waits changes nothing: the retry lives in the stores, not in a process.
     await h.restartWorker();
@@ -274,7 +275,7 @@ describe('dispatch: one broken journey stays with itself', () => {
     await eventually(async () => (await h.states.get(healthy, 'lu'))?.status === 'completed', { what: 'the healthy journey to go on' });
     expect(h.bodies().map((body) => body.userId)).toEqual(['lu']);
     // The broken journey's batch fails and is retried (visible to operators); its user waits, nothing is lost.
-    await eventually(async () => (await h.dispatchQueue.queue.getJobCounts('delayed')).delayed === 1, {
+    await eventually(async () => (await countJobs(h.dispatchQueue.queues, 'delayed')).delayed === 1, {
       what: "the broken journey's batch to wait for a retry",
     });
     expect(await h.states.get(broken, 'jo')).toMatchObject({ status: 'active', stepId: 'hello' });

@@ -2,9 +2,8 @@ import { createLogger, readEnv } from '@journey/config';
 import { exampleJourney, stepToken, type JourneyDefinitionInput, type RetryPolicy } from '@journey/core';
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo, type MongoStore } from '@journey/mongo';
-import { connectRedis, type RedisClient } from '@journey/redis';
+import { connectRedis, countJobs, type RedisClient } from '@journey/redis';
 import { createStores } from '@journey/stores';
-import type { Worker } from 'bullmq';
 import { createWebhookChannel } from '../src/channels/webhook.js';
 import { startBatchProcessor } from '../src/dispatch/batch-processor.js';
 import type { DispatchDeps } from '../src/dispatch/dispatch-batch.js';
@@ -61,6 +60,7 @@ export async function dispatchHarness(options: {
     keys,
     dueSchedule,
     dispatchQueue,
+    leases: stores.carverLeases,
     logger,
     now,
     tickMs: config.SCHEDULER_TICK_MS,
@@ -68,7 +68,7 @@ export async function dispatchHarness(options: {
   });
   const startWorker = () =>
     startBatchProcessor({ keys, dispatchQueue, connection: redis.duplicate(), concurrency: 4, lockMs: config.JOB_LOCK_MS, logger, deps });
-  const workers: Worker[] = [startWorker()];
+  const workers = [startWorker()];
 
   /** Lifecycle changes tell the workers, as the API does (the journeys revision). */
   const announced =
@@ -137,7 +137,7 @@ export async function dispatchHarness(options: {
       const deadline = Date.now() + 15_000;
       for (;;) {
         await scheduler.tick();
-        const counts = await dispatchQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const counts = await countJobs(dispatchQueue.queues, 'waiting', 'active', 'delayed', 'prioritized');
         const busy = Object.values(counts).some((n) => n > 0);
         const backlog = await Promise.all([0, 1].map((shard) => dueSchedule.backlog(shard)));
         const due = backlog.some(
@@ -157,7 +157,7 @@ export async function dispatchHarness(options: {
       await scheduler.stop();
       await channel.close();
       await sink.close();
-      await dispatchQueue.queue.obliterate({ force: true });
+      for (const queue of dispatchQueue.queues) await queue.obliterate({ force: true });
       await stores.close();
       await mongo.db.dropDatabase();
       await mongo.close();

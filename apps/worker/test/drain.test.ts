@@ -18,7 +18,9 @@ async function setup(partitions = 4): Promise<{ env: IngestEnv; drainQueue: Drai
   cleanups.push(
     () => env.close(),
     () => drainQueue.close(),
-    () => drainQueue.queue.obliterate({ force: true }),
+    async () => {
+      for (const queue of drainQueue.queues) await queue.obliterate({ force: true });
+    },
   );
   return { env, drainQueue };
 }

@@ -77,8 +77,8 @@ describe('events over HTTP', () => {
     await env.postEvents(users.map((userId) => env.event(userId, 'signed_up')));
     // As if every drain request of the API had failed after the events were stored.
     const drains = env.drainQueue();
-    await drains.queue.obliterate({ force: true });
-    expect(await drains.queue.count()).toBe(0);
+    for (const queue of drains.queues) await queue.obliterate({ force: true });
+    expect(await Promise.all(drains.queues.map((queue) => queue.count()))).toEqual(drains.queues.map(() => 0));
 
     await env.startWorkers();
     await env.settle();

@@ -14,6 +14,7 @@ import {
 } from '@journey/mongo';
 import {
   connectRedis,
+  countJobs,
   createDeadLetters,
   createDrainQueue,
   createDueSchedule,
@@ -132,7 +133,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
     await fleet?.dispose();
     await sink?.close();
     if (redis) {
-      for (const name of Object.values(keys.queues)) {
+      for (const name of [...keys.queues.drain, ...keys.queues.dispatch, keys.queues.schedule]) {
         const queue = new Queue(name, { connection: redis });
         await queue.obliterate({ force: true }).catch(() => undefined);
         await queue.close();
@@ -274,15 +275,15 @@ describe('exactly-once delivery while worker processes are killed', () => {
 
     const states = mongo.db.collection('journey_states');
     const dueSchedule = createDueSchedule(redis, keys);
-    const dispatchQueue = new Queue(keys.queues.dispatch, { connection: redis });
+    const dispatchQueues = keys.queues.dispatch.map((name) => new Queue(name, { connection: redis }));
     let progress: Record<string, unknown> = {};
     let lastPrinted = Date.now();
     // Redis and the sink tell whether work is left; MongoDB is asked only then.
     const settled = await pollUntil(SETTLE_TIMEOUT_MS, async () => {
       const [backlogs, dispatchJobs, drainJobs, lengths] = await Promise.all([
         Promise.all(Array.from({ length: keys.dueShards }, (_, shard) => dueSchedule.backlog(shard))),
-        dispatchQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
-        drainQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+        countJobs(dispatchQueues, 'waiting', 'active', 'delayed', 'prioritized'),
+        countJobs(drainQueue.queues, 'waiting', 'active', 'delayed', 'prioritized'),
         stream.lengths(),
       ]);
       const dueSets = backlogs.reduce((sum, backlog) => sum + backlog.dueSets, 0);
@@ -298,7 +299,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
       if (dueSets > 0 || unfinishedBatches > 0 || pendingEvents > 0 || busyJobs > 0) return false;
       return (await states.countDocuments({ journeyId, status: 'completed' })) === userCount;
     });
-    await dispatchQueue.close();
+    await Promise.all(dispatchQueues.map((queue) => queue.close()));
     const settledAt = Date.now();
     const stopped = await activeFleet.stopAll(15_000);
     const deadLetters = (await createDeadLetters(redis, keys).counts()).reduce((sum, count) => sum + count, 0);

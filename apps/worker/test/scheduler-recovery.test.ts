@@ -2,6 +2,7 @@ import { createLogger } from '@journey/config';
 import { eventually, testServers, uniqueName } from '@journey/embedded/testing';
 import {
   connectRedis,
+  createCarverLeases,
   createDispatchQueue,
   createDueSchedule,
   createKeys,
@@ -41,6 +42,7 @@ async function recoveryEnv(options: { recoverEveryMs?: number } = {}) {
     keys,
     dueSchedule,
     dispatchQueue,
+    leases: createCarverLeases(redis, keys),
     logger: createLogger({ name: 'recovery-test', level: 'silent' }),
     now: () => clock,
     tickMs: 200,
@@ -50,7 +52,7 @@ async function recoveryEnv(options: { recoverEveryMs?: number } = {}) {
   cleanups.push(
     () => redis.quit(),
     () => dispatchQueue.close(),
-    () => dispatchQueue.queue.obliterate({ force: true }),
+    () => dispatchQueue.queueOf(0).obliterate({ force: true }),
   );
   const second = () => Math.floor(clock / 1000);
   return {
@@ -67,7 +69,7 @@ async function recoveryEnv(options: { recoverEveryMs?: number } = {}) {
       return { shard: 0, branch, dueSecond: second() };
     },
     async jobIds(): Promise<string[]> {
-      const jobs = await dispatchQueue.queue.getJobs(['waiting', 'active', 'delayed', 'failed', 'completed']);
+      const jobs = await dispatchQueue.queueOf(0).getJobs(['waiting', 'active', 'delayed', 'failed', 'completed']);
       return jobs.map((job) => job.id!).sort();
     },
   };
@@ -82,7 +84,7 @@ describe('scheduler recovery', () => {
 
     // A scheduler that died between carving and enqueueing: the batch is registered and has no job.
     const lost = (await env.dueSchedule.carve(await env.due(40, 'lost'), { nowMs: T0 }))!;
-    const queuedBatch = env.dispatchQueue.batchOf({ batchKey: (await env.dispatchQueue.queue.getJob(queuedJob!))!.data.batchKey })!;
+    const queuedBatch = env.dispatchQueue.batchOf({ batchKey: (await env.dispatchQueue.queueOf(0).getJob(queuedJob!))!.data.batchKey })!;
     expect(await env.dispatchQueue.jobStates([queuedBatch, lost.batch])).toEqual(['pending', 'missing']);
 
     // Stale, but the recovery ran at T0 and is next due at T0 + 60 s: the ticks in between only carve.
@@ -113,7 +115,7 @@ describe('scheduler recovery', () => {
     const connection = await connectRedis(testServers().redis, 'blocking');
     cleanups.push(() => connection.quit());
     const worker = new Worker<DispatchJob>(
-      env.keys.queues.dispatch,
+      env.keys.dispatchQueueOf(0),
       async (job) => {
         if (Object.keys(outcomes).length === 0) {
           outcomes[job.data.batchKey] = 'failed';
@@ -126,7 +128,7 @@ describe('scheduler recovery', () => {
     cleanups.push(() => worker.close());
     const counts = await eventually(
       async () => {
-        const now = await env.dispatchQueue.queue.getJobCounts('failed', 'completed');
+        const now = await env.dispatchQueue.queueOf(0).getJobCounts('failed', 'completed');
         return now.failed === 1 && now.completed === 1 ? now : undefined;
       },
       { what: 'one job failed and one completed' },
@@ -143,7 +145,7 @@ describe('scheduler recovery', () => {
 
     env.advance(STALE_MS + 1);
     expect((await env.scheduler.tick()).recoveredBatches).toBe(1);
-    expect(await (await env.dispatchQueue.queue.getJob(env.keys.batchJobId(failedBatch)))!.getState()).toBe('waiting');
+    expect(await (await env.dispatchQueue.queueOf(0).getJob(env.keys.batchJobId(failedBatch)))!.getState()).toBe('waiting');
     const { stale } = await env.dueSchedule.staleBatches(0, { olderThanMs: STALE_MS, nowMs: T0 + STALE_MS + 1 });
     expect(stale.map((each) => each.key)).toEqual([failedKey]);
   });

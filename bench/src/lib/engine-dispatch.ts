@@ -1,6 +1,6 @@
 import { createLogger, readEnv, redisEnv, redisTarget, type Config, type RedisTarget } from '@journey/config';
 import type { MongoStore } from '@journey/mongo';
-import { connectRedis, type Keys, type RedisClient } from '@journey/redis';
+import { connectRedis, duplicateRedis, type Keys, type RedisClient } from '@journey/redis';
 import { QueueEvents } from 'bullmq';
 import { startDispatch, type RunningDispatch } from '@journey/worker';
 
@@ -34,12 +34,15 @@ export interface EngineDispatch {
 export async function startEngineDispatch(options: { config: Config; mongo: MongoStore; keys: Keys }): Promise<EngineDispatch> {
   const { config, mongo, keys } = options;
   const eventsRedis = await connectRedis(redisTarget(config), 'blocking');
-  const events = new QueueEvents(keys.queues.dispatch, { connection: eventsRedis });
+  // Every dispatch queue's events (one queue per queue group), each on a connection of its own (a blocking read).
+  const events = keys.queues.dispatch.map((name) => new QueueEvents(name, { connection: duplicateRedis(eventsRedis, {}) }));
   let added = 0;
   let failed = 0;
-  events.on('added', () => added++);
-  events.on('failed', () => failed++);
-  await events.waitUntilReady();
+  for (const each of events) {
+    each.on('added', () => added++);
+    each.on('failed', () => failed++);
+  }
+  await Promise.all(events.map((each) => each.waitUntilReady()));
   const redis: RedisClient = await connectRedis(redisTarget(config), 'blocking');
   if (keys.prefix !== config.REDIS_PREFIX)
     throw new Error(`the dispatch keys (${keys.prefix}) are not the configuration's (${config.REDIS_PREFIX})`);
@@ -54,7 +57,7 @@ export async function startEngineDispatch(options: { config: Config; mongo: Mong
     jobsFailed: () => failed,
     async close() {
       await running.close();
-      await events.close();
+      await Promise.all(events.map((each) => each.close()));
       eventsRedis.disconnect();
       redis.disconnect();
     },

@@ -71,6 +71,12 @@ export const EnvSchema = z.object({
    */
   EVENT_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
   DUE_SHARDS: z.coerce.number().int().min(1).max(1024).default(16),
+  /**
+   * Drain and dispatch queues: partitions and shards are dealt out to them, and on a Redis Cluster each lands on its
+   * own part of the slots, so the job traffic is spread over the masters. Chosen once, like the partitions: a
+   * partition's drain moves to another queue when it changes (stop every worker first).
+   */
+  QUEUE_GROUPS: z.coerce.number().int().min(1).max(64).default(4),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt.default(2 * 1024 * 1024),
   /**

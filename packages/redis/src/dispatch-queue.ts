@@ -1,4 +1,5 @@
-import { Queue } from 'bullmq';
+import { groupBy } from '@journey/core';
+import { Queue, type JobState } from 'bullmq';
 import type { RedisClient } from './connection.js';
 import { z } from 'zod';
 import type { CarvedBatch } from './due-schedule.js';
@@ -16,7 +17,10 @@ export type DispatchJob = z.infer<typeof DispatchJobSchema>;
 export type BatchJobState = 'pending' | 'failed' | 'completed' | 'missing';
 
 export interface DispatchQueue {
-  readonly queue: Queue<DispatchJob>;
+  /** One BullMQ queue per group of due shards (keys.queues.dispatch): a batch goes to its shard's. */
+  readonly queues: readonly Queue<DispatchJob>[];
+  /** The queue of a shard's batches. */
+  queueOf(shard: number): Queue<DispatchJob>;
   /** One job per batch, its id derived from the batch: enqueueing a batch twice (two schedulers, the recovery sweep) adds one job. */
   enqueue(batches: readonly Pick<CarvedBatch, 'batch' | 'key'>[]): Promise<void>;
   /**
@@ -33,46 +37,71 @@ export interface DispatchQueue {
 }
 
 export function createDispatchQueue(redis: RedisClient, keys: Keys): DispatchQueue {
-  const queue = new Queue<DispatchJob>(keys.queues.dispatch, {
-    connection: redis,
-    defaultJobOptions: {
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 1_000 },
-      // Kept for the operators' view (counts and recent failures); bounded so Redis does not grow with traffic.
-      removeOnComplete: { count: 1_000 },
-      removeOnFail: { count: 5_000 },
-    },
-  });
+  const queues = keys.queues.dispatch.map(
+    (name) =>
+      new Queue<DispatchJob>(name, {
+        connection: redis,
+        defaultJobOptions: {
+          attempts: 10,
+          backoff: { type: 'exponential', delay: 1_000 },
+          // Kept for the operators' view (counts and recent failures); bounded so Redis does not grow with traffic.
+          removeOnComplete: { count: 1_000 },
+          removeOnFail: { count: 5_000 },
+        },
+      }),
+  );
+  const byName = new Map(queues.map((queue) => [queue.name, queue]));
+  const queueOf = (shard: number) => byName.get(keys.dispatchQueueOf(shard))!;
+
+  /** The states of batches of one queue: one pipeline, every key of it in the queue's slot. */
+  async function statesIn(queue: Queue<DispatchJob>, batches: readonly BatchRef[]): Promise<BatchJobState[]> {
+    const pipeline = redis.pipeline();
+    for (const batch of batches) {
+      const jobId = keys.batchJobId(batch);
+      // BullMQ's layout: the job's hash is named by its id, the failed and completed sets by their state.
+      pipeline.exists(queue.toKey(jobId)).zscore(queue.toKey('failed'), jobId).zscore(queue.toKey('completed'), jobId);
+    }
+    const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
+      if (error) throw error;
+      return reply;
+    });
+    if (replies.length !== batches.length * 3) throw new UnexpectedReplyError({ script: 'jobStates', reply: replies.length });
+    return batches.map((_, index) => {
+      const [exists, failed, completed] = replies.slice(index * 3, index * 3 + 3);
+      if (exists !== 1) return 'missing';
+      if (failed !== null) return 'failed';
+      return completed !== null ? 'completed' : 'pending';
+    });
+  }
+
   return {
-    queue,
+    queues,
+    queueOf,
     async enqueue(batches) {
-      if (batches.length === 0) return;
-      await queue.addBulk(
-        batches.map(({ batch, key }) => ({ name: 'batch', data: { batchKey: key }, opts: { jobId: keys.batchJobId(batch) } })),
+      await Promise.all(
+        [...groupBy(batches, ({ batch }) => queueOf(batch.shard))].map(([queue, group]) =>
+          queue.addBulk(
+            group.map(({ batch, key }) => ({ name: 'batch', data: { batchKey: key }, opts: { jobId: keys.batchJobId(batch) } })),
+          ),
+        ),
       );
     },
     async jobStates(batches) {
-      if (batches.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const batch of batches) {
-        const jobId = keys.batchJobId(batch);
-        // BullMQ's layout: the job's hash is named by its id, the failed and completed sets by their state.
-        pipeline.exists(queue.toKey(jobId)).zscore(queue.toKey('failed'), jobId).zscore(queue.toKey('completed'), jobId);
-      }
-      const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
-        if (error) throw error;
-        return reply;
-      });
-      if (replies.length !== batches.length * 3) throw new UnexpectedReplyError({ script: 'jobStates', reply: replies.length });
-      return batches.map((_, index) => {
-        const [exists, failed, completed] = replies.slice(index * 3, index * 3 + 3);
-        if (exists !== 1) return 'missing';
-        if (failed !== null) return 'failed';
-        return completed !== null ? 'completed' : 'pending';
-      });
+      const states = new Array<BatchJobState>(batches.length);
+      const byQueue = groupBy(batches.keys(), (index) => queueOf(batches[index]!.shard));
+      await Promise.all(
+        [...byQueue].map(async ([queue, indexes]) => {
+          const found = await statesIn(
+            queue,
+            indexes.map((index) => batches[index]!),
+          );
+          indexes.forEach((index, position) => (states[index] = found[position]!));
+        }),
+      );
+      return states;
     },
     async retryFailed(batch) {
-      const job = await queue.getJob(keys.batchJobId(batch));
+      const job = await queueOf(batch.shard).getJob(keys.batchJobId(batch));
       if (!job) return false;
       await job.retry('failed');
       return true;
@@ -80,6 +109,14 @@ export function createDispatchQueue(redis: RedisClient, keys: Keys): DispatchQue
     batchOf(job) {
       return keys.parseBatch(job.batchKey);
     },
-    close: () => queue.close(),
+    close: async () => {
+      await Promise.all(queues.map((queue) => queue.close()));
+    },
   };
+}
+
+/** Jobs per state summed over queues (a kind's queue groups), for tests, benchmarks and progress lines. */
+export async function countJobs(queues: readonly Queue[], ...states: JobState[]): Promise<Record<string, number>> {
+  const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...states)));
+  return Object.fromEntries(states.map((state) => [state, counts.reduce((sum, each) => sum + (each[state] ?? 0), 0)]));
 }

@@ -8,7 +8,8 @@ export const DrainJobSchema = z.strictObject({ partition: z.number().int().min(0
 export type DrainJob = z.infer<typeof DrainJobSchema>;
 
 export interface DrainQueue {
-  readonly queue: Queue<DrainJob>;
+  /** One BullMQ queue per group of partitions (keys.queues.drain): a partition's drains go to its group's. */
+  readonly queues: readonly Queue<DrainJob>[];
   /**
    * Asks for the partitions to be drained. Per partition at most one drain runs and one more waits:
    * BullMQ's `keepLastIfActive` de-duplication never runs two drains of a partition in parallel (so one
@@ -29,17 +30,24 @@ export interface DrainQueue {
 const COALESCE_MS = 1;
 
 export function createDrainQueue(connection: ConnectionOptions, keys: Keys): DrainQueue {
-  const queue = new Queue<DrainJob>(keys.queues.drain, {
-    connection,
-    defaultJobOptions: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: { count: 1_000 },
-      removeOnFail: { count: 1_000 },
-    },
-  });
+  const queues = keys.queues.drain.map(
+    (name) =>
+      new Queue<DrainJob>(name, {
+        connection,
+        defaultJobOptions: {
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 500 },
+          removeOnComplete: { count: 1_000 },
+          removeOnFail: { count: 1_000 },
+        },
+      }),
+  );
+  const byName = new Map(queues.map((queue) => [queue.name, queue]));
+  // A partition's drains always go to the same queue: its de-duplication is what keeps them one at a time.
   const addJob = (partition: number) =>
-    queue.add('drain', { partition }, { deduplication: { id: keys.drainJobId(partition), keepLastIfActive: true } });
+    byName
+      .get(keys.drainQueueOf(partition))!
+      .add('drain', { partition }, { deduplication: { id: keys.drainJobId(partition), keepLastIfActive: true } });
   const requests = new DataLoader<number, true>(
     async (partitions) => {
       const added = new Map(
@@ -56,14 +64,16 @@ export function createDrainQueue(connection: ConnectionOptions, keys: Keys): Dra
     { cache: false, batchScheduleFn: (callback) => setTimeout(callback, COALESCE_MS) },
   );
   return {
-    queue,
+    queues,
     async requestDrain(partitions) {
       // Repeated partitions are fine: the batch makes one add per distinct partition.
       const results = await requests.loadMany([...partitions]);
       const failed = results.find((result): result is Error => result instanceof Error);
       if (failed) throw failed;
     },
-    close: () => queue.close(),
+    close: async () => {
+      await Promise.all(queues.map((queue) => queue.close()));
+    },
   };
 }
 

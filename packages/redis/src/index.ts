@@ -13,7 +13,15 @@ export {
 } from './connection.js';
 export { isRedisUnavailableError } from './unavailable.js';
 
-export { createKeys, fnv1a32, DEFAULT_DUE_SHARDS, DEFAULT_EVENT_PARTITIONS, PREFIX_PATTERN } from './keys.js';
+export {
+  createKeys,
+  fnv1a32,
+  queueTag,
+  DEFAULT_DUE_SHARDS,
+  DEFAULT_EVENT_PARTITIONS,
+  DEFAULT_QUEUE_GROUPS,
+  PREFIX_PATTERN,
+} from './keys.js';
 export type { BatchRef, DueBranch, DueSetRef, Keys, KeysOptions } from './keys.js';
 export { crc16, hashTagOf, keySlot } from './key-slot.js';
 export { deleteMatching, scanKeys, unlinkKeys } from './scan.js';
@@ -47,7 +55,14 @@ export type { Counters, JourneyStats, Stats, StatCounter, StatIncrement, StepSta
 export { createSubscriptions } from './subscriptions.js';
 export type { Subscriptions } from './subscriptions.js';
 export { createDrainQueue, DrainJobSchema, type DrainJob, type DrainQueue } from './drain-queue.js';
-export { createDispatchQueue, DispatchJobSchema, type BatchJobState, type DispatchJob, type DispatchQueue } from './dispatch-queue.js';
+export {
+  countJobs,
+  createDispatchQueue,
+  DispatchJobSchema,
+  type BatchJobState,
+  type DispatchJob,
+  type DispatchQueue,
+} from './dispatch-queue.js';
 export {
   createScheduleQueue,
   ScheduleRunJobSchema,
@@ -62,4 +77,5 @@ export type { SendHistory } from './send-history.js';
 export { createDeadLetters } from './dead-letters.js';
 export type { DeadLetter, DeadLetters, DeadLettersOptions, FailureOutcome } from './dead-letters.js';
 export { createJourneysRevision } from './journeys-revision.js';
+export { createCarverLeases, type CarverLeases } from './carver-leases.js';
 export type { JourneysRevision } from './journeys-revision.js';

@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors.js';
+import { keySlot } from './key-slot.js';
 import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './ids.js';
 
 /**
@@ -22,6 +23,12 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   p:stats:<journey>:<version>          counters hash (single key)
  *   p:ops:activity:<second>              dispatch activity of one second (hash, expires), for ops rates
  *   p:ops:failures                       recent failures (capped list of JSON), for ops
+ *   {p:due:S}:carver                     the lease of the scheduler that carves shard S (string, expires)
+ *   p:carvers                            schedulers alive (sorted set: id -> until), for sharing the shards out
+ *
+ * BullMQ queues: `{p-drain-G}` and `{p-dispatch-G}` per queue group G (partitions and shards are dealt out to the
+ * groups), `{p-schedule}`. A group's tag may carry a suffix (`{p-dispatch-2.5}`) that puts its slot in the G-th of
+ * equal ranges of the 16384 slots: see queueTag.
  *
  * Keys a script touches together start with the same hash tag `{...}` (the first one counts, so braces
  * inside a user id later in the key are harmless). Due-set keys have 4 parts after the tag, batch keys
@@ -30,6 +37,8 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
 
 export const DEFAULT_EVENT_PARTITIONS = 16;
 export const DEFAULT_DUE_SHARDS = 16;
+/** Queue groups: each has its own drain and dispatch queue, so a cluster spreads the job traffic over its masters. */
+export const DEFAULT_QUEUE_GROUPS = 4;
 /** Send-history hashes: about 15 users each at a million messaged users, where a bucket's own cost is a few bytes per user. */
 export const DEFAULT_SEND_HISTORY_BUCKETS = 65_536;
 
@@ -41,6 +50,11 @@ export interface KeysOptions {
   eventPartitions?: number;
   /** Due-set shards (fixed for a deployment, like eventPartitions). */
   dueShards?: number;
+  /**
+   * Drain and dispatch queues (fixed for a deployment: a partition's drain moves to another queue when it changes, so
+   * two could run at once while workers of both settings run). At most the partitions and shards: more would be empty.
+   */
+  queueGroups?: number;
   /**
    * Hashes that users' send histories share (fixed for a deployment: changing it forgets the histories). A bucket
    * stays compact (a listpack) up to 128 users; the default suits up to about 8 million users who got messages in
@@ -78,11 +92,18 @@ export interface Keys {
   readonly prefix: string;
   readonly eventPartitions: number;
   readonly dueShards: number;
-  /** BullMQ queue names; each carries its own hash tag, so every queue works on Redis Cluster. */
-  readonly queues: { readonly drain: string; readonly dispatch: string; readonly schedule: string };
+  /**
+   * BullMQ queue names; each carries its own hash tag, so every queue works on Redis Cluster. A drain queue per group
+   * of event partitions and a dispatch queue per group of due shards (index = group).
+   */
+  readonly queues: { readonly drain: readonly string[]; readonly dispatch: readonly string[]; readonly schedule: string };
 
   eventPartitionOf(userId: string): number;
   dueShardOf(userId: string): number;
+  /** The drain queue of a partition (its group: partition mod the drain queues). */
+  drainQueueOf(partition: number): string;
+  /** The dispatch queue of a shard's batches (its group: shard mod the dispatch queues). */
+  dispatchQueueOf(shard: number): string;
 
   eventStream(partition: number): string;
   eventDedup(partition: number, userId: string, eventId: string): string;
@@ -97,6 +118,10 @@ export interface Keys {
   batches(shard: number): string;
   /** Members waiting in the shard's due sets (a counter the due-set scripts keep), so ops never sums sets. */
   dueWaiting(shard: number): string;
+  /** The lease of the one scheduler that carves the shard now. */
+  carverLease(shard: number): string;
+  /** The schedulers alive, which share the shards out among themselves. */
+  carvers(): string;
   /** Parses a due index member back; undefined if it is not a due-set key of this prefix. */
   parseDueSet(key: string): DueSetRef | undefined;
   /** Parses a batches member back; undefined if it is not a batch key of this prefix. */
@@ -141,6 +166,13 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
   const eventPartitions = countOption('eventPartitions', options.eventPartitions ?? DEFAULT_EVENT_PARTITIONS);
   const dueShards = countOption('dueShards', options.dueShards ?? DEFAULT_DUE_SHARDS);
   const sendHistoryBuckets = countOption('sendHistoryBuckets', options.sendHistoryBuckets ?? DEFAULT_SEND_HISTORY_BUCKETS, 2 ** 24);
+  const queueGroups = countOption('queueGroups', options.queueGroups ?? DEFAULT_QUEUE_GROUPS, 64);
+  const queuesOf = (kind: string, count: number) => {
+    const groups = Math.min(queueGroups, count);
+    return Array.from({ length: groups }, (_, group) => queueTag(`${prefix}-${kind}`, group, groups));
+  };
+  const drainQueues = queuesOf('drain', eventPartitions);
+  const dispatchQueues = queuesOf('dispatch', dueShards);
 
   const partitionTag = (partition: number) => `{${prefix}:ev:${checkIndex('partition', partition, eventPartitions)}}`;
   const shardTag = (shard: number) => `{${prefix}:due:${checkIndex('shard', shard, dueShards)}}`;
@@ -161,10 +193,12 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
     prefix,
     eventPartitions,
     dueShards,
-    queues: { drain: `{${prefix}-drain}`, dispatch: `{${prefix}-dispatch}`, schedule: `{${prefix}-schedule}` },
+    queues: { drain: drainQueues, dispatch: dispatchQueues, schedule: `{${prefix}-schedule}` },
 
     eventPartitionOf: (userId) => fnv1a32(userId) % eventPartitions,
     dueShardOf: (userId) => fnv1a32(userId) % dueShards,
+    drainQueueOf: (partition) => drainQueues[checkIndex('partition', partition, eventPartitions) % drainQueues.length]!,
+    dispatchQueueOf: (shard) => dispatchQueues[checkIndex('shard', shard, dueShards) % dispatchQueues.length]!,
 
     eventStream: (partition) => `${partitionTag(partition)}:stream`,
     eventDedup: (partition, userId, eventId) => {
@@ -179,6 +213,8 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
     batch: (ref) => `${shardTag(ref.shard)}:batch:${batchId(ref)}`,
     batches: (shard) => `${shardTag(shard)}:batches`,
     dueWaiting: (shard) => `${shardTag(shard)}:waiting`,
+    carverLease: (shard) => `${shardTag(shard)}:carver`,
+    carvers: () => `${prefix}:carvers`,
 
     parseDueSet: (key) => {
       const match = dueSetPattern.exec(key);
@@ -229,6 +265,22 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
       `schedule-${keyId('journeyId', journeyId)}-${version(journeyVersion)}-${epochMs(atMs)}`,
   };
   return Object.freeze(keys);
+}
+
+/**
+ * The hash tag of queue group `group` of `groups`: `{<base>-<group>}`, or with the first suffix `.<n>` that puts its
+ * slot within the middle quarter of the group's share of the 16384 slots (the group-th of `groups` equal ranges). A
+ * cluster whose masters hold equal ranges, as `redis-cli --cluster create` deals them, then serves the groups from
+ * different masters (4 groups on 3 masters: one, two and one; on 2: two each) instead of where their names happen to
+ * hash. About 4 x groups names are tried per group, once per process.
+ */
+export function queueTag(base: string, group: number, groups: number): string {
+  const share = 16_384 / groups;
+  const middle = (group + 0.5) * share;
+  for (let suffix = 0; ; suffix++) {
+    const tag = suffix === 0 ? `${base}-${group}` : `${base}-${group}.${suffix}`;
+    if (Math.abs(keySlot(tag) - middle) <= share / 8) return `{${tag}}`;
+  }
 }
 
 function countOption(name: string, value: number, most = 1024): number {

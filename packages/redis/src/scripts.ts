@@ -25,6 +25,9 @@ export const SCRIPT_FILES = {
   releaseBranchLock: 'releaseBranchLock-1.lua',
   noteSend: 'noteSend-1.lua',
   noteRecordFailure: 'noteRecordFailure-2.lua',
+  takeLease: 'takeLease-1.lua',
+  releaseLease: 'releaseLease-1.lua',
+  heartbeat: 'heartbeat-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

@@ -1,5 +1,5 @@
 import { rejectionOf, testServers } from '@journey/embedded/testing';
-import { Worker } from 'bullmq';
+import { Worker, type Queue } from 'bullmq';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { connectRedis } from '../src/connection.js';
 import { createDrainQueue, DrainJobSchema } from '../src/drain-queue.js';
@@ -7,6 +7,16 @@ import { isRedisUnavailableError } from '../src/unavailable.js';
 import { freshKeys } from './helpers.js';
 
 const closers: Array<() => Promise<unknown>> = [];
+
+async function obliterate(queues: readonly Queue[]): Promise<void> {
+  for (const queue of queues) await queue.obliterate({ force: true });
+}
+
+/** The partitions of the drains waiting in each queue, sorted. */
+async function waitingPartitions(queues: readonly Queue[]): Promise<number[][]> {
+  const waiting = await Promise.all(queues.map((queue) => queue.getWaiting()));
+  return waiting.map((jobs) => jobs.map((job) => DrainJobSchema.parse(job.data).partition).sort());
+}
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
 });
@@ -16,28 +26,38 @@ describe('drain queue', () => {
     const keys = freshKeys({ eventPartitions: 4 });
     const drains = createDrainQueue(await connectRedis(testServers().redis, 'blocking'), keys);
     closers.push(
-      () => drains.queue.obliterate({ force: true }),
+      () => obliterate(drains.queues),
       () => drains.close(),
     );
     await drains.requestDrain([1, 1, 2]);
     await drains.requestDrain([1, 2, 3]);
-    const waiting = await drains.queue.getWaiting();
-    expect(waiting.map((job) => DrainJobSchema.parse(job.data).partition).sort()).toEqual([1, 2, 3]);
+    expect((await waitingPartitions(drains.queues)).flat().sort()).toEqual([1, 2, 3]);
+  });
+
+  it("puts a partition's drains in its queue group's queue, always the same one", async () => {
+    const keys = freshKeys({ eventPartitions: 6, queueGroups: 4 });
+    const drains = createDrainQueue(await connectRedis(testServers().redis, 'blocking'), keys);
+    closers.push(
+      () => obliterate(drains.queues),
+      () => drains.close(),
+    );
+    await drains.requestDrain([0, 1, 2, 3, 4, 5]);
+    // Partition p goes to group p mod 4.
+    expect(await waitingPartitions(drains.queues)).toEqual([[0, 4], [1, 5], [2], [3]]);
   });
 
   it('makes one job add per partition for requests made together, and each request waits for its adds', async () => {
     const keys = freshKeys({ eventPartitions: 4 });
     const drains = createDrainQueue(await connectRedis(testServers().redis, 'blocking'), keys);
     closers.push(
-      () => drains.queue.obliterate({ force: true }),
+      () => obliterate(drains.queues),
       () => drains.close(),
     );
     // Counts the real adds (they still run).
-    const add = vi.spyOn(drains.queue, 'add');
+    const adds = drains.queues.map((queue) => vi.spyOn(queue, 'add'));
     await Promise.all(Array.from({ length: 10 }, (_, request) => drains.requestDrain([request % 4, (request + 1) % 4])));
-    expect(add).toHaveBeenCalledTimes(4);
-    const waiting = await drains.queue.getWaiting();
-    expect(waiting.map((job) => DrainJobSchema.parse(job.data).partition).sort()).toEqual([0, 1, 2, 3]);
+    expect(adds.reduce((sum, add) => sum + add.mock.calls.length, 0)).toBe(4);
+    expect((await waitingPartitions(drains.queues)).flat().sort()).toEqual([0, 1, 2, 3]);
   });
 
   it('rejects a request whose add failed', async () => {
@@ -46,7 +66,7 @@ describe('drain queue', () => {
     const drains = createDrainQueue(connection, keys);
     closers.push(() => drains.close());
     // The queue reports the closed connection too; it is the point here, not noise for the test output.
-    drains.queue.on('error', () => undefined);
+    for (const queue of drains.queues) queue.on('error', () => undefined);
     connection.disconnect();
     // "Connection is closed" from a single server's client, "None of startup nodes is available" from a cluster's.
     expect(isRedisUnavailableError(await rejectionOf(() => drains.requestDrain([0, 1])))).toBe(true);
@@ -62,7 +82,7 @@ describe('drain queue', () => {
     let release: () => void = () => undefined;
     const firstStarted = new Promise<void>((started) => {
       const worker = new Worker(
-        keys.queues.drain,
+        keys.drainQueueOf(0),
         async () => {
           running++;
           runs++;
@@ -78,7 +98,7 @@ describe('drain queue', () => {
       closers.push(() => worker.close());
     });
     closers.push(
-      () => drains.queue.obliterate({ force: true }),
+      () => obliterate(drains.queues),
       () => drains.close(),
     );
 
@@ -89,7 +109,7 @@ describe('drain queue', () => {
     await drains.requestDrain([0]);
     release();
     await expect.poll(() => runs, { timeout: 10_000 }).toBe(2);
-    expect(await drains.queue.getJobCounts('waiting', 'active')).toEqual({ waiting: 0, active: 0 });
+    expect(await drains.queues[0]!.getJobCounts('waiting', 'active')).toEqual({ waiting: 0, active: 0 });
     expect(maxRunning).toBe(1);
   });
 });

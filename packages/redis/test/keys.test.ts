@@ -30,6 +30,8 @@ describe('keys', () => {
     expect(keys.deadLetters(7)).toBe('{jrn:ev:7}:dead');
     expect(keys.refusedMessage('0a1b-2c')).toBe('jrn:refused:0a1b-2c');
     expect(keys.journeysRevision()).toBe('jrn:journeys:revision');
+    expect(keys.carverLease(5)).toBe('{jrn:due:5}:carver');
+    expect(keys.carvers()).toBe('jrn:carvers');
   });
 
   it('keys touched by one script share their hash tag and cluster slot', () => {
@@ -43,6 +45,9 @@ describe('keys', () => {
       releaseBranchLock: [keys.branchLock('j', 'u', 'e')],
       noteSend: [keys.sendHistory('u')],
       noteRecordFailure: [keys.eventFailures(3), keys.deadLetters(3)],
+      takeLease: [keys.carverLease(3)],
+      releaseLease: [keys.carverLease(3)],
+      heartbeat: [keys.carvers()],
     };
     for (const [script, group] of Object.entries(groups)) {
       expect(new Set(group.map(hashTagOf)).size, script).toBe(1);
@@ -104,9 +109,9 @@ describe('keys', () => {
   });
 
   it('names BullMQ queues and jobs the way BullMQ accepts', () => {
-    for (const name of Object.values(keys.queues)) {
+    for (const name of [...keys.queues.drain, ...keys.queues.dispatch, keys.queues.schedule]) {
       expect(name).not.toContain(':');
-      expect(name).toMatch(/^\{jrn-[a-z]+\}$/);
+      expect(name).toMatch(/^\{jrn-[a-z]+(-\d+(\.\d+)?)?\}$/);
     }
     expect(keys.drainJobId(3)).toBe('ev-3');
     expect(keys.batchJobId(batch)).toBe('batch-5-j_1.3.welcome.1700000000.a1b2c3d4e5f6');
@@ -114,6 +119,41 @@ describe('keys', () => {
     expect(keys.scheduleJobId('jrn_0123456789abcdef0123', 2, 1_790_000_000_000)).toBe('schedule-jrn_0123456789abcdef0123-2-1790000000000');
     expect(() => keys.scheduleJobId('a:b', 1, 0)).toThrow(InvalidInputError);
     expect(() => keys.scheduleJobId('j', 1, 1.5)).toThrow(InvalidInputError);
+  });
+});
+
+describe('queue groups', () => {
+  it('deal partitions and shards out to the groups, never more groups than partitions or shards', () => {
+    expect(keys.queues.drain).toHaveLength(4);
+    expect(keys.queues.dispatch).toHaveLength(4);
+    expect(keys.drainQueueOf(6)).toBe(keys.queues.drain[2]);
+    expect(keys.dispatchQueueOf(13)).toBe(keys.queues.dispatch[1]);
+    const few = createKeys('jrn', { eventPartitions: 2, dueShards: 1, queueGroups: 8 });
+    expect([few.queues.drain.length, few.queues.dispatch.length]).toEqual([2, 1]);
+    expect(() => createKeys('jrn', { queueGroups: 0 })).toThrow(InvalidInputError);
+    expect(() => createKeys('jrn', { queueGroups: 65 })).toThrow(InvalidInputError);
+  });
+
+  it('put group g of n in the middle quarter of the g-th n-th of the slots, whatever the prefix', () => {
+    // The slots of the default prefix's queues, as operators find them with CLUSTER KEYSLOT.
+    expect(createKeys('je').queues.dispatch.map((name) => [name, keySlot(name)])).toEqual([
+      ['{je-dispatch-0.3}', 2417],
+      ['{je-dispatch-1.10}', 5924],
+      ['{je-dispatch-2.3}', 10001],
+      ['{je-dispatch-3.50}', 13960],
+    ]);
+    for (const prefix of ['je', 'jrn', 'tenant_42', 'x']) {
+      for (const groups of [1, 2, 3, 4, 16, 64]) {
+        const share = 16_384 / groups;
+        createKeys(prefix, { queueGroups: groups, dueShards: 64, eventPartitions: 64 }).queues.dispatch.forEach((name, group) => {
+          expect(Math.abs(keySlot(name) - (group + 0.5) * share), `${prefix} ${group}/${groups}`).toBeLessThanOrEqual(share / 8);
+        });
+      }
+    }
+    // So a cluster whose 3 masters split the slots evenly serves the 4 groups from all three.
+    const masterOf = (slot: number) => Math.floor(slot / (16_384 / 3));
+    expect(new Set(keys.queues.dispatch.map((name) => masterOf(keySlot(name)))).size).toBe(3);
+    expect(new Set(keys.queues.drain.map((name) => masterOf(keySlot(name)))).size).toBe(3);
   });
 });
 

@@ -70,15 +70,16 @@ describe('BullMQ names from the keys', () => {
   it('a queue named with its hash tag runs jobs, and a batch job id de-duplicates', async () => {
     const keys = freshKeys();
     const target = testServers().redis;
-    const queue = new Queue<{ n: number }, number>(keys.queues.dispatch, { connection: createRedis(target, 'blocking') });
+    const batch = { shard: 3, branch: { journeyId: 'j-1', version: 2, stepId: 'wait' }, dueSecond: 1_700_000_000, nonce: 'abc123' };
+    const name = keys.dispatchQueueOf(batch.shard);
+    const queue = new Queue<{ n: number }, number>(name, { connection: createRedis(target, 'blocking') });
     // From the stream's start: a new queue's events are few, and none is missed before the first read (`$`) is made.
-    const events = new QueueEvents(keys.queues.dispatch, { connection: createRedis(target, 'blocking'), lastEventId: '0-0' });
-    const worker = new Worker<{ n: number }, number>(keys.queues.dispatch, async (job) => job.data.n * 2, {
+    const events = new QueueEvents(name, { connection: createRedis(target, 'blocking'), lastEventId: '0-0' });
+    const worker = new Worker<{ n: number }, number>(name, async (job) => job.data.n * 2, {
       connection: createRedis(target, 'blocking'),
     });
     try {
       await events.waitUntilReady();
-      const batch = { shard: 3, branch: { journeyId: 'j-1', version: 2, stepId: 'wait' }, dueSecond: 1_700_000_000, nonce: 'abc123' };
       const job = await queue.add('batch', { n: 21 }, { jobId: keys.batchJobId(batch) });
       expect(await job.waitUntilFinished(events, 10_000)).toBe(42);
       expect((await queue.add('batch', { n: 1 }, { jobId: keys.batchJobId(batch) })).id).toBe(keys.batchJobId(batch));

@@ -12,6 +12,7 @@ import {
 } from '@journey/mongo';
 import {
   createBranchLock,
+  createCarverLeases,
   createDeadLetters,
   createDispatchQueue,
   createDrainQueue,
@@ -25,6 +26,7 @@ import {
   createStats,
   createSubscriptions,
   type BranchLock,
+  type CarverLeases,
   type DeadLetters,
   type DispatchQueue,
   type DrainQueue,
@@ -56,6 +58,7 @@ export interface Stores {
   events: EventsStream;
   deadLetters: DeadLetters;
   dueSchedule: DueSchedule;
+  carverLeases: CarverLeases;
   branchLock: BranchLock;
   stats: Stats;
   subscriptions: Subscriptions;
@@ -84,19 +87,22 @@ export interface StoresOptions {
 
 /** The one wiring of the stores, for the API, the workers, the tests and the benchmarks alike. */
 export function createStores(
-  config: Pick<Config, 'REDIS_PREFIX' | 'EVENT_PARTITIONS' | 'DUE_SHARDS'>,
+  config: Pick<Config, 'REDIS_PREFIX' | 'EVENT_PARTITIONS' | 'DUE_SHARDS' | 'QUEUE_GROUPS'>,
   { mongo, redis }: Connections,
   options: StoresOptions = {},
 ): Stores {
-  const keys = createKeys(config.REDIS_PREFIX, { eventPartitions: config.EVENT_PARTITIONS, dueShards: config.DUE_SHARDS });
+  const keys = createKeys(config.REDIS_PREFIX, {
+    eventPartitions: config.EVENT_PARTITIONS,
+    dueShards: config.DUE_SHARDS,
+    queueGroups: config.QUEUE_GROUPS,
+  });
   const now = options.now ?? Date.now;
   const onQueueError = options.onQueueError ?? (() => undefined);
-  const listened = <Q extends { queue: { on(event: 'error', listener: (error: Error) => void): unknown } }>(
+  const listen = (
     name: 'drain' | 'dispatch' | 'schedule',
-    made: Q,
-  ): Q => {
-    made.queue.on('error', (error) => onQueueError(error, name));
-    return made;
+    queues: ReadonlyArray<{ on(event: 'error', listener: (error: Error) => void): unknown }>,
+  ) => {
+    for (const queue of queues) queue.on('error', (error) => onQueueError(error, name));
   };
   const { db } = mongo;
   let drainQueue: DrainQueue | undefined;
@@ -116,6 +122,7 @@ export function createStores(
     events: createEventsStream(redis, keys),
     deadLetters: createDeadLetters(redis, keys),
     dueSchedule: createDueSchedule(redis, keys),
+    carverLeases: createCarverLeases(redis, keys),
     branchLock: createBranchLock(redis, keys),
     stats: createStats(redis, keys),
     subscriptions: createSubscriptions(redis, keys),
@@ -123,13 +130,25 @@ export function createStores(
     activity: createOpsActivity(redis, keys),
     revision: createJourneysRevision(redis, keys),
     get drainQueue() {
-      return (drainQueue ??= listened('drain', createDrainQueue(redis, keys)));
+      if (!drainQueue) {
+        drainQueue = createDrainQueue(redis, keys);
+        listen('drain', drainQueue.queues);
+      }
+      return drainQueue;
     },
     get dispatchQueue() {
-      return (dispatchQueue ??= listened('dispatch', createDispatchQueue(redis, keys)));
+      if (!dispatchQueue) {
+        dispatchQueue = createDispatchQueue(redis, keys);
+        listen('dispatch', dispatchQueue.queues);
+      }
+      return dispatchQueue;
     },
     get scheduleQueue() {
-      return (scheduleQueue ??= listened('schedule', createScheduleQueue(redis, keys, { now })));
+      if (!scheduleQueue) {
+        scheduleQueue = createScheduleQueue(redis, keys, { now });
+        listen('schedule', [scheduleQueue.queue]);
+      }
+      return scheduleQueue;
     },
     async ensureIndexes() {
       await Promise.all([journeys.ensureIndexes(), states.ensureIndexes(), users.ensureIndexes(), apiKeys.ensureIndexes()]);

@@ -9,10 +9,12 @@ const QueueSchema = z.object({
   name: z
     .enum(['drain', 'dispatch', 'schedule'])
     .describe('drain: applies events per partition; dispatch: batch jobs; schedule: schedule triggers'),
-  queue: z.string().describe('The BullMQ queue name'),
-  counts: z.object(
-    Object.fromEntries(QUEUE_COUNT_STATES.map((state) => [state, count])) as Record<(typeof QUEUE_COUNT_STATES)[number], typeof count>,
-  ),
+  queues: z.array(z.string()).describe('The BullMQ queues of this kind: a drain and a dispatch queue per queue group (QUEUE_GROUPS)'),
+  counts: z
+    .object(
+      Object.fromEntries(QUEUE_COUNT_STATES.map((state) => [state, count])) as Record<(typeof QUEUE_COUNT_STATES)[number], typeof count>,
+    )
+    .describe("Jobs per state, over the kind's queues"),
 });
 
 const ActivityCountsSchema = z.object(
@@ -68,7 +70,7 @@ export const OpsQueuesSchema = z
         queues: [
           {
             name: 'dispatch',
-            queue: '{je-dispatch}',
+            queues: ['{je-dispatch-0.3}', '{je-dispatch-1.10}', '{je-dispatch-2.3}', '{je-dispatch-3.50}'],
             counts: { waiting: 40, active: 8, delayed: 0, prioritized: 0, failed: 1, completed: 1000 },
           },
         ],

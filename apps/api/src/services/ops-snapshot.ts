@@ -6,7 +6,8 @@ export type QueueName = OpsQueues['queues'][number]['name'];
 
 export interface OpsSnapshotDeps {
   keys: Keys;
-  queues: Record<QueueName, Queue>;
+  /** Every BullMQ queue of the engine by kind (a drain and a dispatch queue per queue group). */
+  queues: Record<QueueName, readonly Queue[]>;
   dueSchedule: Pick<DueSchedule, 'backlog'>;
   events: Pick<EventsStream, 'lengths'>;
   deadLetters: Pick<DeadLetters, 'counts' | 'recent'>;
@@ -32,7 +33,7 @@ export function createOpsSnapshot(deps: OpsSnapshotDeps): () => Promise<OpsQueue
     const sources = { drain: 'drain', schedule: 'schedule' } as const;
     const lists = await Promise.all(
       (Object.keys(sources) as Array<keyof typeof sources>).map(async (name) => {
-        const jobs = await deps.queues[name].getFailed(0, FAILED_JOBS_READ - 1);
+        const jobs = (await Promise.all(deps.queues[name].map((queue) => queue.getFailed(0, FAILED_JOBS_READ - 1)))).flat();
         return jobs.flatMap((job) =>
           job
             ? [
@@ -54,7 +55,7 @@ export function createOpsSnapshot(deps: OpsSnapshotDeps): () => Promise<OpsQueue
     const at = now();
     const shards = Array.from({ length: deps.keys.dueShards }, (_, shard) => shard);
     const [counts, backlogs, lengths, deadCounts, deadLetters, window, recorded, failedJobs] = await Promise.all([
-      Promise.all(names.map((name) => deps.queues[name].getJobCounts(...QUEUE_COUNT_STATES))),
+      Promise.all(names.map((name) => Promise.all(deps.queues[name].map((queue) => queue.getJobCounts(...QUEUE_COUNT_STATES))))),
       Promise.all(shards.map((shard) => deps.dueSchedule.backlog(shard))),
       deps.events.lengths(),
       deps.deadLetters.counts(),
@@ -71,9 +72,10 @@ export function createOpsSnapshot(deps: OpsSnapshotDeps): () => Promise<OpsQueue
       at: new Date(at).toISOString(),
       queues: names.map((name, index) => ({
         name,
-        queue: deps.queues[name].name,
+        queues: deps.queues[name].map((queue) => queue.name),
+        // Summed over the kind's queues: one queue group or another is the engine's business, not the operator's.
         counts: Object.fromEntries(
-          QUEUE_COUNT_STATES.map((state) => [state, counts[index]?.[state] ?? 0]),
+          QUEUE_COUNT_STATES.map((state) => [state, sum((counts[index] ?? []).map((each) => each[state] ?? 0))]),
         ) as OpsQueues['queues'][number]['counts'],
       })),
       batches: {

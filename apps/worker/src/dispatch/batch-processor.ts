@@ -1,7 +1,7 @@
 import { DispatchJobSchema, type DispatchJob, type DispatchQueue, type Keys } from '@journey/redis';
 import type { Logger } from '@journey/config';
-import { UnrecoverableError, type ConnectionOptions, type Worker } from 'bullmq';
-import { EngineWorker } from '../engine-worker.js';
+import { UnrecoverableError, type ConnectionOptions } from 'bullmq';
+import { startWorkerGroup, type WorkerGroup } from '../engine-worker.js';
 import { jobLockOptions } from '../job-lock.js';
 import { processJob } from '../process-job.js';
 import { dispatchBatch, type BatchResult, type DispatchDeps } from './dispatch-batch.js';
@@ -10,7 +10,7 @@ export interface BatchProcessorOptions {
   keys: Keys;
   dispatchQueue: DispatchQueue;
   connection: ConnectionOptions;
-  /** Batch jobs this process runs at once. */
+  /** Batch jobs this process runs at once (over every dispatch queue). */
   concurrency: number;
   deps: DispatchDeps;
   /** BullMQ job lock and stalled-check interval: see jobLockOptions. */
@@ -23,9 +23,9 @@ export interface BatchProcessorOptions {
  * (UnrecoverableError) instead of being retried. Any other error fails the attempt, and BullMQ retries the
  * batch with backoff; a crashed worker's job is picked up by another worker (stalled-job recovery).
  */
-export function startBatchProcessor(options: BatchProcessorOptions): Worker<DispatchJob, BatchResult> {
+export function startBatchProcessor(options: BatchProcessorOptions): WorkerGroup<DispatchJob, BatchResult> {
   const { keys, dispatchQueue, deps } = options;
-  return new EngineWorker<DispatchJob, BatchResult>(
+  return startWorkerGroup<DispatchJob, BatchResult>(
     keys.queues.dispatch,
     processJob('dispatch', DispatchJobSchema, (data, job) => {
       const batch = dispatchQueue.batchOf(data);

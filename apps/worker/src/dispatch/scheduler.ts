@@ -1,11 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '@journey/config';
-import type { CarvedBatch, DispatchQueue, DueSchedule, Keys, StaleBatch } from '@journey/redis';
+import {
+  fnv1a32,
+  type CarvedBatch,
+  type CarverLeases,
+  type DispatchQueue,
+  type DueSchedule,
+  type Keys,
+  type StaleBatch,
+} from '@journey/redis';
 import { startPeriodic, type Periodic } from '../periodic.js';
 
 export interface SchedulerOptions {
   keys: Keys;
   dueSchedule: DueSchedule;
   dispatchQueue: DispatchQueue;
+  leases: CarverLeases;
   logger: Logger;
   now?: () => number;
   /** How often due sets are looked for (SCHEDULER_TICK_MS): the bound on how late a due second starts. */
@@ -19,6 +29,11 @@ export interface SchedulerOptions {
   recoverEveryMs?: number;
   /** Batches enqueued in one BullMQ round trip (default 500). */
   enqueueChunk?: number;
+  /**
+   * How long a shard's lease and the scheduler's place among the live ones last unless renewed (default 10 ticks, at
+   * least 2 s): a scheduler that died leaves its shards uncarved that long. They are renewed every quarter of it.
+   */
+  leaseMs?: number;
 }
 
 export interface TickResult {
@@ -27,30 +42,64 @@ export interface TickResult {
   recoveredBatches: number;
 }
 
+/** The scheduler among `alive` that carves `shard`: the highest hash of (scheduler, shard), the same for everyone. */
+export function carverOf(shard: number, alive: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = -1;
+  for (const id of alive) {
+    const score = fnv1a32(`${id}:${shard}`);
+    if (score > bestScore || (score === bestScore && id < best!)) [best, bestScore] = [id, score];
+  }
+  return best;
+}
+
 export interface Scheduler {
+  /** This scheduler's id among the live ones. */
+  readonly id: string;
   /**
-   * One pass over every shard: carve what is due into batches of at most 200 and enqueue a job per batch; when the
-   * recovery is due, enqueue again the stale batches whose job is missing and retry those whose job failed.
+   * One pass over the shards this scheduler holds the lease of (taken or renewed first when due): carve what is due
+   * into batches of at most 200 and enqueue a job per batch; when the recovery is due, enqueue again the stale
+   * batches whose job is missing and retry those whose job failed.
    */
   tick(): Promise<TickResult>;
+  /** The shards whose lease this scheduler holds (as of its last renewal). */
+  shards(): number[];
   start(): void;
   /** Stops after the pass under way. */
   stop(): Promise<void>;
 }
 
 /**
- * Any number of schedulers may run (one per worker process): carving is one atomic script per batch, so each
- * user is carved into exactly one batch whoever carves it, and batch job ids are derived from the batch, so
- * enqueueing one twice adds one job. A scheduler that dies between carving and enqueueing leaves a registered
- * batch without a job; every scheduler's recovery pass enqueues such batches again.
+ * Any number of schedulers may run (one per worker process), and each shard is carved by one of them at a time: the
+ * schedulers alive share the shards out (carverOf) and each takes the lease of its own (CarverLeases). So batches are
+ * as full as one scheduler makes them, and the due indexes are polled once per tick whatever the number of workers.
+ * Carving is one atomic script per batch anyway, so two carvers of a shard (a lease that lapsed under a stalled holder)
+ * still put each user in exactly one batch, and batch job ids are derived from the batch, so enqueueing one twice adds
+ * one job. A scheduler that dies between carving and enqueueing leaves a registered batch without a job; the recovery
+ * pass of the shard's next holder enqueues it again.
  */
 export function createScheduler(options: SchedulerOptions): Scheduler {
-  const { keys, dueSchedule, dispatchQueue, logger } = options;
+  const { keys, dueSchedule, dispatchQueue, leases, logger } = options;
   const now = options.now ?? Date.now;
   const { tickMs, staleBatchMs } = options;
   const enqueueChunk = options.enqueueChunk ?? 500;
   const recoverEveryMs = options.recoverEveryMs ?? Math.max(1, Math.floor(staleBatchMs / 3));
+  const leaseMs = options.leaseMs ?? Math.max(2_000, 10 * tickMs);
+  const id = randomBytes(8).toString('hex');
+  const allShards = Array.from({ length: keys.dueShards }, (_, shard) => shard);
   let nextRecoveryMs = Number.NEGATIVE_INFINITY;
+  // Leases run on Redis's clock, so they are renewed on this process's monotonic clock, not on the injected `now`.
+  let nextRenewal = Number.NEGATIVE_INFINITY;
+  let held: number[] = [];
+
+  /** Notes this scheduler alive, gives up the shards that are no longer its own and takes or renews its own. */
+  async function renewLeases(): Promise<void> {
+    const alive = await leases.heartbeat(id, leaseMs);
+    const mine = allShards.filter((shard) => carverOf(shard, alive) === id);
+    await Promise.all(held.filter((shard) => !mine.includes(shard)).map((shard) => leases.release(shard, id)));
+    const taken = await Promise.all(mine.map((shard) => leases.take(shard, id, leaseMs)));
+    held = mine.filter((_, index) => taken[index]);
+  }
 
   async function carveShard(shard: number, nowMs: number, result: TickResult): Promise<void> {
     const { due, invalid } = await dueSchedule.dueSets(shard, { nowSecond: Math.floor(nowMs / 1000), limit: 100 });
@@ -95,8 +144,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   async function tick(): Promise<TickResult> {
     const result: TickResult = { carvedBatches: 0, carvedUsers: 0, recoveredBatches: 0 };
+    if (performance.now() >= nextRenewal) {
+      nextRenewal = performance.now() + leaseMs / 4;
+      await renewLeases();
+    }
     const nowMs = now();
-    const shards = Array.from({ length: keys.dueShards }, (_, shard) => shard);
+    const shards = held;
     await Promise.all(shards.map((shard) => carveShard(shard, nowMs, result)));
     if (nowMs >= nextRecoveryMs) {
       nextRecoveryMs = nowMs + recoverEveryMs;
@@ -108,7 +161,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let periodic: Periodic | undefined;
 
   return {
+    id,
     tick,
+    shards: () => [...held],
     start() {
       periodic ??= startPeriodic(
         async () => {
@@ -121,6 +176,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     async stop() {
       await periodic?.stop();
       periodic = undefined;
+      // The others take the shards at their next renewal instead of after the leases lapse.
+      const released = held;
+      held = [];
+      nextRenewal = Number.NEGATIVE_INFINITY;
+      await Promise.allSettled([leases.leave(id), ...released.map((shard) => leases.release(shard, id))]);
     },
   };
 }

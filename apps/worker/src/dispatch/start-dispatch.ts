@@ -13,9 +13,9 @@ export interface RunningDispatch {
 }
 
 /**
- * Dispatch in one worker process: the scheduler that carves due sets into batches (every process runs one:
- * carving is atomic, so they share the work), and the batch processor that sends and moves users on. Every knob
- * comes from the configuration.
+ * Dispatch in one worker process: the scheduler that carves due sets into batches (every process runs one; they
+ * share the shards out, each carved by one of them at a time), and the batch processor that sends and moves users on.
+ * Every knob comes from the configuration.
  */
 export async function startDispatch(deps: WorkerDeps): Promise<RunningDispatch> {
   const { config, logger, mongo, redis } = deps;
@@ -35,6 +35,7 @@ export async function startDispatch(deps: WorkerDeps): Promise<RunningDispatch> 
     keys: stores.keys,
     dueSchedule: pipelined.dueSchedule,
     dispatchQueue: stores.dispatchQueue,
+    leases: pipelined.carverLeases,
     logger,
     now,
     tickMs: config.SCHEDULER_TICK_MS,
@@ -63,7 +64,7 @@ export async function startDispatch(deps: WorkerDeps): Promise<RunningDispatch> 
       now,
     },
   });
-  processor.on('failed', (job, error) => {
+  processor.onFailed((job, error) => {
     logger.warn({ jobId: job?.id, err: error }, 'dispatch batch failed; BullMQ retries it');
     recordFailure({ at: now(), source: 'dispatch', reason: error.message, ...(job?.id ? { jobId: job.id } : {}) });
   });

@@ -1,8 +1,8 @@
 import type { Logger } from '@journey/config';
 import { groupBy } from '@journey/core';
 import { DrainJobSchema, type DeadLetter, type DeadLetters, type DrainQueue, type EventsStream, type Keys } from '@journey/redis';
-import { UnrecoverableError, type ConnectionOptions, type Job, type Worker } from 'bullmq';
-import { EngineWorker } from '../engine-worker.js';
+import { UnrecoverableError, type ConnectionOptions, type Job } from 'bullmq';
+import { startWorkerGroup, type WorkerGroup } from '../engine-worker.js';
 import { jobLockOptions } from '../job-lock.js';
 import { processJob } from '../process-job.js';
 import type { RecordApplier, StreamRecord } from './apply-record.js';
@@ -148,14 +148,14 @@ export function createDrainProcessor(options: DrainProcessorOptions): (job: Job)
 
 export interface DrainWorkerOptions extends DrainProcessorOptions {
   connection: ConnectionOptions;
-  /** Partitions drained at once by this process. */
+  /** Partitions drained at once by this process (over every drain queue). */
   concurrency: number;
   /** BullMQ job lock and stalled-check interval: see jobLockOptions. */
   lockMs: number;
 }
 
 export interface RunningDrainWorker {
-  worker: Worker;
+  workers: WorkerGroup<unknown, DrainResult>;
   stats: DrainStats;
   /** Lets the active drains finish their chunk, then stops. */
   close(): Promise<void>;
@@ -165,23 +165,23 @@ export function startDrainWorker(options: DrainWorkerOptions): RunningDrainWorke
   let closing = false;
   const stats: DrainStats = options.stats ?? { applied: 0, skipped: 0, unreadable: 0, deadLettered: 0 };
   const processor = createDrainProcessor({ ...options, stats, stopping: () => closing || (options.stopping?.() ?? false) });
-  const worker = new EngineWorker(options.keys.queues.drain, processor, {
+  const workers = startWorkerGroup(options.keys.queues.drain, processor, {
     connection: options.connection,
     concurrency: options.concurrency,
     ...jobLockOptions(options.lockMs),
     logger: options.logger,
     what: 'drain',
   });
-  worker.on('failed', (job, error) => {
+  workers.onFailed((job, error) => {
     const partition = DrainJobSchema.safeParse(job?.data).data?.partition;
     options.logger.error({ err: error, jobId: job?.id, partition, attemptsMade: job?.attemptsMade }, 'drain failed');
   });
   return {
-    worker,
+    workers,
     stats,
     close: async () => {
       closing = true;
-      await worker.close();
+      await workers.close();
     },
   };
 }
