@@ -205,6 +205,12 @@ export interface JourneyStatesRepository {
   commitEach(commits: StepCommit[]): Promise<boolean[]>;
 }
 
+/**
+ * Every filter names the user (`userId`): on a sharded cluster the collection is sharded on { userId: "hashed" }, so a
+ * read or write goes to the one shard holding the user's states, and an upsert must name the shard key. The `_id`
+ * (journeyId:userId) is unique per shard only; it embeds the user, so a given `_id` always lives on that user's shard
+ * and is unique after all.
+ */
 const COLLECTION = 'journey_states';
 
 /** Conditional entries in flight at once in `enterMany`. */
@@ -314,6 +320,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       updateOne: {
         filter: {
           _id: journeyStateId(commit.journeyId, commit.userId),
+          userId: commit.userId,
           entryId: commit.entryId,
           token: commit.expectedToken,
           status: 'active',
@@ -327,11 +334,13 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
   const repository: JourneyStatesRepository = {
     async ensureIndexes() {
       await states.createIndex({ userId: 1 }, { name: 'userId' });
+      // For counts of a journey's states by operators and tests: no path of the engine filters by journey alone (on a
+      // sharded cluster such a count asks every shard, each answering from its own index).
       await states.createIndex({ journeyId: 1, status: 1 }, { name: 'journeyId_status' });
     },
 
     async get(journeyId, userId) {
-      const doc = await states.findOne({ _id: journeyStateId(journeyId, userId) });
+      const doc = await states.findOne({ _id: journeyStateId(journeyId, userId), userId });
       return doc ? toState(doc) : null;
     },
 
@@ -342,17 +351,20 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
 
     async listForJourney(journeyId, userIds) {
       if (userIds.length === 0) return [];
-      const docs = await states.find({ _id: { $in: userIds.map((userId) => journeyStateId(journeyId, userId)) } }).toArray();
+      const docs = await states
+        .find({ _id: { $in: userIds.map((userId) => journeyStateId(journeyId, userId)) }, userId: { $in: [...userIds] } })
+        .toArray();
       return docs.map(toState);
     },
 
     async enter(input) {
       const _id = journeyStateId(input.journeyId, input.userId);
+      const { userId } = input;
       try {
         // Matches only a state that is not active (or, upserting, none): a user is never in a journey twice at once.
         // Nor one that holds this entry already, even ended: re-applying a record must not start its entry again.
         await states.updateOne(
-          { _id, status: { $ne: 'active' }, entryId: { $ne: input.entryId } },
+          { _id, userId, status: { $ne: 'active' }, entryId: { $ne: input.entryId } },
           { $set: newEntry(input), $setOnInsert: { firstEnteredAt: input.now }, $inc: { entries: 1 } },
           { upsert: true },
         );
@@ -360,14 +372,14 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       } catch (error) {
         // The upsert collided with a state of the same _id that is active or holds this entry.
         if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
-        const current = await states.findOne({ _id });
+        const current = await states.findOne({ _id, userId });
         return current?.entryId === input.entryId ? 'same-entry' : 'already-active';
       }
     },
 
     async exit(journeyId, userId, entryId, now) {
       const result = await states.updateOne(
-        { _id: journeyStateId(journeyId, userId), entryId, status: 'active' },
+        { _id: journeyStateId(journeyId, userId), userId, entryId, status: 'active' },
         { $set: { status: 'exited', stepId: null, awaiting: null, updatedAt: now, endedAt: now } },
       );
       return result.modifiedCount === 1;
@@ -375,6 +387,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
 
     async claimActionEvent(claim) {
       const _id = journeyStateId(claim.journeyId, claim.userId);
+      const { userId } = claim;
       const actionEvent: ActionEvent = {
         token: claim.awaitingToken,
         recordId: claim.recordId,
@@ -384,6 +397,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       const result = await states.updateOne(
         {
           _id,
+          userId,
           entryId: claim.entryId,
           status: 'active',
           'awaiting.token': claim.awaitingToken,
@@ -393,7 +407,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       );
       if (result.modifiedCount === 1) return true;
       // Not stored now: either this record stored it before (a retried drain, which must schedule its path again) or another event won.
-      const current = await states.findOne({ _id });
+      const current = await states.findOne({ _id, userId });
       const stored = current ? toState(current) : null;
       return (
         stored?.entryId === claim.entryId &&
@@ -413,8 +427,11 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
       if (modified === commits.length) return commits.map(() => true);
       // A bulk write says how many changed, not which: a state holding this call's nonce and the commit's key got it.
       const ids = commits.map((commit) => journeyStateId(commit.journeyId, commit.userId));
+      const userIds = [...new Set(commits.map((commit) => commit.userId))];
       const byId = new Map(
-        (await states.find({ _id: { $in: ids } }, { projection: { lastCommit: 1, entryId: 1 } }).toArray()).map((doc) => [doc._id, doc]),
+        (await states.find({ _id: { $in: ids }, userId: { $in: userIds } }, { projection: { lastCommit: 1, entryId: 1 } }).toArray()).map(
+          (doc) => [doc._id, doc],
+        ),
       );
       return commits.map((commit, index) => {
         const doc = byId.get(ids[index]!);

@@ -83,7 +83,7 @@ export function createUsersRepository(db: Db): UsersRepository {
 
   return {
     async ensureIndexes() {
-      // `_id` is the user id: lookups and paging need no further index.
+      // `_id` is the user id (the shard key on a sharded cluster, hashed): lookups and paging need no further index.
     },
 
     async mergeAttributes(userId, attributes, now) {
@@ -129,6 +129,8 @@ export function createUsersRepository(db: Db): UsersRepository {
       return result.modifiedCount === 1;
     },
 
+    // By `_id` range: on a cluster sharded on { _id: "hashed" } every shard answers its next users and mongos merges
+    // them; only schedule triggers walk every user, in the background.
     async page(afterUserId, limit) {
       const filter = afterUserId === null ? {} : { _id: { $gt: afterUserId } };
       const docs = await users.find(filter).sort({ _id: 1 }).limit(limit).toArray();
