@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Logger } from '@journey/config';
 import { isRedisUnavailableError } from '@journey/redis';
 import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
@@ -6,8 +7,12 @@ import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 export const FETCH_RETRY_BASE_MS = 100;
 export const FETCH_RETRY_MAX_MS = 5_000;
 
+/** This process as BullMQ records it on every job it takes (`processedBy`, shown by the dashboard): host and pid. */
+export const PROCESS_NAME = `${hostname()}:${process.pid}`;
+
 /**
  * A BullMQ worker of the engine:
+ * - Jobs record which process ran them (PROCESS_NAME).
  * - Its errors are logged. BullMQ reports what it cannot throw (a job lock it could not renew, a failed fetch) as
  *   'error' events, and an event nobody listens to is printed raw on stderr (stack lines, "Error: write ECONNRESET").
  * - It backs off when fetching the next job fails. BullMQ fetches again at once after a failure that is no refused
@@ -19,7 +24,7 @@ export class EngineWorker<D = unknown, R = unknown> extends Worker<D, R> {
 
   constructor(name: string, processor: Processor<D, R>, options: WorkerOptions & { logger: Logger; what: string }) {
     const { logger, what, ...workerOptions } = options;
-    super(name, processor, workerOptions);
+    super(name, processor, { ...workerOptions, name: workerOptions.name ?? PROCESS_NAME });
     this.on('error', (error) => {
       // An outage is reported by /health and retried; a bug deserves the error level.
       if (isRedisUnavailableError(error)) logger.warn({ err: error, queue: name }, `${what} worker: Redis unavailable`);

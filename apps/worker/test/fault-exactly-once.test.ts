@@ -22,7 +22,6 @@ import {
   createJourneysRevision,
   createKeys,
   createSendHistory,
-  deleteMatching,
   type DrainQueue,
   type Keys,
   type RedisClient,
@@ -31,7 +30,8 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { between, seededRandom } from './fault-random.js';
 import { FaultSink, reportDeliveries } from './fault-sink.js';
-import { WorkerFleet } from './fault-workers.js';
+import { AppFleet } from './app-fleet.js';
+import { removeEngineKeys } from './engine-keys.js';
 
 /**
  * Guarantees 1 and 2 under faults (docs/product.md): worker processes are killed with SIGKILL while they drain
@@ -91,7 +91,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
   let keys: Keys;
   let drainQueue: DrainQueue;
   let sink: FaultSink;
-  let fleet: WorkerFleet | undefined;
+  let fleet: AppFleet | undefined;
   // The workers' Redis and MongoDB-protocol store are this test's own, persistent, so it can restart them.
   const dataDir = mkdtempSync(join(tmpdir(), 'journey-fault-'));
   const quiet = { info: () => undefined, warn: (message: string) => console.warn(`[fault] ${message}`) };
@@ -111,7 +111,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
     keys = createKeys(uniqueName('fx'));
     drainQueue = createDrainQueue(redis, keys);
     sink = await new FaultSink({ random: sinkRandom, errorRate: 0.1, hangRate: 0.03, maxFaultsPerKey: 2 }).listen();
-    fleet = new WorkerFleet(
+    fleet = new AppFleet(
       {
         ...redisEnv(ownRedis.target),
         MONGODB_URI: mongoUri,
@@ -133,13 +133,8 @@ describe('exactly-once delivery while worker processes are killed', () => {
     await fleet?.dispose();
     await sink?.close();
     if (redis) {
-      for (const name of [...keys.queues.drain, ...keys.queues.dispatch, keys.queues.schedule]) {
-        const queue = new Queue(name, { connection: redis });
-        await queue.obliterate({ force: true }).catch(() => undefined);
-        await queue.close();
-      }
       await drainQueue.close();
-      await deleteMatching(redis, `*${keys.prefix}*`);
+      await removeEngineKeys(redis, keys);
       await redis.quit();
     }
     if (mongo) {

@@ -9,11 +9,14 @@ const guard = fileURLToPath(new URL('./fault-orphan-guard.ts', import.meta.url))
 /** Log lines kept per worker for the failure report. */
 const LOG_TAIL = 60;
 
+/** What a fleet runs: worker processes (apps/worker) or API processes (apps/api). */
+export type FleetApp = 'worker' | 'api';
+
 export interface FleetWorker {
   /** 1, 2, 3...: in the order they were started. */
   id: number;
   child: ChildProcess;
-  /** Logged "worker ready": its processors run. */
+  /** Logged "worker ready" (its processors run) or, an API, that it listens. */
   ready: boolean;
   startedAt: number;
   readyAt: number | null;
@@ -23,11 +26,11 @@ export interface FleetWorker {
 }
 
 /**
- * Worker processes started from source (`src/main.ts` through tsx, workspace packages resolved to their source by
- * the `@journey/source` condition), all with the same environment. Counts the warnings and errors they log, by
- * message, for the report.
+ * Worker (or API) processes started from source (their `src/main.ts` through tsx, workspace packages resolved to their
+ * source by the `@journey/source` condition), all with the same environment. Counts the warnings and errors they
+ * log, by message, for the report.
  */
-export class WorkerFleet {
+export class AppFleet {
   readonly workers: FleetWorker[] = [];
   readonly problems = new Map<string, number>();
   /** Set by dispose: nothing is started any more. */
@@ -39,6 +42,7 @@ export class WorkerFleet {
   constructor(
     settings: Record<string, string>,
     private readonly logDir?: string,
+    private readonly app: FleetApp = 'worker',
   ) {
     // The test's own Redis is named in `settings`: the run's (REDIS_URL or REDIS_CLUSTER_NODES) must not linger beside it.
     const inherited = Object.fromEntries(
@@ -49,11 +53,13 @@ export class WorkerFleet {
     process.once('exit', this.onExit);
   }
 
-  start(): FleetWorker {
-    if (this.disposed) throw new Error('the worker fleet is disposed');
-    const child = spawn(process.execPath, ['--conditions=@journey/source', '--import', 'tsx', '--import', guard, 'src/main.ts'], {
+  /** Starts one more process; `settings` adds to (or overrides) the fleet's environment for it (an API's PORT). */
+  start(settings: Record<string, string> = {}): FleetWorker {
+    if (this.disposed) throw new Error('the fleet is disposed');
+    const main = this.app === 'worker' ? 'src/main.ts' : '../api/src/main.ts';
+    const child = spawn(process.execPath, ['--conditions=@journey/source', '--import', 'tsx', '--import', guard, main], {
       cwd: workerDir,
-      env: this.env,
+      env: { ...this.env, ...settings },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const worker: FleetWorker = {
@@ -67,7 +73,7 @@ export class WorkerFleet {
     };
     const onLine = (line: string) => {
       if (line.trim() === '') return;
-      if (this.logDir) appendFileSync(join(this.logDir, `worker-${worker.id}.log`), `${line}\n`);
+      if (this.logDir) appendFileSync(join(this.logDir, `${this.app}-${worker.id}.log`), `${line}\n`);
       worker.tail.push(line);
       if (worker.tail.length > LOG_TAIL) worker.tail.shift();
       let entry: { level?: number; msg?: string; err?: { message?: string } } | undefined;
@@ -76,7 +82,7 @@ export class WorkerFleet {
       } catch {
         entry = undefined;
       }
-      if (entry?.msg === 'worker ready') {
+      if (entry?.msg === 'worker ready' || entry?.msg?.startsWith('Server listening at ')) {
         worker.ready = true;
         worker.readyAt = Date.now();
       } else if (!entry || (entry.level ?? 0) >= 40) {
