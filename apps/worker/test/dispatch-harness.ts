@@ -60,7 +60,7 @@ export async function dispatchHarness(options: {
     keys,
     dueSchedule,
     dispatchQueue,
-    leases: stores.carverLeases,
+    leases: stores.leases,
     logger,
     now,
     tickMs: config.SCHEDULER_TICK_MS,

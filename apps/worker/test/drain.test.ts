@@ -1,9 +1,17 @@
 import { eventually } from '@journey/embedded/testing';
 import { isMongoUnavailableError } from '@journey/mongo';
-import { createDeadLetters, createDrainQueue, isRedisUnavailableError, type DeadLetters, type DrainQueue } from '@journey/redis';
+import {
+  createDeadLetters,
+  createDrainQueue,
+  createLeases,
+  isRedisUnavailableError,
+  type DeadLetters,
+  type DrainQueue,
+} from '@journey/redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordApplier, StreamRecord } from '../src/ingest/apply-record.js';
 import { startDrainWorker, type AppliedRecord, type RunningDrainWorker } from '../src/ingest/drain-processor.js';
+import { startSweeper } from '../src/ingest/sweeper.js';
 import { startProcessors } from '../src/processors.js';
 import { event, ingestEnv, onboardingJourney, silentLogger, T0, type IngestEnv } from './ingest-helpers.js';
 
@@ -223,5 +231,32 @@ describe('draining the event partitions', () => {
     const late = await env.append(event('early-0', 'clicked'));
     await eventually(async () => (await env.users.get('early-0'))?.lastRecord === late.streamId, { what: 'a later record applied' });
     await eventually(async () => (await env.stream.lengths()).every((length) => length === 0), { what: 'every partition acknowledged' });
+  });
+
+  it('sweeps from one worker of the fleet at a time, and from another once that one stops', async () => {
+    const { env, drainQueue } = await setup(4);
+    const { record } = await env.append(event('ann', 'opened'));
+    const sweeper = () =>
+      startSweeper({
+        stream: env.stream,
+        drainQueue,
+        leases: createLeases(env.redis, env.keys),
+        lease: env.keys.sweeperLease(),
+        logger: silentLogger,
+        // Sweeps are called by hand here; the lease lasts 3 intervals.
+        intervalMs: 60_000,
+      });
+    const first = sweeper();
+    const second = sweeper();
+    cleanups.push(
+      () => first.stop(),
+      () => second.stop(),
+    );
+    // Both swept once at start, the first first: the lease is the first's, and only it sweeps.
+    const partition = env.keys.eventPartitionOf(record.userId);
+    expect(await first.sweep()).toEqual([partition]);
+    expect(await second.sweep()).toEqual([]);
+    await first.stop();
+    expect(await second.sweep()).toEqual([partition]);
   });
 });

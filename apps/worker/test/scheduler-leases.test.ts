@@ -2,7 +2,7 @@ import { createLogger } from '@journey/config';
 import { eventually, testServers, uniqueName } from '@journey/embedded/testing';
 import {
   connectRedis,
-  createCarverLeases,
+  createLeases,
   createDispatchQueue,
   createDueSchedule,
   createKeys,
@@ -41,7 +41,7 @@ async function schedulers(count: number, options: { shards: number; leaseMs?: nu
       keys,
       dueSchedule: counted,
       dispatchQueue,
-      leases: createCarverLeases(redis, keys),
+      leases: createLeases(redis, keys),
       logger,
       now: () => T0,
       tickMs: 200,

@@ -2,7 +2,7 @@ import { createLogger } from '@journey/config';
 import { eventually, testServers, uniqueName } from '@journey/embedded/testing';
 import {
   connectRedis,
-  createCarverLeases,
+  createLeases,
   createDispatchQueue,
   createDueSchedule,
   createKeys,
@@ -42,7 +42,7 @@ async function recoveryEnv(options: { recoverEveryMs?: number } = {}) {
     keys,
     dueSchedule,
     dispatchQueue,
-    leases: createCarverLeases(redis, keys),
+    leases: createLeases(redis, keys),
     logger: createLogger({ name: 'recovery-test', level: 'silent' }),
     now: () => clock,
     tickMs: 200,

@@ -99,7 +99,7 @@ export const EnvSchema = z.object({
   WEBHOOK_RETRY_MAX_DELAY_MS: positiveInt.default(60 * 60 * 1000),
   /** How often each worker's scheduler looks for due sets: the bound on how late a due second starts. */
   SCHEDULER_TICK_MS: positiveInt.default(200),
-  /** How often each worker asks for drains of the event partitions that hold records (whose drain request was lost). */
+  /** How often the event partitions that hold records get a drain asked for (their request was lost); one worker sweeps at a time. */
   SWEEP_INTERVAL_MS: positiveInt.default(1_000),
   /** How often each worker adds the runs of schedule triggers that were never added (say, the API died after a publish). */
   SCHEDULE_CHECK_INTERVAL_MS: positiveInt.default(5_000),

@@ -77,5 +77,5 @@ export type { SendHistory } from './send-history.js';
 export { createDeadLetters } from './dead-letters.js';
 export type { DeadLetter, DeadLetters, DeadLettersOptions, FailureOutcome } from './dead-letters.js';
 export { createJourneysRevision } from './journeys-revision.js';
-export { createCarverLeases, type CarverLeases } from './carver-leases.js';
+export { createLeases, type Leases } from './leases.js';
 export type { JourneysRevision } from './journeys-revision.js';

@@ -23,8 +23,10 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   p:stats:<journey>:<version>          counters hash (single key)
  *   p:ops:activity:<second>              dispatch activity of one second (hash, expires), for ops rates
  *   p:ops:failures                       recent failures (capped list of JSON), for ops
- *   {p:due:S}:carver                     the lease of the scheduler that carves shard S (string, expires)
- *   p:carvers                            schedulers alive (sorted set: id -> until), for sharing the shards out
+ *   {p:carve}:alive                      schedulers alive (sorted set: id -> until), for sharing the shards out
+ *   {p:carve}:shard:S                    the lease of the scheduler that carves shard S (string, expires); one tag
+ *                                        for all, so a scheduler claims its shards in one script
+ *   p:sweeper                            the lease of the worker that sweeps the event partitions (string, expires)
  *
  * BullMQ queues: `{p-drain-G}` and `{p-dispatch-G}` per queue group G (partitions and shards are dealt out to the
  * groups), `{p-schedule}`. A group's tag may carry a suffix (`{p-dispatch-2.5}`) that puts its slot in the G-th of
@@ -122,6 +124,8 @@ export interface Keys {
   carverLease(shard: number): string;
   /** The schedulers alive, which share the shards out among themselves. */
   carvers(): string;
+  /** The lease of the one worker that sweeps the event partitions for drains that were never requested. */
+  sweeperLease(): string;
   /** Parses a due index member back; undefined if it is not a due-set key of this prefix. */
   parseDueSet(key: string): DueSetRef | undefined;
   /** Parses a batches member back; undefined if it is not a batch key of this prefix. */
@@ -213,8 +217,9 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
     batch: (ref) => `${shardTag(ref.shard)}:batch:${batchId(ref)}`,
     batches: (shard) => `${shardTag(shard)}:batches`,
     dueWaiting: (shard) => `${shardTag(shard)}:waiting`,
-    carverLease: (shard) => `${shardTag(shard)}:carver`,
-    carvers: () => `${prefix}:carvers`,
+    carverLease: (shard) => `{${prefix}:carve}:shard:${checkIndex('shard', shard, dueShards)}`,
+    carvers: () => `{${prefix}:carve}:alive`,
+    sweeperLease: () => `${prefix}:sweeper`,
 
     parseDueSet: (key) => {
       const match = dueSetPattern.exec(key);

@@ -25,8 +25,7 @@ export const SCRIPT_FILES = {
   releaseBranchLock: 'releaseBranchLock-1.lua',
   noteSend: 'noteSend-1.lua',
   noteRecordFailure: 'noteRecordFailure-2.lua',
-  takeLease: 'takeLease-1.lua',
-  releaseLease: 'releaseLease-1.lua',
+  claimLeases: 'claimLeases-N.lua',
   heartbeat: 'heartbeat-1.lua',
 } as const;
 

@@ -30,8 +30,9 @@ describe('keys', () => {
     expect(keys.deadLetters(7)).toBe('{jrn:ev:7}:dead');
     expect(keys.refusedMessage('0a1b-2c')).toBe('jrn:refused:0a1b-2c');
     expect(keys.journeysRevision()).toBe('jrn:journeys:revision');
-    expect(keys.carverLease(5)).toBe('{jrn:due:5}:carver');
-    expect(keys.carvers()).toBe('jrn:carvers');
+    expect(keys.carverLease(5)).toBe('{jrn:carve}:shard:5');
+    expect(keys.carvers()).toBe('{jrn:carve}:alive');
+    expect(keys.sweeperLease()).toBe('jrn:sweeper');
   });
 
   it('keys touched by one script share their hash tag and cluster slot', () => {
@@ -45,8 +46,7 @@ describe('keys', () => {
       releaseBranchLock: [keys.branchLock('j', 'u', 'e')],
       noteSend: [keys.sendHistory('u')],
       noteRecordFailure: [keys.eventFailures(3), keys.deadLetters(3)],
-      takeLease: [keys.carverLease(3)],
-      releaseLease: [keys.carverLease(3)],
+      claimLeases: [keys.carverLease(0), keys.carverLease(3), keys.carverLease(15)],
       heartbeat: [keys.carvers()],
     };
     for (const [script, group] of Object.entries(groups)) {

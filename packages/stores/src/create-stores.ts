@@ -12,7 +12,6 @@ import {
 } from '@journey/mongo';
 import {
   createBranchLock,
-  createCarverLeases,
   createDeadLetters,
   createDispatchQueue,
   createDrainQueue,
@@ -20,13 +19,13 @@ import {
   createEventsStream,
   createJourneysRevision,
   createKeys,
+  createLeases,
   createOpsActivity,
   createScheduleQueue,
   createSendHistory,
   createStats,
   createSubscriptions,
   type BranchLock,
-  type CarverLeases,
   type DeadLetters,
   type DispatchQueue,
   type DrainQueue,
@@ -34,6 +33,7 @@ import {
   type EventsStream,
   type JourneysRevision,
   type Keys,
+  type Leases,
   type OpsActivity,
   type ScheduleQueue,
   type SendHistory,
@@ -58,7 +58,7 @@ export interface Stores {
   events: EventsStream;
   deadLetters: DeadLetters;
   dueSchedule: DueSchedule;
-  carverLeases: CarverLeases;
+  leases: Leases;
   branchLock: BranchLock;
   stats: Stats;
   subscriptions: Subscriptions;
@@ -122,7 +122,7 @@ export function createStores(
     events: createEventsStream(redis, keys),
     deadLetters: createDeadLetters(redis, keys),
     dueSchedule: createDueSchedule(redis, keys),
-    carverLeases: createCarverLeases(redis, keys),
+    leases: createLeases(redis, keys),
     branchLock: createBranchLock(redis, keys),
     stats: createStats(redis, keys),
     subscriptions: createSubscriptions(redis, keys),

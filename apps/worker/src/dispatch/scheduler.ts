@@ -1,21 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@journey/config';
-import {
-  fnv1a32,
-  type CarvedBatch,
-  type CarverLeases,
-  type DispatchQueue,
-  type DueSchedule,
-  type Keys,
-  type StaleBatch,
-} from '@journey/redis';
+import { fnv1a32, type CarvedBatch, type Leases, type DispatchQueue, type DueSchedule, type Keys, type StaleBatch } from '@journey/redis';
 import { startPeriodic, type Periodic } from '../periodic.js';
 
 export interface SchedulerOptions {
   keys: Keys;
   dueSchedule: DueSchedule;
   dispatchQueue: DispatchQueue;
-  leases: CarverLeases;
+  leases: Leases;
   logger: Logger;
   now?: () => number;
   /** How often due sets are looked for (SCHEDULER_TICK_MS): the bound on how late a due second starts. */
@@ -31,7 +23,7 @@ export interface SchedulerOptions {
   enqueueChunk?: number;
   /**
    * How long a shard's lease and the scheduler's place among the live ones last unless renewed (default 10 ticks, at
-   * least 2 s): a scheduler that died leaves its shards uncarved that long. They are renewed every quarter of it.
+   * least 2 s): a scheduler that died leaves its shards uncarved that long. They are renewed every third of it.
    */
   leaseMs?: number;
 }
@@ -71,7 +63,7 @@ export interface Scheduler {
 
 /**
  * Any number of schedulers may run (one per worker process), and each shard is carved by one of them at a time: the
- * schedulers alive share the shards out (carverOf) and each takes the lease of its own (CarverLeases). So batches are
+ * schedulers alive share the shards out (carverOf) and each takes the lease of its own (keys.carverLease). So batches are
  * as full as one scheduler makes them, and the due indexes are polled once per tick whatever the number of workers.
  * Carving is one atomic script per batch anyway, so two carvers of a shard (a lease that lapsed under a stalled holder)
  * still put each user in exactly one batch, and batch job ids are derived from the batch, so enqueueing one twice adds
@@ -92,13 +84,19 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let nextRenewal = Number.NEGATIVE_INFINITY;
   let held: number[] = [];
 
-  /** Notes this scheduler alive, gives up the shards that are no longer its own and takes or renews its own. */
+  /** Notes this scheduler alive, then in one script takes or renews its own shards and gives up those no longer its own. */
   async function renewLeases(): Promise<void> {
     const alive = await leases.heartbeat(id, leaseMs);
-    const mine = allShards.filter((shard) => carverOf(shard, alive) === id);
-    await Promise.all(held.filter((shard) => !mine.includes(shard)).map((shard) => leases.release(shard, id)));
-    const taken = await Promise.all(mine.map((shard) => leases.take(shard, id, leaseMs)));
-    held = mine.filter((_, index) => taken[index]);
+    const mine = new Set(allShards.filter((shard) => carverOf(shard, alive) === id));
+    const asked = allShards.filter((shard) => mine.has(shard) || held.includes(shard));
+    if (asked.length === 0) return;
+    const holds = await leases.claim(
+      asked.map((shard) => keys.carverLease(shard)),
+      id,
+      leaseMs,
+      asked.map((shard) => mine.has(shard)),
+    );
+    held = asked.filter((_, index) => holds[index]);
   }
 
   async function carveShard(shard: number, nowMs: number, result: TickResult): Promise<void> {
@@ -145,7 +143,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   async function tick(): Promise<TickResult> {
     const result: TickResult = { carvedBatches: 0, carvedUsers: 0, recoveredBatches: 0 };
     if (performance.now() >= nextRenewal) {
-      nextRenewal = performance.now() + leaseMs / 4;
+      nextRenewal = performance.now() + leaseMs / 3;
       await renewLeases();
     }
     const nowMs = now();
@@ -180,7 +178,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const released = held;
       held = [];
       nextRenewal = Number.NEGATIVE_INFINITY;
-      await Promise.allSettled([leases.leave(id), ...released.map((shard) => leases.release(shard, id))]);
+      const giveUp = async () => {
+        if (released.length === 0) return;
+        const leaseKeys = released.map((shard) => keys.carverLease(shard));
+        await leases.claim(
+          leaseKeys,
+          id,
+          leaseMs,
+          leaseKeys.map(() => false),
+        );
+      };
+      await Promise.allSettled([leases.leave(id), giveUp()]);
     },
   };
 }

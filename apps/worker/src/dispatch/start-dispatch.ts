@@ -35,7 +35,7 @@ export async function startDispatch(deps: WorkerDeps): Promise<RunningDispatch> 
     keys: stores.keys,
     dueSchedule: pipelined.dueSchedule,
     dispatchQueue: stores.dispatchQueue,
-    leases: pipelined.carverLeases,
+    leases: pipelined.leases,
     logger,
     now,
     tickMs: config.SCHEDULER_TICK_MS,

@@ -64,7 +64,14 @@ export async function startIngestion(deps: WorkerDeps): Promise<RunningIngestion
     logger,
     now,
   });
-  const sweeper = startSweeper({ stream: stores.events, drainQueue: stores.drainQueue, logger, intervalMs: config.SWEEP_INTERVAL_MS });
+  const sweeper = startSweeper({
+    stream: stores.events,
+    drainQueue: stores.drainQueue,
+    leases: stores.leases,
+    lease: stores.keys.sweeperLease(),
+    logger,
+    intervalMs: config.SWEEP_INTERVAL_MS,
+  });
   const scheduleCheck = startScheduleTriggerCheck({
     journeys,
     scheduleQueue: stores.scheduleQueue,
