@@ -1,0 +1,4 @@
+import { runOnSources } from './lib/source-conditions.js';
+
+runOnSources();
+await import('./run/scale.js');
