@@ -21,6 +21,8 @@ export interface RedisSnapshot {
   clientCommands: number;
   /** Sum of INFO commandstats calls: every client's, and each command a script ran inside Redis. */
   allCommands: number;
+  /** The commandstats calls by command name (lowercase, `info` included). */
+  byCommand: Record<string, number>;
   /** Socket reads the server processed (INFO stats total_reads_processed): one per round trip, a pipeline's included. */
   reads: number;
   /** CPU the server used (INFO cpu used_cpu_user + used_cpu_sys, every thread of it), in ms. */
@@ -31,6 +33,8 @@ export interface RedisSnapshot {
 export interface RedisPhase {
   clientCommands: number;
   allCommands: number;
+  /** Commands Redis ran by name, the meter's own INFO excepted. */
+  byCommand: Record<string, number>;
   /** Round trips: socket reads of client requests (a pipeline read at once counts once). */
   roundTrips: number;
   cpuMs: number;
@@ -57,11 +61,12 @@ export function createRedisMeter(redis: Redis) {
   }
   async function snapshot(): Promise<RedisSnapshot> {
     const [stats, commandstats, memory, cpu] = [await info('stats'), await info('commandstats'), await info('memory'), await info('cpu')];
-    let allCommands = 0;
-    for (const match of commandstats.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) allCommands += Number(match[1]);
+    const byCommand: Record<string, number> = {};
+    for (const match of commandstats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) byCommand[match[1]!] = Number(match[2]);
     return {
       clientCommands: commandsSent,
-      allCommands,
+      allCommands: Object.values(byCommand).reduce((sum, calls) => sum + calls, 0),
+      byCommand,
       reads: infoNumber(stats, 'total_reads_processed'),
       cpuMs: redisCpuMs(cpu),
       usedMemory: infoNumber(memory, 'used_memory'),
@@ -98,6 +103,7 @@ export function createRedisMeter(redis: Redis) {
         redis: {
           clientCommands: after.clientCommands - before.clientCommands,
           allCommands: after.allCommands - before.allCommands - own,
+          byCommand: commandsBetween(before.byCommand, after.byCommand, own),
           roundTrips: after.reads - before.reads - own,
           cpuMs: after.cpuMs - before.cpuMs,
           peakMemory: peak,
@@ -116,6 +122,15 @@ export function createRedisMeter(redis: Redis) {
 }
 
 export type RedisMeter = ReturnType<typeof createRedisMeter>;
+
+function commandsBetween(before: Record<string, number>, after: Record<string, number>, ownInfo: number): Record<string, number> {
+  const delta: Record<string, number> = {};
+  for (const [name, calls] of Object.entries(after)) {
+    const ran = calls - (before[name] ?? 0) - (name === 'info' ? ownInfo : 0);
+    if (ran > 0) delta[name] = ran;
+  }
+  return delta;
+}
 
 /** A numeric field of an INFO reply (`name:123` or `name:1.25`); throws when it is missing. */
 export function infoNumber(text: string, name: string): number {

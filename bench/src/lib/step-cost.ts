@@ -51,4 +51,10 @@ export function stepCostRow(phase: PhaseCost): Record<string, string | number> {
 
 export function printStepCosts(title: string, phases: PhaseCost[]): void {
   printTable(title, phases.map(stepCostRow));
+  for (const phase of phases) {
+    const perStep = Object.entries(phase.redis.byCommand)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, calls]) => `${name} ${(calls / phase.steps).toFixed(2)}`);
+    console.log(`${phase.label}: Redis commands per step by name (scripts' own included): ${perStep.join(', ')}`);
+  }
 }
