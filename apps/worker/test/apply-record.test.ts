@@ -98,6 +98,7 @@ describe('applying an event', () => {
       dueSchedule: { schedule: () => Promise.reject(new Error('crash before scheduling')) },
       branchLock: env.lock,
       stats: env.stats,
+      erase: env.erase,
       logger: silentLogger,
       now: env.clock.now,
     });
@@ -120,6 +121,7 @@ describe('applying an event', () => {
       dueSchedule: env.dueSchedule,
       branchLock: env.lock,
       stats: env.stats,
+      erase: env.erase,
       logger: silentLogger,
       now: env.clock.now,
     });

@@ -38,6 +38,7 @@ function fakeDeps() {
           calls.push(`users ${userIds.join(',')}`);
           return userIds.filter((id) => id !== 'gone').map(user);
         },
+        applyUpdate: () => Promise.reject(new Error('no user_update here')),
       },
     },
   };

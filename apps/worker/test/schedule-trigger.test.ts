@@ -72,6 +72,7 @@ describe('schedule triggers', () => {
       users: env.users,
       states: env.states,
       dueSchedule: env.dueSchedule,
+      stats: env.stats,
       logger: silentLogger,
       now: env.clock.now,
       pageSize: 1_000,
@@ -106,7 +107,13 @@ describe('schedule triggers', () => {
     expect(await env.states.get(journeyId, 'u00000')).toBeNull();
 
     // Added again (the API on publish, the worker's check): the finished run is not run twice.
-    const check = startScheduleTriggerCheck({ journeys: env.journeys, scheduleQueue, logger: silentLogger, intervalMs: 60_000 });
+    const check = startScheduleTriggerCheck({
+      journeys: env.journeys,
+      scheduleQueue,
+      logger: silentLogger,
+      now: env.clock.now,
+      intervalMs: 60_000,
+    });
     cleanups.push(() => check.stop());
     expect(await check.check()).toBe(1);
     expect(await scheduleQueue.scheduleJourneyRun(journeyId, 1, at)).toBe(jobId);
@@ -124,6 +131,7 @@ describe('schedule triggers', () => {
       users: env.users,
       states: env.states,
       dueSchedule: env.dueSchedule,
+      stats: env.stats,
       logger: silentLogger,
       now: env.clock.now,
     })(fakeJob({ journeyId, version: 1, at }));
@@ -143,6 +151,7 @@ describe('schedule triggers', () => {
       users: env.users,
       states: env.states,
       dueSchedule: env.dueSchedule,
+      stats: env.stats,
       logger: silentLogger,
       now: env.clock.now,
     });
@@ -172,7 +181,13 @@ describe('schedule triggers', () => {
     await env.mongo.db
       .collection('journey_versions')
       .updateOne({ _id: `${broken}:1` as never }, { $set: { 'definition.entry.trigger.at': '1969-12-31T23:00:00Z' } });
-    const check = startScheduleTriggerCheck({ journeys: env.journeys, scheduleQueue, logger: silentLogger, intervalMs: 60_000 });
+    const check = startScheduleTriggerCheck({
+      journeys: env.journeys,
+      scheduleQueue,
+      logger: silentLogger,
+      now: env.clock.now,
+      intervalMs: 60_000,
+    });
     cleanups.push(() => check.stop());
 
     expect(await check.check()).toBe(1);

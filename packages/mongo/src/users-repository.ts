@@ -1,4 +1,4 @@
-import { JsonValueSchema, type JsonValue } from '@journey/core';
+import { ATTRIBUTE_NAME_PATTERN, JsonValueSchema, type JsonValue } from '@journey/core';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 
@@ -8,7 +8,7 @@ import { z } from 'zod';
  */
 export const AttributeNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'attribute names are 1-64 letters, digits, _ or - (not starting with -)');
+  .regex(ATTRIBUTE_NAME_PATTERN, 'attribute names are 1-64 letters, digits, _ or - (not starting with -)');
 
 const UserDocumentSchema = z.object({
   _id: z.string(),
@@ -24,10 +24,20 @@ const UserDocumentSchema = z.object({
     .string()
     .nullish()
     .transform((value) => value ?? null),
+  /** Keys of the user_update visits applied last (each applies once), newest last, a few kept. */
+  appliedUpdates: z.array(z.string()).optional(),
+  /** Set when the user was erased: the document is only a tombstone (its `lastRecord` holds back earlier records). */
+  erasedAt: z.date().nullish(),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
 type UserDocument = z.infer<typeof UserDocumentSchema>;
+
+/** How many user_update keys a user keeps: a retry of a visit comes long before this many later updates. */
+const APPLIED_UPDATES_KEPT = 50;
+
+/** Reads that see a user: an erased user's tombstone is no user. */
+const LIVE = { erasedAt: null };
 
 export interface User {
   userId: string;
@@ -53,6 +63,25 @@ export interface UsersRepository {
   markRecordApplied(userId: string, recordId: string, now: Date): Promise<boolean>;
   /** Users in `_id` order after `afterUserId`, for walking the whole audience of a scheduled journey in pages. */
   page(afterUserId: string | null, limit: number): Promise<User[]>;
+  /**
+   * `page` for the users whose `timezone` attribute is one of `zones`, or (with `orNotIn`) is none of those zones
+   * (missing, or not a zone): a "user"-zoned schedule run reads only its zones' users, through the index on it.
+   */
+  pageInZones(afterUserId: string | null, limit: number, zones: readonly string[], orNotIn: readonly string[] | null): Promise<User[]>;
+  /**
+   * Applies a user_update once per `key` (a retried visit changes nothing again) and returns the user as it is
+   * after; null when there is no live user (erased).
+   */
+  applyUpdate(
+    userId: string,
+    change: { key: string; set: Record<string, JsonValue>; unset: readonly string[] },
+    now: Date,
+  ): Promise<User | null>;
+  /**
+   * Erases the user: the document becomes a tombstone with no attributes whose `lastRecord` is `upToRecord`, so the
+   * user's records up to the erasure are never applied. False when there was no live user.
+   */
+  erase(userId: string, upToRecord: string, now: Date): Promise<boolean>;
 }
 
 const COLLECTION = 'users';
@@ -81,9 +110,15 @@ export function createUsersRepository(db: Db): UsersRepository {
     return toUser(doc);
   }
 
+  async function getLive(userId: string): Promise<User | null> {
+    const doc = await users.findOne({ _id: userId, ...LIVE });
+    return doc ? toUser(doc) : null;
+  }
+
   return {
     async ensureIndexes() {
-      // `_id` is the user id: lookups and paging need no further index.
+      // `_id` is the user id: lookups and paging need nothing more; "user"-zoned schedules read users by zone.
+      await users.createIndex({ 'attributes.timezone': 1, _id: 1 }, { name: 'timezone_id' });
     },
 
     async mergeAttributes(userId, attributes, now) {
@@ -93,26 +128,21 @@ export function createUsersRepository(db: Db): UsersRepository {
         if (value === null) unset[`attributes.${name}`] = '';
         else set[`attributes.${name}`] = value;
       }
+      // Writing attributes brings an erased user back (a new profile; its erased records stay unapplied).
+      unset['erasedAt'] = '';
       const doc = await users.findOneAndUpdate(
         { _id: userId },
-        {
-          $set: set,
-          ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
-          $setOnInsert: { lastRecord: null, createdAt: now },
-        },
+        { $set: set, $unset: unset, $setOnInsert: { lastRecord: null, createdAt: now } },
         { upsert: true, returnDocument: 'after' },
       );
       return toUser(doc);
     },
 
-    async get(userId) {
-      const doc = await users.findOne({ _id: userId });
-      return doc ? toUser(doc) : null;
-    },
+    get: getLive,
 
     async getMany(userIds) {
       if (userIds.length === 0) return [];
-      const docs = await users.find({ _id: { $in: [...userIds] } }).toArray();
+      const docs = await users.find({ _id: { $in: [...userIds] }, ...LIVE }).toArray();
       return docs.map(toUser);
     },
 
@@ -130,9 +160,50 @@ export function createUsersRepository(db: Db): UsersRepository {
     },
 
     async page(afterUserId, limit) {
-      const filter = afterUserId === null ? {} : { _id: { $gt: afterUserId } };
+      const filter = afterUserId === null ? LIVE : { _id: { $gt: afterUserId }, ...LIVE };
       const docs = await users.find(filter).sort({ _id: 1 }).limit(limit).toArray();
       return docs.map(toUser);
+    },
+
+    async pageInZones(afterUserId, limit, zones, orNotIn) {
+      const inZones = [
+        { 'attributes.timezone': { $in: [...zones] } },
+        ...(orNotIn ? [{ 'attributes.timezone': { $nin: [...orNotIn] } }] : []),
+      ];
+      const docs = await users
+        .find({ ...(afterUserId === null ? {} : { _id: { $gt: afterUserId } }), ...LIVE, $or: inZones })
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray();
+      return docs.map(toUser);
+    },
+
+    async applyUpdate(userId, { key, set, unset }, now) {
+      const $set: Record<string, JsonValue | Date> = { updatedAt: now };
+      for (const [name, value] of Object.entries(set)) $set[`attributes.${name}`] = value;
+      const $unset: Record<string, ''> = Object.fromEntries(unset.map((name) => [`attributes.${name}`, ''] as const));
+      const doc = await users.findOneAndUpdate(
+        { _id: userId, ...LIVE, appliedUpdates: { $ne: key } },
+        {
+          $set,
+          ...(unset.length > 0 ? { $unset } : {}),
+          $push: { appliedUpdates: { $each: [key], $slice: -APPLIED_UPDATES_KEPT } },
+        },
+        { returnDocument: 'after' },
+      );
+      // Not changed now: applied before (this visit's retry), or no live user.
+      return doc ? toUser(doc) : getLive(userId);
+    },
+
+    async erase(userId, upToRecord, now) {
+      const erased = await users.findOneAndReplace(
+        { _id: userId, ...LIVE },
+        { attributes: {}, lastRecord: upToRecord, erasedAt: now, createdAt: now, updatedAt: now },
+      );
+      if (erased) return true;
+      // Erased already (the API, then the drain applying the erase record): only move its records mark forward.
+      await users.updateOne({ _id: userId, erasedAt: { $ne: null } }, { $max: { lastRecord: upToRecord } });
+      return false;
     },
   };
 }
