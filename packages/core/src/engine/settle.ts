@@ -134,6 +134,10 @@ export function decideMember(input: MemberInput): MemberDecision {
     pathTaken !== undefined && pathTaken !== TIMEOUT_BRANCH_ID && state.actionEvent?.token === item.expectedToken
       ? state.actionEvent
       : null;
+  // What `event.*` reads: the event that moved the entry last (an action path's, even for the items after the one
+  // it picked), else the trigger's; never an event claimed for the very wait this item times out of.
+  const lastEvent = actionEvent ?? (state.actionEvent && state.actionEvent.token !== item.expectedToken ? state.actionEvent : null);
+  const eventProperties = lastEvent?.properties ?? state.trigger?.properties;
   let walk: WalkResult;
   try {
     walk = walkEntry(
@@ -145,7 +149,7 @@ export function decideMember(input: MemberInput): MemberDecision {
         userId: item.userId,
         entryId: item.entryId,
         user,
-        event: actionEvent?.properties ?? state.trigger?.properties,
+        event: eventProperties,
         now,
         messages: state.messages,
         updateApplied: input.updateApplied,
@@ -170,7 +174,7 @@ export function decideMember(input: MemberInput): MemberDecision {
     case 'update': {
       const step = journey.steps[outcome.stepId];
       if (step?.type !== 'user_update') throw new Error(`step "${outcome.stepId}" is no user_update step`);
-      const rendered = renderUpdate(journey, outcome.stepId, step, { user, event: actionEvent?.properties ?? state.trigger?.properties });
+      const rendered = renderUpdate(journey, outcome.stepId, step, { user, event: eventProperties });
       if (!rendered.ok) {
         const commit: EntryCommit = { ...base, token: item.ownToken, stepId: null, status: 'exited', awaiting: null };
         return {

@@ -110,3 +110,24 @@ describe('user_update steps', () => {
     expect(decideMember(input({ user: null }))).toMatchObject({ kind: 'settled', settlement: { result: 'ended', commit: null } });
   });
 });
+
+describe('event.* after an action path', () => {
+  it('reads the event that picked the path in the steps after it, not only in the walk it picked', () => {
+    const withEvent = (token: string) =>
+      state({
+        actionEvent: { token, recordId: '1-0', name: 'purchased', properties: { item: 'Hat' } },
+        trigger: { name: 'signed_up', properties: { item: 'none' } },
+      });
+    const later = decideMember(input({ state: withEvent('5') }));
+    expect(later).toMatchObject({ kind: 'update', update: { set: { greeted: 'Hi Ada' } } });
+    const itemJourney = validExample((draft) => {
+      const steps = draft.steps as Record<string, Record<string, unknown>>;
+      steps.welcome!.next = 'mark';
+      steps.mark = { type: 'user_update', set: { lastItem: '{{ event.item }}' }, next: 'wait' };
+    });
+    const read = (token: string) => decideMember({ ...input({ state: withEvent(token) }), journey: itemJourney });
+    expect(read('5')).toMatchObject({ kind: 'update', update: { set: { lastItem: 'Hat' } } });
+    // An event claimed for the wait this very item times out of is not the entry's: the trigger's is read.
+    expect(read('1')).toMatchObject({ kind: 'update', update: { set: { lastItem: 'none' } } });
+  });
+});
