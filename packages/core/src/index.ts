@@ -115,8 +115,7 @@ export { formatPath, journeyErrorMap, parseReportingIssues, toValidationIssues }
 export type { ValidationIssue } from './journey/issues.js';
 export { exampleJourney } from './journey/example.js';
 
-export { renderPayload, renderString, renderValue, stringifyForTemplate } from './template/render.js';
-export type { TemplateContext } from './template/render.js';
+export { stringifyForTemplate } from './template/render.js';
 export {
   compileString,
   compileValue,
