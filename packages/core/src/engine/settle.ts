@@ -321,15 +321,17 @@ export function settleSend(pending: PendingSend, delivery: Delivery, policy: Ret
       pending.walk,
     );
   }
-  const attempts = (visit.kind === 'retry' ? visit.attempts : 0) + 1;
-  const firstAttemptAt = visit.kind === 'retry' ? visit.firstAttemptAt : now;
+  // A message whose templates failed was never posted: no attempt to count.
+  const posted = !(delivery.status === 'failed' && delivery.reason === 'template_error');
+  const attempts = (visit.kind === 'retry' ? visit.attempts : 0) + (posted ? 1 : 0);
+  const firstAttemptAt = visit.kind === 'retry' ? visit.firstAttemptAt : posted ? now : null;
   const lastError = delivery.status === 'sent' ? null : (delivery.error ?? null);
   const attempted = { ...blankRecord(), ...visitFields, attempts, firstAttemptAt, lastError };
   if (delivery.status === 'retry') {
     const nextAt = nextAttemptAt(policy, {
       messageId: message.messageId,
       attempts,
-      firstAttemptAt,
+      firstAttemptAt: firstAttemptAt ?? now,
       now,
       retryAfterMs: delivery.retryAfterMs,
     });

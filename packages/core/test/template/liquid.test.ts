@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  decideMember,
+  settleSend,
+  undeliverable,
   compileString,
   compileValue,
   JourneyDefinitionSchema,
@@ -106,5 +109,49 @@ describe('templates in journeys', () => {
       ok: false,
       error: 'webhook.headers.X-Plan: renders to a line break or control character',
     });
+  });
+});
+
+describe('a message whose templates fail', () => {
+  it('is recorded failed with template_error, and the entry goes on without a send', () => {
+    const journey = validExample((draft) => {
+      (draft.steps as Record<string, Record<string, unknown>>).welcome!.payload = {
+        text: '{% for i in (1..100000000) %}{{ i }}{% endfor %}',
+      };
+    });
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    const decision = decideMember({
+      journey,
+      journeyId: 'j1',
+      version: 1,
+      item: { stepId: 'welcome', userId: 'u1', entryId: 'e1', expectedToken: '', ownToken: '0' },
+      state: {
+        journeyId: 'j1',
+        userId: 'u1',
+        version: 1,
+        entryId: 'e1',
+        status: 'active',
+        stepId: 'welcome',
+        token: '0',
+        trigger: null,
+        awaiting: null,
+        actionEvent: null,
+        messages: {},
+        lastEnteredAt: now,
+        path: { steps: [], branches: [] },
+        convertedAt: null,
+      },
+      user: {},
+      now,
+    });
+    if (decision.kind !== 'send') throw new Error(`expected a send decision, got ${decision.kind}`);
+    const delivery = undeliverable(decision);
+    expect(delivery).toEqual({ status: 'failed', reason: 'template_error', error: expect.stringMatching(/^payload\.text: /) });
+    const settlement = settleSend(decision, delivery!, { windowMs: 1, baseDelayMs: 1, maxDelayMs: 1 });
+    expect(settlement.commit).toMatchObject({
+      stepId: 'wait',
+      message: { record: { status: 'failed', reason: 'template_error', attempts: 0, firstAttemptAt: null } },
+    });
+    expect(settlement.commitCounts).toContainEqual({ stepId: 'welcome', counter: 'failed' });
   });
 });
