@@ -31,7 +31,7 @@ createServer((request, response) => {
     } catch {
       // not JSON: shown as it came
     }
-    console.log(`${new Date().toISOString()} ${request.method} ${request.url} [${checked}] ${shown}`);
+    process.stdout.write(`${new Date().toISOString()} ${request.method} ${request.url} [${checked}] ${shown}\n`);
     response.writeHead(200).end();
   });
-}).listen(port, '127.0.0.1', () => console.log(`sink listening on http://127.0.0.1:${port}/hook`));
+}).listen(port, '127.0.0.1', () => process.stdout.write(`sink listening on http://127.0.0.1:${port}/hook\n`));

@@ -43,6 +43,8 @@ export interface User {
   userId: string;
   attributes: Record<string, JsonValue>;
   lastRecord: string | null;
+  /** An erased user's tombstone (only getOrCreate hands one out: every other read hides it). */
+  erased: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -82,13 +84,31 @@ export interface UsersRepository {
    * user's records up to the erasure are never applied. False when there was no live user.
    */
   erase(userId: string, upToRecord: string, now: Date): Promise<boolean>;
+  /** An erased user's record after the erasure: the tombstone becomes a user again (a new profile). */
+  revive(userId: string, now: Date): Promise<void>;
 }
 
 const COLLECTION = 'users';
 
 function toUser(stored: unknown): User {
   const doc = UserDocumentSchema.parse(stored);
-  return { userId: doc._id, attributes: doc.attributes, lastRecord: doc.lastRecord, createdAt: doc.createdAt, updatedAt: doc.updatedAt };
+  return {
+    userId: doc._id,
+    attributes: doc.attributes,
+    lastRecord: doc.lastRecord,
+    erased: doc.erasedAt != null,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+/**
+ * The stream id just before `id` (`<ms>-<seq>`): records up to it are held back by an erasure made at once, while
+ * the erase record itself is still applied by the drain (see eraseUser).
+ */
+export function previousStreamId(id: string): string {
+  const [ms = 0, seq = 0] = id.split('-').map(Number);
+  return seq > 0 ? `${ms}-${seq - 1}` : `${ms - 1}-${Number.MAX_SAFE_INTEGER}`;
 }
 
 /** Redis stream ids (`<ms>-<seq>`) compare as pairs of integers, not as strings. */
@@ -201,9 +221,17 @@ export function createUsersRepository(db: Db): UsersRepository {
         { attributes: {}, lastRecord: upToRecord, erasedAt: now, createdAt: now, updatedAt: now },
       );
       if (erased) return true;
-      // Erased already (the API, then the drain applying the erase record): only move its records mark forward.
-      await users.updateOne({ _id: userId, erasedAt: { $ne: null } }, { $max: { lastRecord: upToRecord } });
+      // Erased already (the API, then the drain applying the erase record): only move its record mark forward.
+      // Stream ids compare as numbers, not as strings: read, compare, and write on the value read.
+      const tombstone = await users.findOne({ _id: userId, erasedAt: { $ne: null } });
+      if (tombstone && (tombstone.lastRecord === null || compareStreamIds(upToRecord, tombstone.lastRecord) > 0)) {
+        await users.updateOne({ _id: userId, lastRecord: tombstone.lastRecord }, { $set: { lastRecord: upToRecord, updatedAt: now } });
+      }
       return false;
+    },
+
+    async revive(userId, now) {
+      await users.updateOne({ _id: userId, erasedAt: { $ne: null } }, { $unset: { erasedAt: '' }, $set: { updatedAt: now } });
     },
   };
 }

@@ -1,6 +1,6 @@
 import { testServers, uniqueName } from '@journey/embedded/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMongo, createJourneyStatesRepository, createUsersRepository, type MongoStore } from '../src/index.js';
+import { connectMongo, createJourneyStatesRepository, createUsersRepository, previousStreamId, type MongoStore } from '../src/index.js';
 
 let store: MongoStore;
 beforeAll(async () => {
@@ -65,10 +65,18 @@ describe('user updates, conversions and erasure', () => {
     // Records up to the erase record are passed over; a later one is applied.
     expect(await users.markRecordApplied('er', '1800000000000-4', t0)).toBe(false);
     expect(await users.erase('er', '1800000000000-5', t0)).toBe(false);
-    expect(await users.markRecordApplied('er', '1800000000000-6', t0)).toBe(true);
+    // Erasing again moves the mark forward by number, not by text ("-10" is after "-9").
+    expect(await users.erase('er', '1800000000000-10', t0)).toBe(false);
+    expect(await users.markRecordApplied('er', '1800000000000-9', t0)).toBe(false);
+    expect(await users.markRecordApplied('er', '1800000000000-11', t0)).toBe(true);
     expect(await users.get('er')).toBeNull();
     // The app writes the user again: a new profile.
     expect((await users.mergeAttributes('er', { firstName: 'Bo' }, t0)).attributes).toEqual({ firstName: 'Bo' });
     expect((await users.get('er'))?.attributes).toEqual({ firstName: 'Bo' });
+  });
+
+  it('names the stream id just before another', () => {
+    expect(previousStreamId('1800000000000-5')).toBe('1800000000000-4');
+    expect(previousStreamId('1800000000000-0')).toBe(`1799999999999-${Number.MAX_SAFE_INTEGER}`);
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from '@journey/config';
 import { USER_LIMITS, type JsonValue } from '@journey/core';
-import type { JourneyState, JourneyStatesRepository, User, UsersRepository } from '@journey/mongo';
+import { previousStreamId, type JourneyState, type JourneyStatesRepository, type User, type UsersRepository } from '@journey/mongo';
 import { RedisStoreError, type Subscriptions } from '@journey/redis';
 import { attributesRecord, eraseRecord, type Ingest, type NotStored } from './ingest.js';
 
@@ -124,7 +124,8 @@ export function createUsersService({
       if (appended?.status !== 'accepted') {
         return unavailable('Redis is unavailable: the user was not erased; send the same request again');
       }
-      await erase(userId, appended.streamId);
+      // Everything before the erase record is held back; the drain still applies the record itself, and erases again.
+      await erase(userId, previousStreamId(appended.streamId));
       return { ok: true };
     },
 

@@ -17,7 +17,7 @@ import type { ActiveJourneys } from './active-journeys.js';
 export const DEFAULT_EXIT_SEAL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface RecordApplierDeps {
-  users: Pick<UsersRepository, 'getOrCreate' | 'markRecordApplied'>;
+  users: Pick<UsersRepository, 'getOrCreate' | 'markRecordApplied' | 'revive'>;
   states: Pick<JourneyStatesRepository, 'listForUser' | 'enterMany' | 'get' | 'exit' | 'claimActionEvent' | 'convert'>;
   /** Erases everything held of a user (an `erase` record): see eraseUser. */
   erase: (userId: string, upToRecord: string) => Promise<void>;
@@ -106,6 +106,8 @@ export function createRecordApplier(deps: RecordApplierDeps): RecordApplier {
       const now = deps.now();
       const user = await deps.users.getOrCreate(record.userId, new Date(now));
       if (user.lastRecord !== null && compareStreamIds(streamId, user.lastRecord) <= 0) return 'skipped';
+      // A record after the user's erasure: the app speaks of them again, so they are a user again (a new profile).
+      if (user.erased && record.type !== 'erase') await deps.users.revive(record.userId, new Date(now));
 
       const [stored, active] = await Promise.all([deps.states.listForUser(record.userId), deps.journeys.list()]);
       const states = stored.map(toEntryState);
