@@ -229,6 +229,8 @@ describe('API keys over HTTP', () => {
       const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
       const post = spec.paths['/v1/api-keys'].post;
       expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '401', '403', '429', '503']);
+      expect(JSON.stringify(spec.paths['/v1/api-keys'].get.responses['200'])).toContain('#/components/schemas/ApiKeyList');
+      expect(Object.keys(spec.components.schemas.ApiKeyList.properties.items.items.properties)).not.toContain('key');
       expect(Object.keys(spec.paths['/v1/api-keys/{id}'].delete.responses).sort()).toEqual([
         '204',
         '400',

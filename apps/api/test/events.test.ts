@@ -558,6 +558,7 @@ describe('OpenAPI for ingestion', () => {
       ['/v1/users/{userId}', 'get', 'users', ['200', '404', '429', '503']],
       ['/v1/users/{userId}/subscriptions', 'put', 'users', ['200', '400', '429', '503']],
       ['/v1/journeys/{id}/entries', 'post', 'events', ['202', '404', '409', '429', '503']],
+      ['/v1/users/{userId}', 'delete', 'users', ['204', '404', '429', '503']],
     ];
     for (const [path, method, tag, statuses] of routes) {
       const operation = paths[path]?.[method];
@@ -572,5 +573,8 @@ describe('OpenAPI for ingestion', () => {
     expect(userId.schema).toMatchObject({ type: 'string' });
     expect(spec.components.schemas.EventsRequest.examples).toHaveLength(2);
     expect(spec.components.schemas.UserProfile.properties.journeys).toBeDefined();
+    expect(Object.keys(spec.components.schemas.EntriesRequest.properties)).toEqual(['entries', 'userIds']);
+    expect(spec.components.schemas.Entry.properties.properties).toBeDefined();
+    expect(Object.keys(spec.components.schemas.EntriesAccepted.properties)).toEqual(['accepted', 'duplicates']);
   });
 });
