@@ -41,6 +41,7 @@ describe('API keys repository', () => {
     let now = Date.parse('2030-01-02T03:04:05Z');
     const repo = createApiKeysRepository(store.db, { now: () => now });
     const used = await repo.create({ scope: 'ingest', name: 'app' });
+    now += 1_000; // listed oldest first
     const idle = await repo.create({ scope: 'ops', name: 'grafana' });
     await repo.findActiveByKey(used.key);
     const first = new Date(now);
