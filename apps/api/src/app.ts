@@ -61,7 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(opsRoutes, { snapshot });
   await registerDashboard(app, Object.values(queues));
   await app.register(apiKeyRoutes, { apiKeys: stores.apiKeys });
-  await app.register(journeyRoutes, { journeys: stores.journeys, revision: stores.revision });
+  await app.register(journeyRoutes, { journeys: stores.journeys, revision: stores.revision, states: stores.states, stats: stores.stats });
 
   // Ingestion: everything that changes a user's journeys is appended to the user's event partition. The fail-fast
   // command connection serves BullMQ's adds too: an add fails at once during an outage (and is only logged),

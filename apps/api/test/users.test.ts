@@ -144,6 +144,7 @@ describe('users over HTTP', () => {
         nextAttemptAt: null,
         lastError: null,
         branch: null,
+        request: null,
       };
       const commit = {
         key: '0',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createBatchLoaders } from '../src/dispatch/batch-loaders.js';
 
 const at = new Date('2026-12-04T12:00:00Z');
-const user = (userId: string): User => ({ userId, attributes: {}, lastRecord: null, createdAt: at, updatedAt: at });
+const user = (userId: string): User => ({ userId, attributes: {}, lastRecord: null, erased: false, createdAt: at, updatedAt: at });
 const commit = (userId: string): StepCommit => ({
   key: 'test',
   journeyId: 'j1',
@@ -38,6 +38,7 @@ function fakeDeps() {
           calls.push(`users ${userIds.join(',')}`);
           return userIds.filter((id) => id !== 'gone').map(user);
         },
+        applyUpdate: () => Promise.reject(new Error('no user_update here')),
       },
     },
   };

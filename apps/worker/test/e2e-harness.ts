@@ -178,7 +178,7 @@ export async function e2eEnv(): Promise<E2eEnv> {
     const expected = status ?? (method === 'POST' && url === '/v1/journeys' ? 201 : method === 'POST' && url === '/v1/events' ? 202 : 200);
     if (response.statusCode !== expected)
       throw new Error(`${method} ${url}: expected ${expected}, got ${response.statusCode} ${response.body}`);
-    return response.json<T>();
+    return (response.body === '' ? undefined : response.json<T>()) as T;
   }
 
   async function eventsPending(): Promise<boolean> {

@@ -43,8 +43,11 @@ function message(url: string, over: Partial<WebhookMessage> = {}): WebhookMessag
     userId: `u${counter}`,
     entryId: 'e1',
     messageType: 'onboarding',
+    method: 'POST',
     url,
+    headers: {},
     payload: { text: 'Hi Ada', n: 1, nested: { ok: true } },
+    secret: null,
     ...over,
   };
 }

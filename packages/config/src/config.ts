@@ -71,7 +71,7 @@ export const EnvSchema = z.object({
   SCHEDULER_TICK_MS: positiveInt.default(200),
   /** How often each worker asks for drains of the event partitions that hold records (whose drain request was lost). */
   SWEEP_INTERVAL_MS: positiveInt.default(1_000),
-  /** How often each worker adds the runs of schedule triggers that were never added (say, the API died after a publish). */
+  /** How often each worker adds the runs of schedule triggers: a one-time run never added, each cron's next occurrence. */
   SCHEDULE_CHECK_INTERVAL_MS: positiveInt.default(5_000),
   /** A carved batch still unfinished after this long is checked by the recovery sweep (its job re-added if lost). */
   STALE_BATCH_MS: positiveInt.default(30_000),

@@ -68,6 +68,8 @@ export interface BranchLock {
   release(target: BranchLockTarget, ownToken: string): Promise<boolean>;
   /** The current token (without a try's lease), or null. */
   current(target: BranchLockTarget): Promise<string | null>;
+  /** Deletes the locks whatever they hold: only for entries whose state is gone (erasure), which no step can take then. */
+  remove(targets: readonly BranchLockTarget[]): Promise<void>;
 }
 
 export function createBranchLock(redis: Redis, keys: Keys): BranchLock {
@@ -120,6 +122,11 @@ export function createBranchLock(redis: Redis, keys: Keys): BranchLock {
       const reply = await runScript(redis, 'releaseBranchLock', [keyOf(target)], [ownToken]);
       if (reply !== 0 && reply !== 1) throw new UnexpectedReplyError({ script: 'releaseBranchLock', reply });
       return reply === 1;
+    },
+
+    async remove(targets) {
+      // One key per command: the keys need not share a slot.
+      await Promise.all(targets.map((target) => redis.del(keyOf(target))));
     },
 
     async current(target) {

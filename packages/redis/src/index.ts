@@ -29,17 +29,19 @@ export { createDueSchedule, MAX_BATCH_SIZE } from './due-schedule.js';
 export type { CarvedBatch, DueSchedule, DueSetEntry, ShardBacklog, StaleBatch } from './due-schedule.js';
 export { createBranchLock, LOCK_OUTCOMES } from './branch-lock.js';
 export type { BranchLock, BranchLockTarget, TakeLockResult } from './branch-lock.js';
-export { createStats, STAT_COUNTERS } from './stats.js';
-export type { Counters, JourneyStats, Stats, StatCounter, StatIncrement, StepStats } from './stats.js';
+export { createStats, STAT_COUNTERS, STATS_BUCKETS } from './stats.js';
+export type { Counters, JourneyStats, Stats, StatCounter, StatIncrement, StatsBucket, StatsInterval, StepStats } from './stats.js';
 export { createSubscriptions } from './subscriptions.js';
 export type { Subscriptions } from './subscriptions.js';
 export { createDrainQueue, DrainJobSchema, type DrainJob, type DrainQueue } from './drain-queue.js';
 export { createDispatchQueue, DispatchJobSchema, type BatchJobState, type DispatchJob, type DispatchQueue } from './dispatch-queue.js';
 export {
   createScheduleQueue,
+  RECURRING_RUN_KEPT_MS,
   ScheduleRunJobSchema,
   type ScheduleQueue,
   type ScheduleQueueOptions,
+  type ScheduleRunOptions,
   type ScheduleRunJob,
 } from './schedule-queue.js';
 export { ACTIVITY_COUNTERS, createOpsActivity, FAILURES_KEPT, OpsFailureSchema } from './ops-activity.js';

@@ -20,6 +20,7 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   p:refused:<messageId>                a message the receiver refused for good (string, expires)
  *   p:journeys:revision                  counter bumped by every journey lifecycle change (workers reload then)
  *   p:stats:<journey>:<version>          counters hash (single key)
+ *   p:stats:<journey>:<version>:<h|d>:<second>   the same counters of one hour or day (hash, expires)
  *   p:ops:activity:<second>              dispatch activity of one second (hash, expires), for ops rates
  *   p:ops:failures                       recent failures (capped list of JSON), for ops
  *
@@ -111,6 +112,8 @@ export interface Keys {
   /** Bumped by every journey lifecycle change: workers reload their journeys when it moved. */
   journeysRevision(): string;
   stats(journeyId: string, version: number): string;
+  /** The counters of one hour (`h`) or day (`d`) starting at `startSecond` (epoch seconds). */
+  statsBucket(journeyId: string, version: number, interval: 'h' | 'd', startSecond: number): string;
   /** Dispatch activity of one epoch second (hash of counters). */
   opsActivity(second: number): string;
   /** Recent failures (newest first, capped). */
@@ -220,6 +223,8 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
     },
     journeysRevision: () => `${prefix}:journeys:revision`,
     stats: (journeyId, journeyVersion) => `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}`,
+    statsBucket: (journeyId, journeyVersion, interval, startSecond) =>
+      `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}:${interval}:${second(startSecond)}`,
     opsActivity: (activitySecond) => `${prefix}:ops:activity:${second(activitySecond)}`,
     opsFailures: () => `${prefix}:ops:failures`,
 

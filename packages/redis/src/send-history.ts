@@ -30,6 +30,8 @@ export interface SendHistory {
    * posting the message again. Null when nothing was noted (it was never answered, or the answer was a retry).
    */
   recall(userId: string, messageId: string): Promise<{ status: 'sent'; at: number } | { status: 'refused'; reason: string } | null>;
+  /** Forgets the user's sends (erasure). */
+  forget(userId: string): Promise<void>;
 }
 
 const RECORD_BYTES = 12;
@@ -91,6 +93,9 @@ export function createSendHistory(redis: Redis, keys: Keys, { keepMs = FREQUENCY
         if (sends.subarray(offset + 6, offset + RECORD_BYTES).equals(wanted)) return { status: 'sent', at: sends.readUIntBE(offset, 6) };
       }
       return refused === null ? null : { status: 'refused', reason: refused };
+    },
+    async forget(userId) {
+      await redis.hdel(keys.sendHistory(userId), userField(userId));
     },
   };
 }

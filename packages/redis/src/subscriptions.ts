@@ -12,6 +12,8 @@ export interface Subscriptions {
   isMuted(userId: string, messageType: string): Promise<boolean>;
   /** The muted types, sorted. */
   muted(userId: string): Promise<string[]>;
+  /** Forgets every mute of the user (erasure). */
+  clear(userId: string): Promise<void>;
 }
 
 /** As in the journey schema of @journey/core: any non-empty string of at most 100 characters. */
@@ -42,6 +44,9 @@ export function createSubscriptions(redis: Redis, keys: Keys): Subscriptions {
       const members = await redis.smembers(keys.subscriptions(userId));
       // Only what update() could have written counts; anything else in the set is ignored.
       return members.filter(isMessageType).sort();
+    },
+    async clear(userId) {
+      await redis.del(keys.subscriptions(userId));
     },
   };
 }

@@ -39,6 +39,7 @@ import {
   type Subscriptions,
 } from '@journey/redis';
 import type { Redis } from 'ioredis';
+import { createUserErasure } from './erase-user.js';
 
 /** The connections a process opened: the stores are built on them and never open their own. */
 export interface Connections {
@@ -62,6 +63,8 @@ export interface Stores {
   sendHistory: SendHistory;
   activity: OpsActivity;
   revision: JourneysRevision;
+  /** Erases everything held of a user, up to their `erase` record (see createUserErasure). */
+  erase(userId: string, upToRecord: string): Promise<void>;
   /** The BullMQ queues are made on first use (each holds listeners on the connection); `close` closes those made. */
   readonly drainQueue: DrainQueue;
   readonly dispatchQueue: DispatchQueue;
@@ -106,6 +109,9 @@ export function createStores(
   const states = createJourneyStatesRepository(db);
   const users = createUsersRepository(db);
   const apiKeys = createApiKeysRepository(db);
+  const branchLock = createBranchLock(redis, keys);
+  const subscriptions = createSubscriptions(redis, keys);
+  const sendHistory = createSendHistory(redis, keys);
 
   return {
     keys,
@@ -116,10 +122,11 @@ export function createStores(
     events: createEventsStream(redis, keys),
     deadLetters: createDeadLetters(redis, keys),
     dueSchedule: createDueSchedule(redis, keys),
-    branchLock: createBranchLock(redis, keys),
+    branchLock,
     stats: createStats(redis, keys),
-    subscriptions: createSubscriptions(redis, keys),
-    sendHistory: createSendHistory(redis, keys),
+    subscriptions,
+    sendHistory,
+    erase: createUserErasure({ users, states, branchLock, subscriptions, sendHistory }, now),
     activity: createOpsActivity(redis, keys),
     revision: createJourneysRevision(redis, keys),
     get drainQueue() {

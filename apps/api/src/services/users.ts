@@ -1,8 +1,8 @@
 import type { Logger } from '@journey/config';
 import { USER_LIMITS, type JsonValue } from '@journey/core';
-import type { JourneyState, JourneyStatesRepository, User, UsersRepository } from '@journey/mongo';
+import { previousStreamId, type JourneyState, type JourneyStatesRepository, type User, type UsersRepository } from '@journey/mongo';
 import { RedisStoreError, type Subscriptions } from '@journey/redis';
-import { attributesRecord, type Ingest, type NotStored } from './ingest.js';
+import { attributesRecord, eraseRecord, type Ingest, type NotStored } from './ingest.js';
 
 /** A failure the caller reports as "try again": Redis could not be used. */
 export interface Unavailable {
@@ -22,6 +22,7 @@ export type UpsertOutcome = { ok: true; user: User } | TooManyAttributes | Unava
 export type ProfileOutcome =
   { ok: true; profile: { user: User; muted: string[]; journeys: JourneyState[] } } | { ok: false; reason: 'not_found' } | Unavailable;
 export type SubscriptionsOutcome = { ok: true; muted: string[] } | Unavailable;
+export type EraseOutcome = { ok: true } | { ok: false; reason: 'not_found' } | Unavailable;
 
 export interface UsersService {
   /**
@@ -36,10 +37,18 @@ export interface UsersService {
   profile(userId: string): Promise<ProfileOutcome>;
   /** Applies mutes and unmutes atomically and returns every muted type now. */
   updateSubscriptions(userId: string, change: { muted?: string[]; unmuted?: string[] }): Promise<SubscriptionsOutcome>;
+  /**
+   * Erases the user everywhere: first an `erase` record in the user's partition (records accepted before it are
+   * never applied: the drain skips them, and erases again when it reaches it), then the profile (a tombstone),
+   * journey states, locks, mutes and send history at once. Scheduled items find no state when due and do nothing.
+   */
+  erase(userId: string): Promise<EraseOutcome>;
 }
 
 export interface UsersServiceOptions {
   users: Pick<UsersRepository, 'mergeAttributes' | 'get'>;
+  /** Everything the engine holds of a user, erased up to their erase record (the stores' `erase`). */
+  erase: (userId: string, upToRecord: string) => Promise<void>;
   states: Pick<JourneyStatesRepository, 'listForUser'>;
   subscriptions: Pick<Subscriptions, 'update' | 'muted'>;
   ingest: Ingest;
@@ -55,7 +64,15 @@ function notNotified(stored: NotStored): string {
     : 'The attributes were saved, but queueing the change for the journeys failed: send the same request again';
 }
 
-export function createUsersService({ users, states, subscriptions, ingest, logger, now = Date.now }: UsersServiceOptions): UsersService {
+export function createUsersService({
+  users,
+  states,
+  subscriptions,
+  ingest,
+  logger,
+  erase,
+  now = Date.now,
+}: UsersServiceOptions): UsersService {
   /** Runs a Redis read or write; a failure other than our own bug (an unrecoverable store error) is logged and `undefined`. */
   async function tryRedis<T>(what: string, operation: () => Promise<T>): Promise<{ value: T } | undefined> {
     try {
@@ -98,6 +115,18 @@ export function createUsersService({ users, states, subscriptions, ingest, logge
       if (!user) return { ok: false, reason: 'not_found' };
       if (!muted) return unavailable("Redis is unavailable: the user's subscriptions cannot be read; try again later");
       return { ok: true, profile: { user, muted: muted.value, journeys } };
+    },
+
+    async erase(userId) {
+      if (!(await users.get(userId))) return { ok: false, reason: 'not_found' };
+      const outcome = await ingest.append([eraseRecord(userId, now())]);
+      const [appended] = outcome.ok ? outcome.results : [];
+      if (appended?.status !== 'accepted') {
+        return unavailable('Redis is unavailable: the user was not erased; send the same request again');
+      }
+      // Everything before the erase record is held back; the drain still applies the record itself, and erases again.
+      await erase(userId, previousStreamId(appended.streamId));
+      return { ok: true };
     },
 
     async updateSubscriptions(userId, change) {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { MessageToSend } from '@journey/core';
 import type { SendReason } from '@journey/mongo';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -79,7 +80,7 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
   const limiter = new OriginLimiter(settings.maxConnectionsPerOrigin);
   let closed = false;
 
-  async function attemptOnce(target: URL, body: string, messageId: string): Promise<{ attempt: SendAttempt; verdict: Verdict }> {
+  async function attemptOnce(message: WebhookMessage, target: URL, body: string): Promise<{ attempt: SendAttempt; verdict: Verdict }> {
     const release = await limiter.acquire(target.origin);
     const at = now();
     const controller = new AbortController();
@@ -94,10 +95,17 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
       ...fields,
     });
     try {
+      const headers: Record<string, string> = {
+        'User-Agent': USER_AGENT,
+        ...message.headers,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': message.messageId,
+      };
+      if (message.secret !== null) headers[SIGNATURE_HEADER] = signature(message.secret, Math.floor(at / 1000), body);
       const response = await request(target, {
         dispatcher: agent,
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': messageId, 'User-Agent': USER_AGENT },
+        method: message.method,
+        headers,
         body,
         signal: controller.signal,
       });
@@ -138,7 +146,7 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
         entryId: message.entryId,
         payload: message.payload,
       });
-      const { attempt, verdict } = await attemptOnce(target, body, message.messageId);
+      const { attempt, verdict } = await attemptOnce(message, target, body);
       if (verdict.kind === 'sent') return { status: 'sent', attempt };
       if (verdict.kind === 'failed') return { status: 'failed', reason: verdict.reason, attempt };
       return verdict.retryAfterMs === undefined
@@ -151,6 +159,17 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
       await agent.close();
     },
   };
+}
+
+export const SIGNATURE_HEADER = 'Journey-Signature';
+
+/**
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: the receiver recomputes it over the raw body and the
+ * `t` it was sent with, and refuses a stale `t` (a replay). Each attempt is signed at its own time.
+ */
+export function signature(secret: string, unixSeconds: number, body: string): string {
+  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`, 'utf8').digest('hex');
+  return `t=${unixSeconds},v1=${mac}`;
 }
 
 /** 408 and 429 are not the request's fault, so they are retried like 5xx; any other non-2xx will not get better. */

@@ -6,6 +6,7 @@ import {
   LOCK_MARGIN_MS,
   settleSend,
   skipReason,
+  undeliverable,
   type Delivery,
   type JourneyDefinition,
   type NextItem,
@@ -36,7 +37,7 @@ export interface DispatchDeps {
   branchLock: BranchLock;
   stats: Stats;
   subscriptions: Subscriptions;
-  users: Pick<UsersRepository, 'getMany'>;
+  users: Pick<UsersRepository, 'getMany' | 'applyUpdate'>;
   states: Pick<JourneyStatesRepository, 'listForJourney' | 'exit' | 'commitEach'>;
   catalog: JourneyCatalog;
   deliveries: Deliveries;
@@ -118,7 +119,8 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
       members.map((member) => deps.states.exit(journeyId, member.userId, member.entryId, new Date(deps.now()))),
     );
     const count = exited.filter(Boolean).length;
-    if (count > 0) await deps.stats.increment(journeyId, version, [{ stepId: batch.branch.stepId, counter: 'exited', by: count }]);
+    if (count > 0)
+      await deps.stats.increment(journeyId, version, [{ stepId: batch.branch.stepId, counter: 'exited', by: count }], deps.now());
     await deps.dueSchedule.finish(batch);
     result.journeyStatus = 'gone';
     result.byResult.ended = members.length;
@@ -149,7 +151,7 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
   // still holds its token), commits the same state again and schedules then.
   await Promise.all([scheduleNextItems(deps, batch, plans), releaseEndedLocks(deps, batch, plans)]);
   const increments = plans.flatMap((plan) => plan.increments);
-  if (increments.length > 0) await deps.stats.increment(journeyId, version, increments);
+  if (increments.length > 0) await deps.stats.increment(journeyId, version, increments, deps.now());
   await deps.dueSchedule.finish(batch);
   for (const plan of plans) result.byResult[plan.result]++;
   await recordActivity(deps, members.length, increments);
@@ -264,15 +266,24 @@ async function walkMember(
 
   const [state, user] = await Promise.all([loaders.state.load(member.userId), loaders.user.load(member.userId)]);
   const now = deps.now();
-  const decision = decideMember({
+  const input = {
     journey: definition,
     journeyId,
     version,
     item: { ...member, stepId },
     state: state ? toEntryState(state) : null,
-    user: user?.attributes ?? {},
+    // No user document: the user was erased, and nothing is done for them.
+    user: user?.attributes ?? null,
     now,
-  });
+  };
+  let decision = decideMember(input);
+  if (decision.kind === 'update') {
+    // Applied once per visit (its key), then decided again past the step with the user as it is now: a retry of this
+    // item finds the change applied and walks on from the same user.
+    const updated = await deps.users.applyUpdate(member.userId, { key: decision.key, ...decision.update }, new Date(now));
+    decision = decideMember({ ...input, user: updated?.attributes ?? null, updateApplied: true });
+    if (decision.kind === 'update') throw new Error(`user_update step "${stepId}" asked to be applied twice`);
+  }
   let settlement: Settlement;
   if (decision.kind === 'send') {
     settlement = settleSend(decision, await deliver(deps, decision, lock, now), deps.retryPolicy);
@@ -322,6 +333,8 @@ async function walkMember(
  */
 async function deliver(deps: DispatchDeps, pending: PendingSend, lock: TakeLockResult, now: number): Promise<Delivery> {
   const { message } = pending;
+  const refused = undeliverable(pending);
+  if (refused) return refused;
   if (lock.status === 'resume') {
     const recalled = await deps.deliveries.recall(message.userId, message.messageId);
     if (recalled?.status === 'sent') return { status: 'sent' };

@@ -1,6 +1,5 @@
-import { DateTime } from 'luxon';
 import { evaluateFilter } from '../filter/evaluate.js';
-import type { JourneyEntry, JourneyExit, Reentry, ScheduleTrigger, Trigger } from '../journey/schema.js';
+import type { JourneyEntry, JourneyExit, Reentry, Trigger } from '../journey/schema.js';
 import { addIsoDuration } from '../time/duration.js';
 import type { EpochMs } from '../time/epoch.js';
 import type { JourneyEvent } from './action-paths.js';
@@ -35,9 +34,4 @@ export function shouldExit(exit: JourneyExit | undefined, user: Readonly<Record<
   if (exit === undefined) return false;
   if (event !== undefined && (exit.events ?? []).includes(event.name)) return true;
   return exit.when !== undefined && evaluateFilter(exit.when, { user, event: event?.properties });
-}
-
-/** The instant a `schedule` trigger fires. */
-export function scheduledAt(trigger: ScheduleTrigger): EpochMs {
-  return DateTime.fromISO(trigger.at, { setZone: true }).toMillis();
 }
