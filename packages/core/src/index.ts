@@ -219,3 +219,10 @@ export type {
   Settlement,
 } from './engine/settle.js';
 export type { NextItem, WalkOutcome, WalkResult } from './engine/walk.js';
+
+export { signature, SIGNATURE_HEADER, TEST_HEADER, webhookRequest } from './message/webhook-request.js';
+export type { WebhookRequest } from './message/webhook-request.js';
+export { simulateEntry } from './simulation/simulate-entry.js';
+export type { BranchReason, EntrySimulation, EntrySimulationInput, SimulatedEvent, TimelineEntry } from './simulation/simulate-entry.js';
+export { simulateAudience } from './simulation/simulate-audience.js';
+export type { AudienceSimulation, PathShare } from './simulation/simulate-audience.js';
