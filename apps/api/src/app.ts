@@ -12,6 +12,7 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { registerSwagger } from './plugins/swagger.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
+import { journeyMapRoutes } from './routes/journey-map.js';
 import { journeyRoutes } from './routes/journeys.js';
 import { opsRoutes } from './routes/ops.js';
 import { entryRoutes } from './routes/entries.js';
@@ -76,5 +77,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(userRoutes, { users: createUsersService({ ...stores, ingest, logger: app.log }) });
   await app.register(entryRoutes, { entries: createEntriesService({ journeys: stores.journeys, ingest }) });
   await app.register(statsRoutes, { journeys: stores.journeys, stats: stores.stats });
+  await app.register(journeyMapRoutes, { journeys: stores.journeys, stats: stores.stats });
   return app;
 }

@@ -108,6 +108,8 @@ export {
   WebhookUrlSchema,
 } from './journey/fields.js';
 export { stepReferences } from './journey/graph.js';
+export { END_NODE_ID, journeyMap } from './journey/map.js';
+export type { JourneyMap, MapEdge, MapNode } from './journey/map.js';
 export type { StepReference } from './journey/graph.js';
 export { validateJourney } from './journey/validate.js';
 export type { JourneyValidation } from './journey/validate.js';

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { provideServices, type Services } from './services.js';
+import { ensureChromium } from './chromium.js';
 import { consoleLog } from './service-log.js';
 
 function repoRoot(): string {
@@ -161,8 +162,10 @@ function resultFiles(): string[] {
 
 async function test(): Promise<void> {
   for (const file of resultFiles()) rmSync(file, { force: true });
+  // Before any test runs: installing it from a test would take apt-get's lock while the suites run.
+  const chromium = ensureChromium(consoleLog);
   const services: Services = await provideServices({ log: consoleLog });
-  const banner = `Test servers:\n  MongoDB  ${services.mongo}\n  Redis    ${services.redis}`;
+  const banner = `Test servers:\n  MongoDB  ${services.mongo}\n  Redis    ${services.redis}\n  Browser  ${chromium}`;
   console.log(banner);
   const turbo = spawn(
     join(root, 'node_modules', '.bin', 'turbo'),

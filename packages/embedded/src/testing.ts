@@ -36,6 +36,7 @@ export async function eventually<T>(
 }
 
 export { TcpProxy } from './tcp-proxy.js';
+export { ensureChromium } from './chromium.js';
 
 /** The error `action` fails with; throws when it does not fail. */
 export async function rejectionOf(action: () => Promise<unknown>): Promise<unknown> {
