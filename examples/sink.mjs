@@ -31,7 +31,8 @@ createServer((request, response) => {
     } catch {
       // not JSON: shown as it came
     }
-    process.stdout.write(`${new Date().toISOString()} ${request.method} ${request.url} [${checked}] ${shown}\n`);
+    const test = request.headers['journey-test'] === 'true' ? ' [test]' : '';
+    process.stdout.write(`${new Date().toISOString()} ${request.method} ${request.url} [${checked}]${test} ${shown}\n`);
     response.writeHead(200).end();
   });
 }).listen(port, '127.0.0.1', () => process.stdout.write(`sink listening on http://127.0.0.1:${port}/hook\n`));

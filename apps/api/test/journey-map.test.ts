@@ -63,12 +63,17 @@ describe('the journey map in a real browser', () => {
   it('draws every step of a running journey with its count, keeps the counts live, and is not blank', async () => {
     const journeyId = await publishExample();
     const stats = createStats(deps.redis, createKeys(deps.config.REDIS_PREFIX));
-    await stats.increment(journeyId, 1, [
-      { stepId: 'welcome', counter: 'entered', by: 12 },
-      { stepId: 'welcome', counter: 'sent', by: 11 },
-      { stepId: 'split', counter: 'entered', by: 7 },
-      { stepId: 'split', branchId: 'vip', counter: 'entered', by: 3 },
-    ]);
+    await stats.increment(
+      journeyId,
+      1,
+      [
+        { stepId: 'welcome', counter: 'entered', by: 12 },
+        { stepId: 'welcome', counter: 'sent', by: 11 },
+        { stepId: 'split', counter: 'entered', by: 7 },
+        { stepId: 'split', branchId: 'vip', counter: 'entered', by: 3 },
+      ],
+      Date.now(),
+    );
     const context = await browser.newContext({
       httpCredentials: { username: 'ops', password: TEST_ADMIN_KEY },
       viewport: { width: 1400, height: 1100 },
@@ -89,7 +94,7 @@ describe('the journey map in a real browser', () => {
     expect(await page.locator('[data-line="branch:ab:control"]').textContent()).toBe('control 10% · 0');
 
     // Live: counts that move show on the page within a few seconds, without a reload.
-    await stats.increment(journeyId, 1, [{ stepId: 'welcome', counter: 'entered', by: 30 }]);
+    await stats.increment(journeyId, 1, [{ stepId: 'welcome', counter: 'entered', by: 30 }], Date.now());
     await eventually(async () => (await page.locator('[data-line="step:welcome"]').textContent()) === 'entered 42 · sent 11 · failed 0', {
       what: 'the page to show the new count',
       timeoutMs: 15_000,

@@ -6,13 +6,13 @@ import { connectRedis } from '@journey/redis';
 import { createStores } from '@journey/stores';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createWebhookChannel } from '../src/channels/webhook.js';
+import { createWebhookChannel } from '@journey/webhook';
 import { startBatchProcessor } from '../src/dispatch/batch-processor.js';
 import type { DispatchDeps } from '../src/dispatch/dispatch-batch.js';
 import { createJourneyCatalog } from '../src/dispatch/journey-catalog.js';
 import { createScheduler } from '../src/dispatch/scheduler.js';
 import { createWebhookDeliveries } from '../src/dispatch/webhook-deliveries.js';
-import { WebhookSink } from './webhook-sink.js';
+import { WebhookSink } from '@journey/embedded/testing';
 
 /** The contract's example journey, sending to `url` instead of the example's address. */
 export function exampleSendingTo(url: string, change: (journey: JourneyDefinitionInput) => void = () => undefined): JourneyDefinitionInput {

@@ -17,7 +17,7 @@ import type { Redis } from 'ioredis';
 import { startDispatch, type RunningDispatch } from '../src/dispatch/start-dispatch.js';
 import { startIngestion, type RunningIngestion } from '../src/ingest/start-ingestion.js';
 import type { WorkerDeps } from '../src/processors.js';
-import { WebhookSink } from './webhook-sink.js';
+import { WebhookSink } from '@journey/embedded/testing';
 
 /**
  * End-to-end tests over HTTP on the real servers: one API app (driven with `inject`, the admin key from its

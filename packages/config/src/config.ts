@@ -1,5 +1,6 @@
 import { parseIsoDuration } from '@journey/core';
 import { z } from 'zod';
+import type { RetryPolicy } from '@journey/core';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
@@ -120,4 +121,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   return parsed as Config;
+}
+
+/** How a message the receiver did not take is tried again, from the WEBHOOK_RETRY_* settings. */
+export function webhookRetryPolicy(
+  config: Pick<Config, 'WEBHOOK_RETRY_WINDOW' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_DELAY_MS'>,
+): RetryPolicy {
+  return {
+    windowMs: config.WEBHOOK_RETRY_WINDOW,
+    baseDelayMs: config.WEBHOOK_RETRY_BASE_MS,
+    maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS,
+  };
 }

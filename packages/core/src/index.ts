@@ -185,7 +185,8 @@ export { conversionCounts, JOURNEY_TOTAL, messageCounts, STEP_COUNTERS, walkCoun
 export type { StepCount, StepCounter } from './engine/step-counts.js';
 export { FREQUENCY_CAP_LOOKBACK_MS, frequencyCapWindowStart, isFrequencyCapped } from './engine/frequency-cap.js';
 export { allowedSendTime } from './engine/send-time.js';
-export { isInAudience, mayReenter, shouldExit, triggerMatchesEvent } from './engine/entry.js';
+export { API_ENTRY, entryRefusal, isInAudience, mayReenter, shouldExit, triggerMatchesEvent } from './engine/entry.js';
+export type { EntryCause, EntryRefusal } from './engine/entry.js';
 
 export { EventIdSchema, IngestRecordSchema, MAX_EVENT_NAME_LENGTH, UserEventInputSchema, UserIdSchema } from './event/schema.js';
 export type { IngestRecord, UserEventInput } from './event/schema.js';
@@ -206,7 +207,7 @@ export type {
 } from './engine/entry-state.js';
 export { decideEntry, FIRST_STEP_TOKEN, firstStep, pendingFirstStep } from './engine/entry-decision.js';
 export type { EntryDecision } from './engine/entry-decision.js';
-export { API_ENTRY, planRecord, versionKey } from './engine/record-plan.js';
+export { planRecord, versionKey } from './engine/record-plan.js';
 export type { ActiveJourney, Entrant, RecordAction, RecordPlan, RecordPlanInput } from './engine/record-plan.js';
 export { decideMember, LOCK_MARGIN_MS, pathOf, settleSend, skipReason, undeliverable } from './engine/settle.js';
 export type {
@@ -220,3 +221,10 @@ export type {
   Settlement,
 } from './engine/settle.js';
 export type { NextItem, WalkOutcome, WalkResult } from './engine/walk.js';
+
+export { signature, SIGNATURE_HEADER, TEST_HEADER, webhookRequest } from './message/webhook-request.js';
+export type { WebhookRequest } from './message/webhook-request.js';
+export { simulateEntry } from './simulation/simulate-entry.js';
+export type { BranchReason, EntrySimulation, EntrySimulationInput, SimulatedEvent, TimelineEntry } from './simulation/simulate-entry.js';
+export { simulateAudience } from './simulation/simulate-audience.js';
+export type { AudienceSimulation, PathShare } from './simulation/simulate-audience.js';

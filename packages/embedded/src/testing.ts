@@ -47,3 +47,5 @@ export async function rejectionOf(action: () => Promise<unknown>): Promise<unkno
   }
   throw new Error('the action did not fail');
 }
+export { WebhookSink } from './webhook-sink.js';
+export type { SinkReply, SinkRequest, SinkResponse } from './webhook-sink.js';

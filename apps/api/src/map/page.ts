@@ -26,6 +26,7 @@ const COLORS: Record<PlacedNode['type'], string> = {
   audience_split: '#ede9fe',
   action_paths: '#fce7f3',
   experiment: '#dcfce7',
+  user_update: '#e0f2fe',
   exit: '#fee2e2',
   end: '#e5e7eb',
 };

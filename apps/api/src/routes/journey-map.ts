@@ -1,13 +1,13 @@
-import { journeyMap, validateJourney, type JourneyDefinition } from '@journey/core';
-import type { Journey, JourneysRepository } from '@journey/mongo';
+import { journeyMap, type JourneyDefinition } from '@journey/core';
+import type { JourneysRepository } from '@journey/mongo';
 import type { Stats } from '@journey/redis';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { layOut, type LaidOutMap } from '../map/layout.js';
 import { mapLines, renderMapPage, type MapCounts } from '../map/page.js';
-import { HttpError } from '../plugins/error-handler.js';
 import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import { JourneyParamsSchema } from '../schemas/journeys.js';
+import { createJourneyVersions, type JourneyVersionView } from '../services/journey-versions.js';
 
 const MapQuerySchema = z.strictObject({
   version: z
@@ -38,6 +38,7 @@ export const journeyMapRoutes: FastifyPluginAsyncZod<{ journeys: JourneysReposit
   { journeys, stats },
 ) => {
   const layouts = new Map<string, Promise<LaidOutMap>>();
+  const versions = createJourneyVersions(journeys);
 
   function layoutOf(journeyId: string, version: number, definition: JourneyDefinition): Promise<LaidOutMap> {
     const key = `${journeyId}:${version}`;
@@ -61,24 +62,10 @@ export const journeyMapRoutes: FastifyPluginAsyncZod<{ journeys: JourneysReposit
     return result;
   }
 
-  async function published(journey: Journey, version: number): Promise<{ definition: JourneyDefinition; map: LaidOutMap }> {
-    const found = await journeys.findPublishedVersion(journey.id, version);
-    if (!found) throw new HttpError(404, `Journey ${journey.id} has no published version ${version}`);
-    return { definition: found.definition, map: await layoutOf(journey.id, version, found.definition) };
-  }
-
-  async function draft(journey: Journey): Promise<{ definition: JourneyDefinition; map: LaidOutMap }> {
-    if (!journey.draft) throw new HttpError(404, `Journey ${journey.id} has no draft`);
-    const validation = validateJourney(journey.draft.definition);
-    if (!validation.ok)
-      throw new HttpError(409, `The draft of journey ${journey.id} is not valid: fix it to see its map`, validation.issues);
-    return { definition: validation.journey, map: await layOut(journeyMap(validation.journey)) };
-  }
-
-  async function journeyOf(id: string): Promise<Journey> {
-    const journey = await journeys.get(id);
-    if (!journey) throw new HttpError(404, `Journey ${id} not found`);
-    return journey;
+  /** The laid-out map of a view: a published version's is kept, a draft's laid out again each time. */
+  function mapOf(view: JourneyVersionView): Promise<LaidOutMap> {
+    const { journey, version, definition } = view;
+    return version === 'draft' ? layOut(journeyMap(definition)) : layoutOf(journey.id, version, definition);
   }
 
   const config = { scopes: ['ops'], browserAuth: true } as const;
@@ -98,18 +85,17 @@ export const journeyMapRoutes: FastifyPluginAsyncZod<{ journeys: JourneysReposit
       },
     },
     async (request, reply) => {
-      const journey = await journeyOf(request.params.id);
-      // The version asked for, or the one worth seeing: the active one, else the latest published, else the draft.
-      const version = request.query.version ?? journey.activeVersion ?? (journey.latestVersion > 0 ? journey.latestVersion : 'draft');
-      const { definition, map } = version === 'draft' ? await draft(journey) : await published(journey, version);
-      const versions: Array<number | 'draft'> = Array.from({ length: journey.latestVersion }, (_, index) => index + 1);
-      if (journey.draft) versions.push('draft');
+      const view = await versions.view(request.params.id, request.query.version, 'see its map');
+      const { journey, version, definition } = view;
+      const map = await mapOf(view);
+      const choices: Array<number | 'draft'> = Array.from({ length: journey.latestVersion }, (_, index) => index + 1);
+      if (journey.draft) choices.push('draft');
       const page = renderMapPage({
         journeyId: journey.id,
         name: definition.name,
         status: journey.status,
         version,
-        versions,
+        versions: choices,
         map,
         counts: version === 'draft' ? { steps: {}, branches: {} } : await counts(journey.id, version),
         refreshMs: REFRESH_MS,
@@ -131,10 +117,9 @@ export const journeyMapRoutes: FastifyPluginAsyncZod<{ journeys: JourneysReposit
       },
     },
     async (request) => {
-      const journey = await journeyOf(request.params.id);
       const { version } = request.query;
-      const { map } = await published(journey, version);
-      return { version, lines: mapLines(map, await counts(journey.id, version)) };
+      const view = await versions.published(await versions.journeyOf(request.params.id), version);
+      return { version, lines: mapLines(await mapOf(view), await counts(view.journey.id, version)) };
     },
   );
 };

@@ -12,7 +12,7 @@ import { z } from 'zod';
 
 export const MAX_ENTRIES_PER_REQUEST = 1000;
 
-const EntryPropertiesSchema = atMostBytes(
+export const EntryPropertiesSchema = atMostBytes(
   atMostEntries(JsonObjectSchema, EVENT_LIMITS.properties, 'properties'),
   EVENT_LIMITS.propertiesBytes,
 )

@@ -1,5 +1,5 @@
 import type { SendReason } from '@journey/mongo';
-import type { SendAttempt, WebhookMessage } from '../channels/webhook.js';
+import type { SendAttempt, WebhookMessage } from '@journey/webhook';
 
 /** One message as the channel sends it: the webhook channel's message (the contract's body, plus where to). */
 export type OutgoingMessage = WebhookMessage;

@@ -1,5 +1,5 @@
 import type { SendHistory } from '@journey/redis';
-import type { WebhookChannel } from '../channels/webhook.js';
+import type { WebhookChannel } from '@journey/webhook';
 import type { Deliveries } from './deliveries.js';
 
 /** Dispatch's view of the webhook channel and of the users' send history (frequency caps, recalled answers). */

@@ -1,13 +1,12 @@
 import type { Logger } from '@journey/config';
 import {
+  entryRefusal,
   entryIdFor,
-  isInAudience,
   isScheduleRun,
   KNOWN_ZONES,
   runIncludesUser,
   runIncludesZoneless,
   scheduleRunCause,
-  shouldExit,
   upcomingScheduleRuns,
   type Entrant,
 } from '@journey/core';
@@ -86,12 +85,9 @@ export function createScheduleRunProcessor(deps: ScheduleRunDeps): (job: Job) =>
       if (page.length === 0) break;
       result.pages++;
       result.users += page.length;
-      // A user who matches the exit criteria would leave at once: they do not enter.
       const matches = page.filter(
         (user) =>
-          runIncludesUser(definition, run, user.attributes) &&
-          isInAudience(definition.entry, user.attributes) &&
-          !shouldExit(definition.exit, user.attributes),
+          runIncludesUser(definition, run, user.attributes) && entryRefusal(definition, { kind: 'schedule' }, user.attributes) === null,
       );
       const current = new Map(
         (

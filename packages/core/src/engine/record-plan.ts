@@ -3,7 +3,7 @@ import type { IngestRecord } from '../event/schema.js';
 import type { JourneyDefinition } from '../journey/schema.js';
 import type { EpochMs } from '../time/epoch.js';
 import { matchActionPath, type JourneyEvent } from './action-paths.js';
-import { isInAudience, shouldExit, triggerMatchesEvent } from './entry.js';
+import { API_ENTRY, entryRefusal, shouldExit } from './entry.js';
 import { evaluateFilter } from '../filter/evaluate.js';
 import { addIsoDuration } from '../time/duration.js';
 import type { EntryState, ScheduledStep } from './entry-state.js';
@@ -69,9 +69,6 @@ export interface RecordPlan {
   /** Stored data the plan had to pass over (worth a warning, not a failed record). */
   problems: string[];
 }
-
-/** The trigger name an API entry's properties are kept under (read as `event.*`, like a trigger event's). */
-export const API_ENTRY = 'api';
 
 export const versionKey = (journeyId: string, version: number): string => `${journeyId}:${version}`;
 
@@ -165,22 +162,12 @@ export function planRecord(input: RecordPlanInput): RecordPlan {
     }
   }
 
-  const candidates = input.active.filter(({ journeyId, definition: { entry, exit } }) => {
-    if (record.type === 'event') {
+  const candidates = input.active.filter(({ journeyId, definition }) => {
+    if (record.type === 'event') return entryRefusal(definition, { kind: 'event', event: event! }, attributes) === null;
+    if (record.type === 'enter')
       return (
-        triggerMatchesEvent(entry.trigger, event!, attributes) &&
-        isInAudience(entry, attributes, event) &&
-        !shouldExit(exit, attributes, event)
+        journeyId === record.journeyId && entryRefusal(definition, { kind: 'api', properties: record.properties }, attributes) === null
       );
-    }
-    if (record.type === 'enter') {
-      return (
-        journeyId === record.journeyId &&
-        entry.trigger.type === 'api' &&
-        isInAudience(entry, attributes, { name: API_ENTRY, properties: record.properties }) &&
-        !shouldExit(exit, attributes)
-      );
-    }
     return false;
   });
   for (const journey of candidates) {

@@ -96,7 +96,8 @@ export interface PendingUpdate {
 }
 
 export type MemberDecision =
-  | { kind: 'settled'; settlement: Settlement }
+  /** `walk`: where the entry went on the way (null when the item found no active entry of its own). */
+  | { kind: 'settled'; settlement: Settlement; walk: WalkResult | null }
   /** The journey cannot go on for this entry (a definition no rule admits): the entry ends, the batch goes on. */
   | { kind: 'fault'; error: Error; settlement: Settlement }
   | PendingSend
@@ -126,7 +127,7 @@ const nothing = (result: Settlement['result']): Settlement => ({
 export function decideMember(input: MemberInput): MemberDecision {
   const { journey, journeyId, version, item, state, now } = input;
   if (!state || state.entryId !== item.entryId || state.status !== 'active' || input.user === null)
-    return { kind: 'settled', settlement: nothing('ended') };
+    return { kind: 'settled', settlement: nothing('ended'), walk: null };
   const user = input.user;
   // The event that picked this item's path (claimed against the awaiting token this item expects); not for a timeout.
   const pathTaken = parseStepToken(item.ownToken).branchId;
@@ -186,10 +187,11 @@ export function decideMember(input: MemberInput): MemberDecision {
       return { kind: 'update', key: `${journeyId}:${item.entryId}:${item.ownToken}`, update: rendered.value, input };
     }
     case 'defer':
-      return { kind: 'settled', settlement: { ...nothing('deferred'), next: outcome.retry, counts } };
+      return { kind: 'settled', walk, settlement: { ...nothing('deferred'), next: outcome.retry, counts } };
     case 'wait':
       return {
         kind: 'settled',
+        walk,
         settlement: {
           ...nothing('done'),
           next: outcome.then,
@@ -201,6 +203,7 @@ export function decideMember(input: MemberInput): MemberDecision {
     case 'await':
       return {
         kind: 'settled',
+        walk,
         settlement: {
           ...nothing('done'),
           next: outcome.timeout,
@@ -218,6 +221,7 @@ export function decideMember(input: MemberInput): MemberDecision {
     case 'exit':
       return {
         kind: 'settled',
+        walk,
         settlement: {
           ...nothing('done'),
           commitCounts: [...counts, { stepId: outcome.stepId, counter: 'exited' }],
@@ -227,6 +231,7 @@ export function decideMember(input: MemberInput): MemberDecision {
     case 'end':
       return {
         kind: 'settled',
+        walk,
         settlement: {
           ...nothing('done'),
           commitCounts: counts,
@@ -244,11 +249,15 @@ function decideSend(input: MemberInput, walk: WalkResult, counts: StepCount[]): 
   const visit = send.visit;
   if (visit.kind === 'ended') {
     // An earlier try of this item ended the message and committed: move on as it did (its commit counted).
-    return { kind: 'settled', settlement: moveOn(input, then, undefined, counts, walk) };
+    return { kind: 'settled', walk, settlement: moveOn(input, then, undefined, counts, walk) };
   }
   if (visit.kind === 'retry' && stored?.nextAttemptAt != null && stored.nextAttemptAt > now) {
     // A retried try of an item whose wait was committed: the attempt is not due yet.
-    return { kind: 'settled', settlement: { ...nothing('retrying'), next: retryItem(item, send.stepId, stored.nextAttemptAt), counts } };
+    return {
+      kind: 'settled',
+      walk,
+      settlement: { ...nothing('retrying'), next: retryItem(item, send.stepId, stored.nextAttemptAt), counts },
+    };
   }
   // A retry sends what the first attempt sent: the branch taken before the step is not walked again.
   const lastDecision: BranchDecision | { stepId: string; branchId: string } | undefined =

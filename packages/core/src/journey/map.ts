@@ -44,6 +44,7 @@ export function journeyMap(journey: JourneyDefinition): JourneyMap {
     switch (step.type) {
       case 'message':
       case 'delay':
+      case 'user_update':
         edge(id, step.next, null, null);
         break;
       case 'audience_split':
@@ -73,6 +74,10 @@ function detailOf(step: Step): string | null {
       return step.duration ?? (step.until ? `until ${step.until.time} (${step.until.timezone})` : null);
     case 'action_paths':
       return `waits ${step.window}`;
+    case 'user_update': {
+      const names = [...Object.keys(step.set), ...step.unset];
+      return names.length > 3 ? `${names.slice(0, 3).join(', ')}, ...` : names.join(', ');
+    }
     default:
       return null;
   }

@@ -1,6 +1,4 @@
-import { createHmac } from 'node:crypto';
-import type { MessageToSend } from '@journey/core';
-import type { SendReason } from '@journey/mongo';
+import { webhookRequest, type MessageToSend, type SendReason } from '@journey/core';
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { OriginLimiter } from './origin-limiter.js';
@@ -31,8 +29,11 @@ export type WebhookAttemptResult = { attempt: SendAttempt } & (
 );
 
 export interface WebhookChannel {
-  /** One HTTP attempt of the message. When to try again is the caller's decision (durable, not a wait in here). */
-  attempt(message: WebhookMessage): Promise<WebhookAttemptResult>;
+  /**
+   * One HTTP attempt of the message. When to try again is the caller's decision (durable, not a wait in here). A
+   * `test` attempt carries `Journey-Test: true`.
+   */
+  attempt(message: WebhookMessage, options?: { test?: boolean }): Promise<WebhookAttemptResult>;
   /** Lets in-flight requests finish and closes the connections; a later attempt throws `WebhookChannelClosedError`. */
   close(): Promise<void>;
 }
@@ -56,7 +57,6 @@ export class WebhookChannelClosedError extends Error {
   }
 }
 
-const USER_AGENT = 'journey-engine';
 /** How much of an error response's body is kept on the attempt, for operators. */
 const ERROR_BODY_CHARS = 300;
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -80,7 +80,7 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
   const limiter = new OriginLimiter(settings.maxConnectionsPerOrigin);
   let closed = false;
 
-  async function attemptOnce(message: WebhookMessage, target: URL, body: string): Promise<{ attempt: SendAttempt; verdict: Verdict }> {
+  async function attemptOnce(message: WebhookMessage, target: URL, test: boolean): Promise<{ attempt: SendAttempt; verdict: Verdict }> {
     const release = await limiter.acquire(target.origin);
     const at = now();
     const controller = new AbortController();
@@ -95,20 +95,9 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
       ...fields,
     });
     try {
-      const headers: Record<string, string> = {
-        'User-Agent': USER_AGENT,
-        ...message.headers,
-        'Content-Type': 'application/json',
-        'Idempotency-Key': message.messageId,
-      };
-      if (message.secret !== null) headers[SIGNATURE_HEADER] = signature(message.secret, Math.floor(at / 1000), body);
-      const response = await request(target, {
-        dispatcher: agent,
-        method: message.method,
-        headers,
-        body,
-        signal: controller.signal,
-      });
+      // Built when the request can go: a signature is of the time it was sent.
+      const { method, headers, body } = webhookRequest(message, at, { test });
+      const response = await request(target, { dispatcher: agent, method, headers, body, signal: controller.signal });
       const status = response.statusCode;
       if (status >= 200 && status < 300) {
         // Delivered once the status is in; a body cut short afterwards changes nothing.
@@ -129,24 +118,14 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
   }
 
   return {
-    async attempt(message) {
+    async attempt(message, options = {}) {
       if (closed) throw new WebhookChannelClosedError(message.messageId);
       const target = parseHttpUrl(message.url);
       if (!target) {
         const attempt: SendAttempt = { at: new Date(now()), durationMs: 0, outcome: 'network_error', error: 'not an http(s) URL' };
         return { status: 'failed', reason: 'invalid_url', attempt };
       }
-      const body = JSON.stringify({
-        messageId: message.messageId,
-        journeyId: message.journeyId,
-        version: message.version,
-        stepId: message.stepId,
-        branchId: message.branchId,
-        userId: message.userId,
-        entryId: message.entryId,
-        payload: message.payload,
-      });
-      const { attempt, verdict } = await attemptOnce(message, target, body);
+      const { attempt, verdict } = await attemptOnce(message, target, options.test ?? false);
       if (verdict.kind === 'sent') return { status: 'sent', attempt };
       if (verdict.kind === 'failed') return { status: 'failed', reason: verdict.reason, attempt };
       return verdict.retryAfterMs === undefined
@@ -159,17 +138,6 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
       await agent.close();
     },
   };
-}
-
-export const SIGNATURE_HEADER = 'Journey-Signature';
-
-/**
- * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: the receiver recomputes it over the raw body and the
- * `t` it was sent with, and refuses a stale `t` (a replay). Each attempt is signed at its own time.
- */
-export function signature(secret: string, unixSeconds: number, body: string): string {
-  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`, 'utf8').digest('hex');
-  return `t=${unixSeconds},v1=${mac}`;
 }
 
 /** 408 and 429 are not the request's fault, so they are retried like 5xx; any other non-2xx will not get better. */

@@ -10,8 +10,8 @@ import {
   type WebhookChannelOptions,
   type WebhookMessage,
   type WebhookAttemptResult,
-} from '../src/channels/webhook.js';
-import { WebhookSink } from './webhook-sink.js';
+} from '../src/index.js';
+import { WebhookSink } from '@journey/embedded/testing';
 
 // Every test's channels and sinks are closed after it, whatever it asserted.
 const cleanups: Array<() => Promise<void>> = [];
