@@ -31,6 +31,8 @@ export async function dispatchHarness(options: {
   /** Where the dispatcher's MongoDB is (default the test run's): a fault test passes a proxy's address. */
   mongoUri?: string;
   retryPolicy?: RetryPolicy;
+  /** The webhook channel's settings (default: attempts time out after 2 s, 20 connections per origin). */
+  channel?: { attemptTimeoutMs?: number; maxConnectionsPerOrigin?: number };
 }) {
   let clock = options.start;
   const now = () => clock;
@@ -45,7 +47,7 @@ export async function dispatchHarness(options: {
   const { keys, journeys, users, states, dueSchedule, branchLock, stats, subscriptions, dispatchQueue, activity, sendHistory, revision } =
     stores;
   const sink = await new WebhookSink().listen();
-  const channel = createWebhookChannel({ now, attemptTimeoutMs: 2_000 });
+  const channel = createWebhookChannel({ now, attemptTimeoutMs: 2_000, ...options.channel });
   const deps: DispatchDeps = {
     ...stores,
     catalog: createJourneyCatalog(journeys, revision),
@@ -94,6 +96,8 @@ export async function dispatchHarness(options: {
     dispatchQueue,
     activity,
     deps,
+    /** The branch lock's raw value: the token, and the lease of the try holding it (`<token> <until> <try id>`). */
+    lockValue: (journeyId: string, userId: string, entryId: string) => redis.get(keys.branchLock(journeyId, userId, entryId)),
     scheduler,
     now,
     advance(ms: number) {

@@ -21,7 +21,12 @@ export interface SendAttempt {
  * What one attempt of a message came to; the caller records it (the channel writes nothing). `retry`: the receiver
  * did not take it this time (5xx, 408, 429, a timeout or a network error); `retryAfterMs` is its `Retry-After`.
  */
-export type WebhookAttemptResult = { attempt: SendAttempt } & (
+export type WebhookAttemptResult =
+  /** Not sent: no connection to the origin was free by `startBy`. */
+  { status: 'late' } | AttemptAnswer;
+
+/** What an attempt that went out came to. */
+export type AttemptAnswer = { attempt: SendAttempt } & (
   | { status: 'sent' }
   /** It will not be delivered: a 3xx or 4xx, or a URL that is not http(s). */
   | { status: 'failed'; reason: Exclude<SendReason, 'muted' | 'frequency_cap' | 'retries_exhausted'> }
@@ -31,9 +36,11 @@ export type WebhookAttemptResult = { attempt: SendAttempt } & (
 export interface WebhookChannel {
   /**
    * One HTTP attempt of the message. When to try again is the caller's decision (durable, not a wait in here). A
-   * `test` attempt carries `Journey-Test: true`.
+   * `test` attempt carries `Journey-Test: true`. With `startBy` (epoch ms), an attempt that cannot start by then (it
+   * waited for a free connection to a busy origin) is not sent: `late`.
    */
-  attempt(message: WebhookMessage, options?: { test?: boolean }): Promise<WebhookAttemptResult>;
+  attempt(message: WebhookMessage, options?: { test?: boolean }): Promise<AttemptAnswer>;
+  attempt(message: WebhookMessage, options: { test?: boolean; startBy?: number }): Promise<WebhookAttemptResult>;
   /** Lets in-flight requests finish and closes the connections; a later attempt throws `WebhookChannelClosedError`. */
   close(): Promise<void>;
 }
@@ -80,9 +87,17 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
   const limiter = new OriginLimiter(settings.maxConnectionsPerOrigin);
   let closed = false;
 
-  async function attemptOnce(message: WebhookMessage, target: URL, test: boolean): Promise<{ attempt: SendAttempt; verdict: Verdict }> {
+  async function attemptOnce(
+    message: WebhookMessage,
+    target: URL,
+    options: { test?: boolean; startBy?: number },
+  ): Promise<{ attempt: SendAttempt; verdict: Verdict } | 'late'> {
     const release = await limiter.acquire(target.origin);
     const at = now();
+    if (options.startBy !== undefined && at > options.startBy) {
+      release();
+      return 'late';
+    }
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -96,7 +111,7 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
     });
     try {
       // Built when the request can go: a signature is of the time it was sent.
-      const { method, headers, body } = webhookRequest(message, at, { test });
+      const { method, headers, body } = webhookRequest(message, at, { test: options.test ?? false });
       const response = await request(target, { dispatcher: agent, method, headers, body, signal: controller.signal });
       const status = response.statusCode;
       if (status >= 200 && status < 300) {
@@ -118,20 +133,22 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
   }
 
   return {
-    async attempt(message, options = {}) {
+    attempt: (async (message: WebhookMessage, options: { test?: boolean; startBy?: number } = {}): Promise<WebhookAttemptResult> => {
       if (closed) throw new WebhookChannelClosedError(message.messageId);
       const target = parseHttpUrl(message.url);
       if (!target) {
         const attempt: SendAttempt = { at: new Date(now()), durationMs: 0, outcome: 'network_error', error: 'not an http(s) URL' };
         return { status: 'failed', reason: 'invalid_url', attempt };
       }
-      const { attempt, verdict } = await attemptOnce(message, target, options.test ?? false);
+      const answer = await attemptOnce(message, target, options);
+      if (answer === 'late') return { status: 'late' };
+      const { attempt, verdict } = answer;
       if (verdict.kind === 'sent') return { status: 'sent', attempt };
       if (verdict.kind === 'failed') return { status: 'failed', reason: verdict.reason, attempt };
       return verdict.retryAfterMs === undefined
         ? { status: 'retry', attempt }
         : { status: 'retry', retryAfterMs: verdict.retryAfterMs, attempt };
-    },
+    }) as WebhookChannel['attempt'],
 
     async close() {
       closed = true;

@@ -286,7 +286,16 @@ async function walkMember(
   }
   let settlement: Settlement;
   if (decision.kind === 'send') {
-    settlement = settleSend(decision, await deliver(deps, decision, lock, now), deps.retryPolicy);
+    // The send starts within the first third of the lease: the rest covers the attempt (the lease is at least three
+    // attempt timeouts) and noting its answer. A try that could not start by then (it waited for a connection to a busy
+    // origin) sends nothing: another try may have taken the item over since, and the item looks again soon.
+    const delivery = await deliver(deps, decision, lock, now, lease.now + Math.floor(lease.ms / 3));
+    if (delivery === 'late') {
+      leases.held.delete(member);
+      const again = { stepId, dueAt: deps.now() + 1_000, expectedToken: member.expectedToken, ownToken: member.ownToken };
+      return { member, result: 'deferred', next: again, commit: null, increments: [], commitIncrements: [] };
+    }
+    settlement = settleSend(decision, delivery, deps.retryPolicy);
   } else {
     if (decision.kind === 'fault') {
       deps.logger.error({ err: decision.error, journeyId, version, stepId, userId: member.userId }, 'journey fault: the entry ends');
@@ -331,7 +340,13 @@ async function walkMember(
  * or a crash after the answer), a skip (a new visit only: a mute or the frequency cap, checked after the recall so
  * a cap never counts this very message against itself), or one attempt now.
  */
-async function deliver(deps: DispatchDeps, pending: PendingSend, lock: TakeLockResult, now: number): Promise<Delivery> {
+async function deliver(
+  deps: DispatchDeps,
+  pending: PendingSend,
+  lock: TakeLockResult,
+  now: number,
+  startBy: number,
+): Promise<Delivery | 'late'> {
   const { message } = pending;
   const refused = undeliverable(pending);
   if (refused) return refused;
@@ -352,7 +367,9 @@ async function deliver(deps: DispatchDeps, pending: PendingSend, lock: TakeLockR
     const skip = skipReason(checks, { muted, sentAt }, now);
     if (skip) return { status: 'skipped', reason: skip };
   }
-  const { attempt, ...outcome } = await deps.deliveries.attempt(message);
+  const answer = await deps.deliveries.attempt(message, { startBy });
+  if (answer.status === 'late') return 'late';
+  const { attempt, ...outcome } = answer;
   if (outcome.status === 'sent') return outcome;
   const seen = [attempt.status === undefined ? undefined : `HTTP ${attempt.status}`, attempt.error].filter(Boolean).join(': ');
   return seen === '' ? outcome : { ...outcome, error: seen };

@@ -5,8 +5,8 @@ import type { Deliveries } from './deliveries.js';
 /** Dispatch's view of the webhook channel and of the users' send history (frequency caps, recalled answers). */
 export function createWebhookDeliveries(channel: WebhookChannel, history: SendHistory): Deliveries {
   return {
-    async attempt(message) {
-      const result = await channel.attempt(message);
+    async attempt(message, options) {
+      const result = await channel.attempt(message, options ?? {});
       if (result.status === 'sent')
         await history.note(message.userId, message.messageId, result.attempt.at.getTime() + result.attempt.durationMs);
       else if (result.status === 'failed') await history.noteRefused(message.messageId, result.reason);
