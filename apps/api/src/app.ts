@@ -79,7 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger: app.log,
   });
   await app.register(eventRoutes, { ingest });
-  await app.register(userRoutes, { users: createUsersService({ ...stores, ingest, logger: app.log }) });
+  await app.register(userRoutes, { users: createUsersService({ ...stores, ingest }) });
   await app.register(entryRoutes, { entries: createEntriesService({ journeys: stores.journeys, ingest }) });
   await app.register(statsRoutes, { journeys: stores.journeys, stats: stores.stats });
   await app.register(journeyMapRoutes, { journeys: stores.journeys, stats: stores.stats });
@@ -89,7 +89,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const simulation = createSimulationService({
     versions: createJourneyVersions(stores.journeys),
     users: stores.users,
-    subscriptions: stores.subscriptions,
     retryPolicy: webhookRetryPolicy(deps.config),
     channel,
     now: Date.now,

@@ -44,8 +44,7 @@ export async function dispatchHarness(options: {
   const logger = createLogger({ name: 'dispatch-test', level: (process.env.JOURNEY_TEST_LOG as 'info' | undefined) ?? 'silent' });
   const stores = createStores(config, { mongo, redis }, { now });
   await stores.ensureIndexes();
-  const { keys, journeys, users, states, dueSchedule, branchLock, stats, subscriptions, dispatchQueue, activity, sendHistory, revision } =
-    stores;
+  const { keys, journeys, users, states, dueSchedule, branchLock, stats, dispatchQueue, activity, sendHistory, revision } = stores;
   const sink = await new WebhookSink().listen();
   const channel = createWebhookChannel({ now, attemptTimeoutMs: 2_000, ...options.channel });
   const deps: DispatchDeps = {
@@ -90,7 +89,6 @@ export async function dispatchHarness(options: {
     sendHistory,
     revision,
     stats,
-    subscriptions,
     dueSchedule,
     branchLock,
     dispatchQueue,

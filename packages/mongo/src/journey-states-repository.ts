@@ -9,8 +9,9 @@ import {
   type MessageRecord,
 } from '@journey/core';
 import { randomBytes } from 'node:crypto';
-import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type Db } from 'mongodb';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { z } from 'zod';
+import { isDuplicateKeyError } from './store-errors.js';
 
 export const JourneyStateStatusSchema = z.enum(ENTRY_STATUSES);
 export type JourneyStateStatus = z.infer<typeof JourneyStateStatusSchema>;
@@ -403,7 +404,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
         return 'entered';
       } catch (error) {
         // The upsert collided with a state of the same _id that is active or holds this entry.
-        if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
         const current = await states.findOne({ _id });
         return current?.entryId === input.entryId ? 'same-entry' : 'already-active';
       }

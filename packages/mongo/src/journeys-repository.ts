@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { pastScheduleIssues, unstorableIssues, validateJourney, type JourneyDefinition } from '@journey/core';
-import { MongoServerError, type Db, type Filter } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
 import { decodeCursor, encodeCursor } from './journey-cursor.js';
 import {
   draftEntry,
@@ -26,6 +26,7 @@ import type {
   ListJourneysQuery,
   WriteOptions,
 } from './journey.js';
+import { isDuplicateKeyError } from './store-errors.js';
 
 export interface JourneysRepository {
   /** Idempotent: safe on every start. */
@@ -209,7 +210,7 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
         { upsert: true },
       );
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === 11000) return lostRace(id, journey.revision);
+      if (isDuplicateKeyError(error)) return lostRace(id, journey.revision);
       throw error;
     }
     // (2) Point the journey at it, in one conditional write.

@@ -1,6 +1,7 @@
 import { ATTRIBUTE_NAME_PATTERN, JsonValueSchema, type JsonValue } from '@journey/core';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
+import { isDuplicateKeyError } from './store-errors.js';
 
 /**
  * Attribute names become MongoDB field paths (`attributes.<name>`): no dots, no leading `$`. The API refuses
@@ -24,6 +25,11 @@ const UserDocumentSchema = z.object({
     .string()
     .nullish()
     .transform((value) => value ?? null),
+  /** Message types the user muted, sorted; absent reads as none. */
+  muted: z
+    .array(z.string())
+    .optional()
+    .transform((value) => value ?? []),
   /** Keys of the user_update visits applied last (each applies once), newest last, a few kept. */
   appliedUpdates: z.array(z.string()).optional(),
   /** Set when the user was erased: the document is only a tombstone (its `lastRecord` holds back earlier records). */
@@ -31,7 +37,8 @@ const UserDocumentSchema = z.object({
   createdAt: z.date(),
   updatedAt: z.date(),
 });
-type UserDocument = z.infer<typeof UserDocumentSchema>;
+// As stored: fields written before they existed may be absent (the schema reads them with their defaults).
+type UserDocument = z.input<typeof UserDocumentSchema>;
 
 /** How many user_update keys a user keeps: a retry of a visit comes long before this many later updates. */
 const APPLIED_UPDATES_KEPT = 50;
@@ -42,6 +49,8 @@ const LIVE = { erasedAt: null };
 export interface User {
   userId: string;
   attributes: Record<string, JsonValue>;
+  /** Message types the user muted (sorted): dispatch skips their messages. */
+  muted: string[];
   lastRecord: string | null;
   /** An erased user's tombstone (only getOrCreate hands one out: every other read hides it). */
   erased: boolean;
@@ -86,7 +95,15 @@ export interface UsersRepository {
   erase(userId: string, upToRecord: string, now: Date): Promise<boolean>;
   /** An erased user's record after the erasure: the tombstone becomes a user again (a new profile). */
   revive(userId: string, now: Date): Promise<void>;
+  /**
+   * Mutes and unmutes message types in one write (a type may not be in both) and returns the user after; creates the
+   * user when unknown and brings an erased one back, as writing attributes does.
+   */
+  updateMuted(userId: string, change: { muted?: readonly string[]; unmuted?: readonly string[] }, now: Date): Promise<User>;
 }
+
+/** Concurrent changes of one user's mutes each retry on the list they read; beyond this many, something is wrong. */
+const MUTE_WRITE_TRIES = 10;
 
 const COLLECTION = 'users';
 
@@ -95,6 +112,7 @@ function toUser(stored: unknown): User {
   return {
     userId: doc._id,
     attributes: doc.attributes,
+    muted: doc.muted,
     lastRecord: doc.lastRecord,
     erased: doc.erasedAt != null,
     createdAt: doc.createdAt,
@@ -224,10 +242,36 @@ export function createUsersRepository(db: Db): UsersRepository {
       // Erased already (the API, then the drain applying the erase record): only move its record mark forward.
       // Stream ids compare as numbers, not as strings: read, compare, and write on the value read.
       const tombstone = await users.findOne({ _id: userId, erasedAt: { $ne: null } });
-      if (tombstone && (tombstone.lastRecord === null || compareStreamIds(upToRecord, tombstone.lastRecord) > 0)) {
+      if (tombstone && (tombstone.lastRecord == null || compareStreamIds(upToRecord, tombstone.lastRecord) > 0)) {
         await users.updateOne({ _id: userId, lastRecord: tombstone.lastRecord }, { $set: { lastRecord: upToRecord, updatedAt: now } });
       }
       return false;
+    },
+
+    async updateMuted(userId, { muted = [], unmuted = [] }, now) {
+      for (let tries = 0; tries < MUTE_WRITE_TRIES; tries++) {
+        const current = await users.findOne({ _id: userId }, { projection: { muted: 1 } });
+        const before = current?.muted ?? [];
+        const after = [...new Set([...before, ...muted])].filter((type) => !unmuted.includes(type)).sort();
+        // Conditional on the list just read (absent or equal): of two concurrent changes, the later one reads again.
+        const doc = await users
+          .findOneAndUpdate(
+            { _id: userId, muted: current?.muted === undefined ? { $exists: false } : before },
+            {
+              $set: { muted: after, updatedAt: now },
+              $unset: { erasedAt: '' },
+              $setOnInsert: { attributes: {}, lastRecord: null, createdAt: now },
+            },
+            { upsert: current === null, returnDocument: 'after' },
+          )
+          .catch((error: unknown) => {
+            // Two first writes of an unknown user: the other inserted it; read and try again.
+            if (current === null && isDuplicateKeyError(error)) return null;
+            throw error;
+          });
+        if (doc) return toUser(doc);
+      }
+      throw new Error(`the mutes of user ${userId} changed ${MUTE_WRITE_TRIES} times while being written`);
     },
 
     async revive(userId, now) {

@@ -75,6 +75,23 @@ describe('user updates, conversions and erasure', () => {
     expect((await users.get('er'))?.attributes).toEqual({ firstName: 'Bo' });
   });
 
+  it("keeps each concurrent change of a user's mutes, and a mute revives an erased user", async () => {
+    const users = createUsersRepository(store.db);
+    expect((await users.updateMuted('mu', { muted: ['news'] }, t0)).muted).toEqual(['news']);
+    // Writers racing on one list: every change lands, none overwrites another.
+    const types = ['a', 'b', 'c', 'd', 'e', 'f'];
+    await Promise.all(types.map((type) => users.updateMuted('mu', { muted: [type] }, t0)));
+    expect((await users.getMany(['mu']))[0]?.muted).toEqual([...types, 'news']);
+    expect((await users.updateMuted('mu', { muted: ['z'], unmuted: ['a', 'news'] }, t0)).muted).toEqual(['b', 'c', 'd', 'e', 'f', 'z']);
+    // Racing first writes of an unknown user both land too.
+    await Promise.all([users.updateMuted('new', { muted: ['x'] }, t0), users.updateMuted('new', { muted: ['y'] }, t0)]);
+    expect((await users.getMany(['new']))[0]?.muted).toEqual(['x', 'y']);
+
+    await users.erase('mu', '0-1', t0);
+    const revived = await users.updateMuted('mu', { muted: ['news'] }, t0);
+    expect(revived).toMatchObject({ erased: false, muted: ['news'], attributes: {} });
+  });
+
   it('names the stream id just before another', () => {
     expect(previousStreamId('1800000000000-5')).toBe('1800000000000-4');
     expect(previousStreamId('1800000000000-0')).toBe(`1799999999999-${Number.MAX_SAFE_INTEGER}`);

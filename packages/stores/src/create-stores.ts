@@ -23,7 +23,6 @@ import {
   createScheduleQueue,
   createSendHistory,
   createStats,
-  createSubscriptions,
   type BranchLock,
   type DeadLetters,
   type DispatchQueue,
@@ -36,7 +35,6 @@ import {
   type ScheduleQueue,
   type SendHistory,
   type Stats,
-  type Subscriptions,
 } from '@journey/redis';
 import type { Redis } from 'ioredis';
 import { createUserErasure } from './erase-user.js';
@@ -59,7 +57,6 @@ export interface Stores {
   dueSchedule: DueSchedule;
   branchLock: BranchLock;
   stats: Stats;
-  subscriptions: Subscriptions;
   sendHistory: SendHistory;
   activity: OpsActivity;
   revision: JourneysRevision;
@@ -110,7 +107,6 @@ export function createStores(
   const users = createUsersRepository(db);
   const apiKeys = createApiKeysRepository(db);
   const branchLock = createBranchLock(redis, keys);
-  const subscriptions = createSubscriptions(redis, keys);
   const sendHistory = createSendHistory(redis, keys);
 
   return {
@@ -124,9 +120,8 @@ export function createStores(
     dueSchedule: createDueSchedule(redis, keys),
     branchLock,
     stats: createStats(redis, keys),
-    subscriptions,
     sendHistory,
-    erase: createUserErasure({ users, states, branchLock, subscriptions, sendHistory }, now),
+    erase: createUserErasure({ users, states, branchLock, sendHistory }, now),
     activity: createOpsActivity(redis, keys),
     revision: createJourneysRevision(redis, keys),
     get drainQueue() {

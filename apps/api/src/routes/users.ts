@@ -97,15 +97,12 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
         response: { 200: UserProfileSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { userId } = request.params;
       const outcome = await users.profile(userId);
-      if (!outcome.ok) {
-        if (outcome.reason === 'not_found') throw new HttpError(404, `User ${userId} not found`);
-        throw serviceUnavailable(reply, outcome.message);
-      }
-      const { user, muted, journeys } = outcome.profile;
-      return { ...userBody(user), subscriptions: { muted }, journeys: journeys.map(journeyStateBody) };
+      if (!outcome.ok) throw new HttpError(404, `User ${userId} not found`);
+      const { user, journeys } = outcome.profile;
+      return { ...userBody(user), subscriptions: { muted: user.muted }, journeys: journeys.map(journeyStateBody) };
     },
   );
 
@@ -147,11 +144,9 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
         response: { 200: SubscriptionsSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 413, 415) },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { userId } = request.params;
-      const outcome = await users.updateSubscriptions(userId, request.body);
-      if (!outcome.ok) throw serviceUnavailable(reply, outcome.message);
-      return { userId, muted: outcome.muted };
+      return { userId, muted: await users.updateSubscriptions(userId, request.body) };
     },
   );
 };

@@ -19,7 +19,6 @@ import {
   type TimelineEntry,
 } from '@journey/core';
 import type { UsersRepository } from '@journey/mongo';
-import type { Subscriptions } from '@journey/redis';
 import type { WebhookChannel } from '@journey/webhook';
 import type { z } from 'zod';
 import { HttpError } from '../plugins/error-handler.js';
@@ -40,7 +39,6 @@ type TestSendResult = z.infer<typeof TestSendResultSchema>;
 export interface SimulationDeps {
   versions: JourneyVersions;
   users: Pick<UsersRepository, 'getMany'>;
-  subscriptions: Pick<Subscriptions, 'muted'>;
   /** The engine's retry policy (WEBHOOK_RETRY_*): the simulation settles sends as the dispatcher does. */
   retryPolicy: RetryPolicy;
   /** Delivers test sends. */
@@ -61,22 +59,20 @@ export function createSimulationService(deps: SimulationDeps) {
   async function resolveUsers(
     given: readonly SimulatedUser[],
   ): Promise<Array<{ userId: string; attributes: Record<string, unknown>; muted: string[]; entryId?: string }>> {
-    const stored = given.filter((user) => user.userId !== undefined && (user.attributes === undefined || user.muted === undefined));
-    const ids = [...new Set(stored.map((user) => user.userId!))];
-    const documents = new Map((await deps.users.getMany(ids)).map((user) => [user.userId, user.attributes]));
-    const mutes = new Map(
-      await Promise.all(
-        ids
-          .filter((id) => given.some((user) => user.userId === id && user.muted === undefined))
-          .map(async (id) => [id, await deps.subscriptions.muted(id)] as const),
+    const ids = [
+      ...new Set(
+        given.flatMap((user) =>
+          user.userId !== undefined && (user.attributes === undefined || user.muted === undefined) ? [user.userId] : [],
+        ),
       ),
-    );
+    ];
+    const stored = new Map((await deps.users.getMany(ids)).map((user) => [user.userId, user]));
     return given.map((user, index) => {
       const userId = user.userId ?? (given.length === 1 ? DEFAULT_USER_ID : `${DEFAULT_USER_ID}-${index + 1}`);
       return {
         userId,
-        attributes: user.attributes ?? documents.get(userId) ?? {},
-        muted: user.muted ?? mutes.get(userId) ?? [],
+        attributes: user.attributes ?? stored.get(userId)?.attributes ?? {},
+        muted: user.muted ?? stored.get(userId)?.muted ?? [],
         ...(user.entryId ? { entryId: user.entryId } : {}),
       };
     });

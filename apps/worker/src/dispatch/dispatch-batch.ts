@@ -16,17 +16,17 @@ import {
   type StepCount,
 } from '@journey/core';
 import { SendReasonSchema, toEntryState, type JourneyStatesRepository, type StepCommit, type UsersRepository } from '@journey/mongo';
-import type {
-  ActivityCounts,
-  BatchRef,
-  BranchLock,
-  DueMember,
-  DueSchedule,
-  OpsActivity,
-  OpsFailure,
-  Stats,
-  Subscriptions,
-  TakeLockResult,
+import {
+  LockNotHeldError,
+  type ActivityCounts,
+  type BatchRef,
+  type BranchLock,
+  type DueMember,
+  type DueSchedule,
+  type OpsActivity,
+  type OpsFailure,
+  type Stats,
+  type TakeLockResult,
 } from '@journey/redis';
 import type { Deliveries } from './deliveries.js';
 import type { JourneyCatalog } from './journey-catalog.js';
@@ -36,7 +36,6 @@ export interface DispatchDeps {
   dueSchedule: DueSchedule;
   branchLock: BranchLock;
   stats: Stats;
-  subscriptions: Subscriptions;
   users: Pick<UsersRepository, 'getMany' | 'applyUpdate'>;
   states: Pick<JourneyStatesRepository, 'listForJourney' | 'exit' | 'commitEach'>;
   catalog: JourneyCatalog;
@@ -128,8 +127,8 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
   }
 
   const plans: MemberPlan[] = [];
-  const loaders = createBatchLoaders(deps, journeyId);
-  const leases: Leases = { tryId: randomBytes(9).toString('base64url'), held: new Set() };
+  const leases: Leases = { tryId: randomBytes(9).toString('base64url'), ms: deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS, held: new Set() };
+  const loaders = createBatchLoaders(deps, journeyId, { tryId: leases.tryId, ms: leases.ms, lockTtlMs: LOCK_MARGIN_MS });
   const concurrency = deps.memberConcurrency ?? 50;
   for (let start = 0; start < members.length; start += concurrency) {
     const slice = members.slice(start, start + concurrency);
@@ -176,10 +175,14 @@ async function recordActivity(deps: DispatchDeps, dispatched: number, increments
  */
 async function releaseEndedLocks(deps: DispatchDeps, batch: BatchRef, plans: MemberPlan[]): Promise<void> {
   const { journeyId } = batch.branch;
-  await Promise.all(
-    plans
-      .filter((plan) => plan.result === 'ended' || (plan.commit !== null && plan.commit.status !== 'active'))
-      .map(({ member }) => deps.branchLock.release({ journeyId, userId: member.userId, entryId: member.entryId }, member.ownToken)),
+  const ended = plans.filter((plan) => plan.result === 'ended' || (plan.commit !== null && plan.commit.status !== 'active'));
+  if (ended.length === 0) return;
+  await deps.branchLock.settleMany(
+    ended.map(({ member }) => ({
+      target: { journeyId, userId: member.userId, entryId: member.entryId },
+      ownToken: member.ownToken,
+      release: true as const,
+    })),
   );
 }
 
@@ -217,21 +220,27 @@ async function dispatchMember(
   return landed && plan.commitIncrements.length > 0 ? { ...plan, increments: [...plan.increments, ...plan.commitIncrements] } : plan;
 }
 
-/** This try's id, and the members whose lock it leased and still holds (it has not extended or released them). */
+/** This try's id and lease length, and the members whose lock it leased and still holds (not settled yet). */
 interface Leases {
   tryId: string;
+  ms: number;
   held: Set<DueMember>;
 }
 
-/** Ends this try's leases (the lock keeps its token and the TTL it was taken with): for a try that gives up. */
+/** Ends this try's leases (the lock keeps its token, with the TTL it was taken with): for a try that gives up. */
 async function endLeases(deps: DispatchDeps, batch: BatchRef, leases: Leases): Promise<void> {
   const { journeyId } = batch.branch;
-  await Promise.allSettled(
-    [...leases.held].map((member) =>
-      deps.branchLock.extend({ journeyId, userId: member.userId, entryId: member.entryId }, member.ownToken, LOCK_MARGIN_MS),
-    ),
-  );
+  const held = [...leases.held];
   leases.held.clear();
+  await deps.branchLock
+    .settleMany(
+      held.map((member) => ({
+        target: { journeyId, userId: member.userId, entryId: member.entryId },
+        ownToken: member.ownToken,
+        extendMs: LOCK_MARGIN_MS,
+      })),
+    )
+    .catch((err: unknown) => deps.logger.warn({ err }, 'could not end the leases of a failed batch; they lapse'));
 }
 
 /**
@@ -248,13 +257,7 @@ async function walkMember(
 ): Promise<MemberPlan> {
   const { journeyId, version, stepId } = batch.branch;
   const target = { journeyId, userId: member.userId, entryId: member.entryId };
-  const lease = { now: deps.now(), ms: deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS, tryId: leases.tryId };
-  const lock = await deps.branchLock.take(
-    target,
-    { expectedToken: member.expectedToken, ownToken: member.ownToken },
-    LOCK_MARGIN_MS,
-    lease,
-  );
+  const { lock, leaseStart } = await loaders.lock.load({ target, expectedToken: member.expectedToken, ownToken: member.ownToken });
   if (lock.status === 'lost') return { member, result: 'lost', next: null, commit: null, increments: [], commitIncrements: [] };
   if (lock.status === 'busy') {
     // Another try of this very item holds it: it carries the item out, or (if it died) its lease lapses and this
@@ -289,7 +292,12 @@ async function walkMember(
     // The send starts within the first third of the lease: the rest covers the attempt (the lease is at least three
     // attempt timeouts) and noting its answer. A try that could not start by then (it waited for a connection to a busy
     // origin) sends nothing: another try may have taken the item over since, and the item looks again soon.
-    const delivery = await deliver(deps, decision, lock, now, lease.now + Math.floor(lease.ms / 3));
+    const delivery = await deliver(deps, decision, {
+      lock,
+      muted: user?.muted ?? [],
+      now,
+      startBy: leaseStart + Math.floor(leases.ms / 3),
+    });
     if (delivery === 'late') {
       leases.held.delete(member);
       const again = { stepId, dueAt: deps.now() + 1_000, expectedToken: member.expectedToken, ownToken: member.ownToken };
@@ -322,7 +330,8 @@ async function walkMember(
     });
   }
   if (settlement.lockTtlMs !== null) {
-    await deps.branchLock.extend(target, member.ownToken, settlement.lockTtlMs);
+    if (!(await loaders.settle.load({ target, ownToken: member.ownToken, extendMs: settlement.lockTtlMs })))
+      throw new LockNotHeldError({ keys: [`${journeyId}/${member.userId}/${member.entryId}`] });
     leases.held.delete(member);
   }
   return {
@@ -343,9 +352,7 @@ async function walkMember(
 async function deliver(
   deps: DispatchDeps,
   pending: PendingSend,
-  lock: TakeLockResult,
-  now: number,
-  startBy: number,
+  { lock, muted, now, startBy }: { lock: TakeLockResult; muted: readonly string[]; now: number; startBy: number },
 ): Promise<Delivery | 'late'> {
   const { message } = pending;
   const refused = undeliverable(pending);
@@ -360,11 +367,8 @@ async function deliver(
   }
   if (pending.checks) {
     const { checks } = pending;
-    const [muted, sentAt] = await Promise.all([
-      deps.subscriptions.isMuted(message.userId, checks.messageType),
-      checks.capWindowStart === null ? Promise.resolve([]) : deps.deliveries.sentSince(message.userId, checks.capWindowStart),
-    ]);
-    const skip = skipReason(checks, { muted, sentAt }, now);
+    const sentAt = checks.capWindowStart === null ? [] : await deps.deliveries.sentSince(message.userId, checks.capWindowStart);
+    const skip = skipReason(checks, { muted: muted.includes(checks.messageType), sentAt }, now);
     if (skip) return { status: 'skipped', reason: skip };
   }
   const answer = await deps.deliveries.attempt(message, { startBy });
