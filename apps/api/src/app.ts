@@ -1,7 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { webhookRetryPolicy } from '@journey/config';
 import { createStores } from '@journey/stores';
+import { createWebhookChannel } from '@journey/webhook';
 import type { AppDeps } from './deps.js';
 import { authPlugin } from './plugins/auth.js';
 import { registerContentTypes } from './plugins/content-types.js';
@@ -12,6 +14,7 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { registerSwagger } from './plugins/swagger.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
+import { journeyMapRoutes } from './routes/journey-map.js';
 import { journeyRoutes } from './routes/journeys.js';
 import { opsRoutes } from './routes/ops.js';
 import { entryRoutes } from './routes/entries.js';
@@ -22,6 +25,9 @@ import { createEntriesService } from './services/entries.js';
 import { createIngest } from './services/ingest.js';
 import { createOpsSnapshot } from './services/ops-snapshot.js';
 import { createUsersService } from './services/users.js';
+import { createJourneyVersions } from './services/journey-versions.js';
+import { createSimulationService } from './services/simulation.js';
+import { simulationRoutes } from './routes/simulation.js';
 
 /** The Fastify instance every plugin of the API is registered on. */
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -60,7 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(opsRoutes, { snapshot });
   await registerDashboard(app, Object.values(queues).flat());
   await app.register(apiKeyRoutes, { apiKeys: stores.apiKeys });
-  await app.register(journeyRoutes, { journeys: stores.journeys, revision: stores.revision });
+  await app.register(journeyRoutes, { journeys: stores.journeys, revision: stores.revision, states: stores.states, stats: stores.stats });
 
   // Ingestion: everything that changes a user's journeys is appended to the user's event partition. The fail-fast
   // command connection serves BullMQ's adds too: an add fails at once during an outage (and is only logged),
@@ -73,8 +79,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger: app.log,
   });
   await app.register(eventRoutes, { ingest });
-  await app.register(userRoutes, { users: createUsersService({ ...stores, ingest, logger: app.log }) });
+  await app.register(userRoutes, { users: createUsersService({ ...stores, ingest }) });
   await app.register(entryRoutes, { entries: createEntriesService({ journeys: stores.journeys, ingest }) });
   await app.register(statsRoutes, { journeys: stores.journeys, stats: stores.stats });
+  await app.register(journeyMapRoutes, { journeys: stores.journeys, stats: stores.stats });
+  // Test sends go out through a webhook channel of the API's own, closed with it.
+  const channel = createWebhookChannel({ attemptTimeoutMs: deps.config.WEBHOOK_ATTEMPT_TIMEOUT_MS });
+  app.addHook('onClose', () => channel.close());
+  const simulation = createSimulationService({
+    versions: createJourneyVersions(stores.journeys),
+    users: stores.users,
+    retryPolicy: webhookRetryPolicy(deps.config),
+    channel,
+    now: Date.now,
+  });
+  await app.register(simulationRoutes, { simulation });
   return app;
 }

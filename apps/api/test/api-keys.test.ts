@@ -1,3 +1,4 @@
+import { eventually } from '@journey/embedded/testing';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
@@ -23,6 +24,31 @@ describe('API keys over HTTP', () => {
   afterAll(async () => close());
   /** The raw MongoDB document, as an attacker with a database dump would see it. */
   const stored = (id: string) => deps.mongo.db.collection<{ _id: string; revokedAt?: Date | null }>('api_keys').findOne({ _id: id });
+
+  it('lists keys with their scope, name, creation and last use, never the key or its hash', async () => {
+    const used = await mint(app, 'ingest', 'web app');
+    const idle = await mint(app, 'ops', 'grafana');
+    expect((await app.inject({ method: 'GET', url: '/v1/users/nobody', headers: bearer(used.key) })).statusCode).toBe(404);
+    const list = async () => {
+      const response = await app.inject({ method: 'GET', url: '/v1/api-keys', headers: bearer(TEST_ADMIN_KEY) });
+      expect(response.statusCode).toBe(200);
+      expect(response.body).not.toContain(used.key);
+      expect(response.body).not.toContain(sha256(used.key));
+      return response.json().items as Array<Record<string, unknown>>;
+    };
+    await eventually(async () => (await list()).find((key) => key['id'] === used.id)?.['lastUsedAt'] !== null, { what: 'the use noted' });
+    const items = await list();
+    expect(items.find((key) => key['id'] === used.id)).toEqual({
+      id: used.id,
+      scope: 'ingest',
+      name: 'web app',
+      createdAt: expect.any(String),
+      lastUsedAt: expect.any(String),
+      revokedAt: null,
+    });
+    expect(items.find((key) => key['id'] === idle.id)).toMatchObject({ lastUsedAt: null, revokedAt: null });
+    expect((await app.inject({ method: 'GET', url: '/v1/api-keys', headers: bearer(idle.key) })).statusCode).toBe(403);
+  });
 
   describe('authentication', () => {
     it('answers 401 with the error body and a Bearer challenge when no key is sent', async () => {
@@ -203,6 +229,8 @@ describe('API keys over HTTP', () => {
       const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
       const post = spec.paths['/v1/api-keys'].post;
       expect(Object.keys(post.responses).sort()).toEqual(['201', '400', '401', '403', '429', '503']);
+      expect(JSON.stringify(spec.paths['/v1/api-keys'].get.responses['200'])).toContain('#/components/schemas/ApiKeyList');
+      expect(Object.keys(spec.components.schemas.ApiKeyList.properties.items.items.properties)).not.toContain('key');
       expect(Object.keys(spec.paths['/v1/api-keys/{id}'].delete.responses).sort()).toEqual([
         '204',
         '400',

@@ -376,7 +376,7 @@ describe('POST /v1/journeys/:id/entries', () => {
     const [ada, bo] = [newUser('ada'), newUser('bo')];
     const response = await call(app, 'POST', `/v1/journeys/${id}/entries`, { payload: { userIds: [ada, bo, ada] } });
     expect(response.statusCode, response.body).toBe(202);
-    expect(response.json()).toEqual({ accepted: 2 });
+    expect(response.json()).toEqual({ accepted: 2, duplicates: 0 });
 
     const adaRecords = await recordsOf(deps, ada);
     expect(adaRecords).toEqual([
@@ -436,7 +436,21 @@ describe('POST /v1/journeys/:id/entries', () => {
     { name: 'no users', payload: { userIds: [] }, paths: ['body.userIds'] },
     { name: '1001 users', payload: { userIds: Array.from({ length: 1001 }, (_, i) => `u${i}`) }, paths: ['body.userIds'] },
     { name: 'a bad user id', payload: { userIds: ['ok', 'a|b'] }, paths: ['body.userIds.1'] },
-    { name: 'userIds missing', payload: {}, paths: ['body.userIds'] },
+    { name: 'entries and userIds missing', payload: {}, paths: ['body.entries'] },
+    { name: 'both entries and userIds', payload: { userIds: ['u'], entries: [{ userId: 'u' }] }, paths: ['body.userIds'] },
+    { name: '1001 entries', payload: { entries: Array.from({ length: 1001 }, (_, i) => ({ userId: `u${i}` })) }, paths: ['body.entries'] },
+    { name: 'an entry without a user', payload: { entries: [{ userId: 'u' }, { properties: {} }] }, paths: ['body.entries.1.userId'] },
+    {
+      name: 'properties that are no object',
+      payload: { entries: [{ userId: 'u', properties: [1] }] },
+      paths: ['body.entries.0.properties'],
+    },
+    {
+      name: 'an unstorable property name',
+      payload: { entries: [{ userId: 'u', properties: { 'a.b': 1 } }] },
+      paths: ['body.entries.0.properties.a.b'],
+    },
+    { name: 'an empty entry id', payload: { entries: [{ userId: 'u', id: '' }] }, paths: ['body.entries.0.id'] },
     { name: 'an unknown field', payload: { userIds: ['u'], force: true }, paths: ['body.force'] },
     { name: 'a malformed journey id', payload: { userIds: ['u'] }, paths: ['params.id'], url: '/v1/journeys/nope/entries' },
   ])('answers 400 naming the field for $name', async ({ payload, paths, url }) => {
@@ -544,6 +558,7 @@ describe('OpenAPI for ingestion', () => {
       ['/v1/users/{userId}', 'get', 'users', ['200', '404', '429', '503']],
       ['/v1/users/{userId}/subscriptions', 'put', 'users', ['200', '400', '429', '503']],
       ['/v1/journeys/{id}/entries', 'post', 'events', ['202', '404', '409', '429', '503']],
+      ['/v1/users/{userId}', 'delete', 'users', ['204', '404', '429', '503']],
     ];
     for (const [path, method, tag, statuses] of routes) {
       const operation = paths[path]?.[method];
@@ -558,5 +573,8 @@ describe('OpenAPI for ingestion', () => {
     expect(userId.schema).toMatchObject({ type: 'string' });
     expect(spec.components.schemas.EventsRequest.examples).toHaveLength(2);
     expect(spec.components.schemas.UserProfile.properties.journeys).toBeDefined();
+    expect(Object.keys(spec.components.schemas.EntriesRequest.properties)).toEqual(['entries', 'userIds']);
+    expect(spec.components.schemas.Entry.properties.properties).toBeDefined();
+    expect(Object.keys(spec.components.schemas.EntriesAccepted.properties)).toEqual(['accepted', 'duplicates']);
   });
 });

@@ -64,7 +64,6 @@ describe('journey dates and durations stay in range', () => {
   });
 
   it.each([
-    { name: 'a schedule at the epoch', change: schedule('1970-01-01T00:00:00Z') },
     { name: 'a schedule in 2099', change: schedule('2099-12-31T23:59:59Z') },
     { name: 'a delay of 10 years', change: (j: Draft) => (j.steps.wait.duration = 'P10Y') },
     { name: 'a delay of 120 months', change: (j: Draft) => (j.steps.wait.duration = 'P120M') },
@@ -72,6 +71,12 @@ describe('journey dates and durations stay in range', () => {
   ])('accepts $name', async ({ change }) => {
     const created = await call(t.app, 'POST', '/v1/journeys', { payload: exampleWith(change) });
     expect(created.statusCode, created.body).toBe(201);
+  });
+
+  it('refuses a one-time schedule in the past at its path, when saved', async () => {
+    const created = await call(t.app, 'POST', '/v1/journeys', { payload: exampleWith(schedule('1970-01-01T00:00:00Z')) });
+    expect(created.statusCode).toBe(400);
+    expect(created.json().details).toEqual([{ path: 'entry.trigger.at', message: expect.stringMatching(/in the past/) }]);
   });
 });
 

@@ -62,6 +62,88 @@ describe('journeys over HTTP', () => {
   });
   afterAll(async () => close());
 
+  describe('what marketers write', () => {
+    it('refuses broken Liquid templates, bad cron patterns and engine headers with a 400 at each path', async () => {
+      const response = await call(app, 'POST', '/v1/journeys', {
+        payload: exampleWith((journey) => {
+          journey.entry.trigger = { type: 'schedule', cron: '0 25 * * *', timezone: 'user' };
+          journey.steps.welcome.payload = { text: 'Hi {{ user.firstName | shout }}' };
+          journey.steps.welcome.webhook = { url: 'https://x.test/{{ user.id', headers: { 'Journey-Signature': 'x' }, secret: 'short' };
+          journey.steps.vipMsg = { type: 'user_update', set: { plan: '{% if %}' }, next: null };
+        }),
+      });
+      expect(response.statusCode).toBe(400);
+      expect(
+        response
+          .json()
+          .details.map((detail: { path: string }) => detail.path)
+          .sort(),
+      ).toEqual([
+        'entry.trigger.cron',
+        'steps.vipMsg.set.plan',
+        'steps.welcome.payload.text',
+        'steps.welcome.webhook.headers.Journey-Signature',
+        'steps.welcome.webhook.secret',
+        'steps.welcome.webhook.url',
+      ]);
+    });
+
+    it('accepts goals, user_update steps, webhook fields and a recurring schedule, and stores them as sent', async () => {
+      const document = exampleWith((journey) => {
+        journey.entry.trigger = { type: 'schedule', cron: '0 9 * * 1', timezone: 'America/New_York' };
+        journey.goal = { event: 'purchased', window: 'P7D' };
+        journey.steps.welcome.webhook = {
+          url: 'https://x.test/u/{{ user.id }}',
+          method: 'PATCH',
+          headers: { 'X-A': '{{ event.a }}' },
+          secret: 'whsec_0123456789abcdef',
+        };
+        journey.steps.vipMsg = {
+          type: 'user_update',
+          set: { vip: true, greeting: 'Hi {{ user.firstName }}' },
+          unset: ['trial'],
+          next: null,
+        };
+      });
+      const id = await createJourney(app, document);
+      expectOk(await call(app, 'POST', `/v1/journeys/${id}/publish`));
+      const read = expectOk(await call(app, 'GET', `/v1/journeys/${id}`));
+      expect(read.versions[0].definition).toEqual(canonical(document));
+      expect(read.versions[0].definition.goal).toEqual({ event: 'purchased', window: 'P7D', exitOnGoal: false });
+    });
+
+    it('refuses to publish a draft whose one-time schedule has passed since it was saved', async () => {
+      const soon = new Date(Date.now() + 1_000).toISOString();
+      const id = await createJourney(
+        app,
+        exampleWith((journey) => (journey.entry.trigger = { type: 'schedule', at: soon })),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const published = await call(app, 'POST', `/v1/journeys/${id}/publish`);
+      expect(published.statusCode).toBe(400);
+      expect(published.json().details).toEqual([{ path: 'entry.trigger.at', message: expect.stringMatching(/in the past/) }]);
+    });
+
+    it('deletes a draft or an archived journey with what it left, and refuses an active one', async () => {
+      const draft = await createJourney(app);
+      expect((await call(app, 'DELETE', `/v1/journeys/${draft}`)).statusCode).toBe(204);
+      expect((await call(app, 'GET', `/v1/journeys/${draft}`)).statusCode).toBe(404);
+      expect((await call(app, 'DELETE', `/v1/journeys/${draft}`)).statusCode).toBe(404);
+
+      const active = await createJourney(app);
+      expectOk(await call(app, 'POST', `/v1/journeys/${active}/publish`));
+      const refused = await call(app, 'DELETE', `/v1/journeys/${active}`);
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json().error).toMatch(/archive it first/);
+      await deps.mongo.db.collection('journey_states').insertOne({ _id: `${active}:u1` as never, journeyId: active, userId: 'u1' });
+      expectOk(await call(app, 'POST', `/v1/journeys/${active}/archive`));
+      expect((await call(app, 'DELETE', `/v1/journeys/${active}`, { headers: { 'if-match': '"1"' } })).statusCode).toBe(409);
+      expect((await call(app, 'DELETE', `/v1/journeys/${active}`)).statusCode).toBe(204);
+      expect(await deps.mongo.db.collection('journey_versions').countDocuments({ journeyId: active })).toBe(0);
+      expect(await deps.mongo.db.collection('journey_states').countDocuments({ journeyId: active })).toBe(0);
+    });
+  });
+
   describe('create and read', () => {
     it('creates the contract example as a draft (version 1) and reads it back with its history', async () => {
       const created = await call(app, 'POST', '/v1/journeys', { payload: exampleJourney });
@@ -672,6 +754,7 @@ describe('journeys over HTTP', () => {
         ['/v1/journeys/{id}/pause', 'post'],
         ['/v1/journeys/{id}/resume', 'post'],
         ['/v1/journeys/{id}/archive', 'post'],
+        ['/v1/journeys/{id}', 'delete'],
       ];
       for (const [path, method] of routes) {
         expect(paths[path]?.[method], `${method} ${path}`).toBeDefined();

@@ -1,5 +1,5 @@
 import { createJourneyStatesRepository } from '@journey/mongo';
-import { createKeys, createRedis, createSubscriptions } from '@journey/redis';
+import { createRedis } from '@journey/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import type { AppDeps } from '../src/deps.js';
@@ -20,7 +20,7 @@ describe('users over HTTP', () => {
   afterAll(async () => close());
 
   const storedUser = (userId: string) =>
-    deps.mongo.db.collection<{ _id: string; attributes: Record<string, unknown> }>('users').findOne({ _id: userId });
+    deps.mongo.db.collection<{ _id: string; attributes: Record<string, unknown>; muted?: string[] }>('users').findOne({ _id: userId });
 
   describe('PUT /v1/users/:userId', () => {
     it('creates the user, then merges: named attributes change, null removes one, the rest stay', async () => {
@@ -144,6 +144,7 @@ describe('users over HTTP', () => {
         nextAttemptAt: null,
         lastError: null,
         branch: null,
+        request: null,
       };
       const commit = {
         key: '0',
@@ -158,7 +159,7 @@ describe('users over HTTP', () => {
       expect(await states.commitEach([{ ...commit, message: { stepId: 'welcome', record: welcomed }, now: entered.getTime() }])).toEqual([
         true,
       ]);
-      await createSubscriptions(deps.redis, createKeys(deps.config.REDIS_PREFIX)).mute(userId, ['promo', 'digest']);
+      expect((await call(app, 'PUT', userUrl(userId, '/subscriptions'), { payload: { muted: ['promo', 'digest'] } })).statusCode).toBe(200);
 
       const response = await call(app, 'GET', userUrl(userId));
       expect(response.statusCode, response.body).toBe(200);
@@ -219,10 +220,8 @@ describe('users over HTTP', () => {
         payload: { muted: ['alerts'], unmuted: ['news', 'never-muted'] },
       });
       expect(changed.json()).toEqual({ userId, muted: ['alerts', 'promo'] });
-      // The set the worker reads before each send.
-      const subscriptions = createSubscriptions(deps.redis, createKeys(deps.config.REDIS_PREFIX));
-      expect(await subscriptions.isMuted(userId, 'promo')).toBe(true);
-      expect(await subscriptions.isMuted(userId, 'news')).toBe(false);
+      // Kept with the user, where the worker reads them with the user's attributes.
+      expect((await storedUser(userId))?.muted).toEqual(['alerts', 'promo']);
 
       const emptied = await call(app, 'PUT', userUrl(userId, '/subscriptions'), { payload: { unmuted: ['alerts', 'promo'], muted: [] } });
       expect(emptied.json()).toEqual({ userId, muted: [] });
@@ -243,7 +242,7 @@ describe('users over HTTP', () => {
       expect(response.json().details).toEqual(
         expect.arrayContaining(paths.map((path) => expect.objectContaining({ path, message: expect.any(String) }))),
       );
-      expect(await createSubscriptions(deps.redis, createKeys(deps.config.REDIS_PREFIX)).muted(userId)).toEqual([]);
+      expect(await storedUser(userId)).toBeNull();
     });
   });
 
@@ -282,15 +281,10 @@ describe('users over HTTP', () => {
         expect(put.json()).toEqual({ error: expect.stringContaining('nothing was changed') });
         expect(await dead.deps.mongo.db.collection('users').countDocuments({ _id: userId as never })).toBe(0);
 
+        // Mutes and reads need MongoDB only: they go on while Redis is down.
         const subscriptions = await call(dead.app, 'PUT', userUrl(userId, '/subscriptions'), { payload: { muted: ['promo'] } });
-        expect(subscriptions.statusCode, subscriptions.body).toBe(503);
-        expect(subscriptions.headers['retry-after']).toBe('2');
-        // GET still tells a missing user apart (MongoDB answers); a known one needs Redis for its subscriptions.
-        expect((await call(dead.app, 'GET', userUrl(userId))).statusCode).toBe(404);
-        await dead.deps.mongo.db
-          .collection('users')
-          .insertOne({ _id: userId as never, attributes: {}, lastRecord: null, createdAt: new Date(), updatedAt: new Date() });
-        expect((await call(dead.app, 'GET', userUrl(userId))).statusCode).toBe(503);
+        expect(subscriptions.statusCode, subscriptions.body).toBe(200);
+        expect((await call(dead.app, 'GET', userUrl(userId))).json()).toMatchObject({ subscriptions: { muted: ['promo'] } });
       } finally {
         await dead.close();
       }

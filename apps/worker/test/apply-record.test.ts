@@ -1,4 +1,5 @@
 import { entryIdFor, EXIT_TOKEN, validateJourney, type IngestRecord } from '@journey/core';
+import { previousStreamId } from '@journey/mongo';
 import { uniqueName } from '@journey/embedded/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActiveJourneys } from '../src/ingest/active-journeys.js';
@@ -98,6 +99,7 @@ describe('applying an event', () => {
       dueSchedule: { schedule: () => Promise.reject(new Error('crash before scheduling')) },
       branchLock: env.lock,
       stats: env.stats,
+      erase: env.erase,
       logger: silentLogger,
       now: env.clock.now,
     });
@@ -114,12 +116,17 @@ describe('applying an event', () => {
     await env.users.mergeAttributes('crash2', { country: 'US' }, new Date(T0));
     const second = await env.append(event('crash2', 'signed_up', { source: 'ads' }));
     const unmarked = createRecordApplier({
-      users: { getOrCreate: env.users.getOrCreate, markRecordApplied: () => Promise.reject(new Error('crash before marking')) },
+      users: {
+        getOrCreate: env.users.getOrCreate,
+        revive: env.users.revive,
+        markRecordApplied: () => Promise.reject(new Error('crash before marking')),
+      },
       states: env.states,
       journeys: env.journeys,
       dueSchedule: env.dueSchedule,
       branchLock: env.lock,
       stats: env.stats,
+      erase: env.erase,
       logger: silentLogger,
       now: env.clock.now,
     });
@@ -170,6 +177,37 @@ describe('applying an event', () => {
       lastEnteredAt: new Date(T0 + 61 * MINUTE),
     });
     expect(await env.dueMembers('again', welcome(journeyId), Math.floor((T0 + 61 * MINUTE) / 1000))).toEqual([`again|${secondEntry}||0`]);
+  });
+});
+
+describe('erasing a user', () => {
+  it('passes over the records before the erase record, erases again at it, and takes a later record as a new user', async () => {
+    const journeyId = await env.publish(onboardingJourney());
+    await env.users.mergeAttributes('era', { country: 'US' }, new Date(T0));
+    const before = await env.append(event('era', 'signed_up', { source: 'ads' }));
+    const erase = await env.append({ type: 'erase', id: 'x', userId: 'era', time: T0 });
+    // The API erases at once, holding back everything before its erase record.
+    await env.erase('era', previousStreamId(erase.streamId));
+    expect(await env.applier.apply(before)).toBe('skipped');
+    // A drain that was applying an earlier record at that moment left a state behind: the erase record removes it.
+    await env.states.enter({
+      journeyId,
+      userId: 'era',
+      version: 1,
+      entryId: 'late',
+      stepId: 'welcome',
+      token: '0',
+      trigger: null,
+      now: new Date(T0),
+    });
+    expect(await env.applier.apply(erase)).toBe('applied');
+    expect(await env.states.listForUser('era')).toEqual([]);
+    expect(await env.users.get('era')).toBeNull();
+    expect(await env.applier.apply(erase)).toBe('skipped');
+    // A later event: the app speaks of the user again; they are a user again, without the old attributes.
+    const after = await env.append(event('era', 'signed_up', { source: 'ads' }));
+    expect(await env.applier.apply(after)).toBe('applied');
+    expect(await env.users.get('era')).toMatchObject({ attributes: {}, lastRecord: after.streamId });
   });
 });
 

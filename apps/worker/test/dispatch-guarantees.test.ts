@@ -120,6 +120,44 @@ describe('dispatch guarantees under faults', () => {
     expect((await h.stats.read(journeyId, 1)).steps['hello']?.counters).toMatchObject({ entered: 1, sent: 1 });
   });
 
+  it('does not post a message whose try waited for a connection past its lease while another try took the item over', async () => {
+    // One connection to the receiver, held by the first send: the other user's try waits for it, holding its lease.
+    harness = await dispatchHarness({ start: noon, channel: { attemptTimeoutMs: 60_000, maxConnectionsPerOrigin: 1 } });
+    const h = harness;
+    const journeyId = await h.publish(oneMessage(`${h.sink.url}/hook`));
+    const entries = new Map([
+      ['ann', await h.enter(journeyId, 'ann')],
+      ['ben', await h.enter(journeyId, 'ben')],
+    ]);
+    const userOf = (request: { body: string }) => (JSON.parse(request.body) as { userId: string }).userId;
+    h.sink.reply = (_request, index) => (index === 0 ? 'hold' : { status: 200 });
+    await h.scheduler.tick();
+    await eventually(() => h.sink.heldCount === 1, { what: 'the first send to hold the only connection' });
+    const waiting = userOf(h.sink.requests[0]!) === 'ann' ? 'ben' : 'ann';
+    const leaseOf = async () => (await h.lockValue(journeyId, waiting, entries.get(waiting)!))?.split(' ')[2];
+    await eventually(async () => (await leaseOf()) !== undefined, { what: 'the waiting try to hold the lease' });
+    const firstTry = await leaseOf();
+
+    // The waiting try's lease lapses on the engine's clock; another try of its item (a duplicate, or the batch run
+    // again after a stall) takes the item over and waits for the connection too.
+    h.advance(60 * SECOND);
+    await h.dueSchedule.schedule({ journeyId, version: 1, stepId: 'hello' }, Math.floor(h.now() / 1000), [
+      { userId: waiting, entryId: entries.get(waiting)!, expectedToken: '', ownToken: '0' },
+    ]);
+    await h.scheduler.tick();
+    await eventually(async () => ![undefined, firstTry].includes(await leaseOf()), { what: 'the other try to take the item over' });
+    h.sink.releaseHeld({ status: 200 });
+    await h.settle();
+    h.advance(60 * SECOND);
+    await h.settle();
+
+    expect(h.sink.requests.filter((request) => userOf(request) === waiting)).toHaveLength(1);
+    expect(await h.states.get(journeyId, waiting)).toMatchObject({
+      status: 'completed',
+      messages: { hello: { status: 'sent', attempts: 1 } },
+    });
+  });
+
   it('keeps trying a receiver that is down for longer than a few attempts, durably, and delivers once it is back', async () => {
     harness = await dispatchHarness({ start: noon });
     const h = harness;

@@ -4,13 +4,14 @@ import { testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo, type MongoStore } from '@journey/mongo';
 import { connectRedis, countJobs, type RedisClient } from '@journey/redis';
 import { createStores } from '@journey/stores';
-import { createWebhookChannel } from '../src/channels/webhook.js';
+import type { Worker } from 'bullmq';
+import { createWebhookChannel } from '@journey/webhook';
 import { startBatchProcessor } from '../src/dispatch/batch-processor.js';
 import type { DispatchDeps } from '../src/dispatch/dispatch-batch.js';
 import { createJourneyCatalog } from '../src/dispatch/journey-catalog.js';
 import { createScheduler } from '../src/dispatch/scheduler.js';
 import { createWebhookDeliveries } from '../src/dispatch/webhook-deliveries.js';
-import { WebhookSink } from './webhook-sink.js';
+import { WebhookSink } from '@journey/embedded/testing';
 
 /** The contract's example journey, sending to `url` instead of the example's address. */
 export function exampleSendingTo(url: string, change: (journey: JourneyDefinitionInput) => void = () => undefined): JourneyDefinitionInput {
@@ -29,6 +30,8 @@ export async function dispatchHarness(options: {
   /** Where the dispatcher's MongoDB is (default the test run's): a fault test passes a proxy's address. */
   mongoUri?: string;
   retryPolicy?: RetryPolicy;
+  /** The webhook channel's settings (default: attempts time out after 2 s, 20 connections per origin). */
+  channel?: { attemptTimeoutMs?: number; maxConnectionsPerOrigin?: number };
 }) {
   let clock = options.start;
   const now = () => clock;
@@ -40,10 +43,9 @@ export async function dispatchHarness(options: {
   const logger = createLogger({ name: 'dispatch-test', level: (process.env.JOURNEY_TEST_LOG as 'info' | undefined) ?? 'silent' });
   const stores = createStores(config, { mongo, redis }, { now });
   await stores.ensureIndexes();
-  const { keys, journeys, users, states, dueSchedule, branchLock, stats, subscriptions, dispatchQueue, activity, sendHistory, revision } =
-    stores;
+  const { keys, journeys, users, states, dueSchedule, branchLock, stats, dispatchQueue, activity, sendHistory, revision } = stores;
   const sink = await new WebhookSink().listen();
-  const channel = createWebhookChannel({ now, attemptTimeoutMs: 2_000 });
+  const channel = createWebhookChannel({ now, attemptTimeoutMs: 2_000, ...options.channel });
   const deps: DispatchDeps = {
     ...stores,
     catalog: createJourneyCatalog(journeys, revision),
@@ -87,12 +89,13 @@ export async function dispatchHarness(options: {
     sendHistory,
     revision,
     stats,
-    subscriptions,
     dueSchedule,
     branchLock,
     dispatchQueue,
     activity,
     deps,
+    /** The branch lock's raw value: the token, and the lease of the try holding it (`<token> <until> <try id>`). */
+    lockValue: (journeyId: string, userId: string, entryId: string) => redis.get(keys.branchLock(journeyId, userId, entryId)),
     scheduler,
     now,
     advance(ms: number) {

@@ -113,7 +113,7 @@ describe('dispatch of the contract example journey', () => {
     harness = await dispatchHarness({ start: noon });
     const h = harness;
     const journeyId = await h.publish(exampleSendingTo(`${h.sink.url}/hook`));
-    await h.subscriptions.mute('muted-user', ['onboarding']);
+    await h.users.updateMuted('muted-user', { muted: ['onboarding'] }, new Date(h.now()));
     await h.enter(journeyId, 'muted-user', { plan: 'pro' });
     await h.settle();
     h.advance(5_000);

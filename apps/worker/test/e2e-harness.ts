@@ -18,7 +18,7 @@ import {
 import { startDispatch, type RunningDispatch } from '../src/dispatch/start-dispatch.js';
 import { startIngestion, type RunningIngestion } from '../src/ingest/start-ingestion.js';
 import type { WorkerDeps } from '../src/processors.js';
-import { WebhookSink } from './webhook-sink.js';
+import { WebhookSink } from '@journey/embedded/testing';
 
 /**
  * End-to-end tests over HTTP on the real servers: one API app (driven with `inject`, the admin key from its
@@ -179,7 +179,7 @@ export async function e2eEnv(): Promise<E2eEnv> {
     const expected = status ?? (method === 'POST' && url === '/v1/journeys' ? 201 : method === 'POST' && url === '/v1/events' ? 202 : 200);
     if (response.statusCode !== expected)
       throw new Error(`${method} ${url}: expected ${expected}, got ${response.statusCode} ${response.body}`);
-    return response.json<T>();
+    return (response.body === '' ? undefined : response.json<T>()) as T;
   }
 
   async function eventsPending(): Promise<boolean> {

@@ -58,7 +58,7 @@ describe('the contract example journey over HTTP', () => {
     const stats = await env.stats(journeyId);
     expect(stats['welcome']?.counters).toMatchObject({ entered: 1, sent: 1, skipped: 0, failed: 0 });
     expect(stats['split']?.branches['else']?.entered).toBe(1);
-    expect(stats['act']?.branches['bought']).toMatchObject({ entered: 1, converted: 1, sent: 1 });
+    expect(stats['act']?.branches['bought']).toMatchObject({ entered: 1, converted: 0, sent: 1 });
     expect(stats['act']?.branches['timeout']).toBeUndefined();
     expect(stats['thanks']).toMatchObject({ counters: { sent: 1, skipped: 0, failed: 0 }, branches: {} });
     for (const offer of ['msgA', 'msgB', 'vipMsg']) expect(stats[offer]).toBeUndefined();

@@ -56,8 +56,11 @@ const ATTEMPT_TIMEOUT_MS = 1_500;
 const JOB_LOCK_MS = 3_000;
 const STALE_BATCH_MS = 10_000;
 /** The kills are spread over this at most; then the test goes on with the kills made (and fails on the count). */
-const CHAOS_LIMIT_MS = 90_000;
+const CHAOS_LIMIT_MS = 150_000;
+/** The receiver stays down at least this long, and until it refused a few sends (a loaded machine may send none for a while), up to the limit. */
 const RECEIVER_OUTAGE_MS = 8_000;
+const RECEIVER_OUTAGE_REFUSALS = 3;
+const RECEIVER_OUTAGE_LIMIT_MS = 60_000;
 /** The faults, in order, a second or two apart: worker kills, with the store and receiver outages among them. */
 const FAULTS = [
   'kill',
@@ -222,6 +225,8 @@ describe('exactly-once delivery while worker processes are killed', () => {
       }
       return [...keys];
     }
+    let receiverBack: Promise<void> = Promise.resolve();
+    const refusals = () => sink.calls.filter((call) => call.verdict === 'down').length;
     const chaos = (async () => {
       // Faults start once sends are under way, so they land in drains and in batches alike.
       const deadline = Date.now() + CHAOS_LIMIT_MS;
@@ -241,9 +246,18 @@ describe('exactly-once delivery while worker processes are killed', () => {
           outages.push({ what: 'MongoDB restart', at, ms: Date.now() - at });
         } else if (fault === 'receiver-outage') {
           const at = Date.now();
+          const refusedBefore = refusals();
           sink.down();
-          outages.push({ what: 'receiver down', at, ms: RECEIVER_OUTAGE_MS });
-          setTimeout(() => sink.up(), RECEIVER_OUTAGE_MS);
+          const outage = { what: 'receiver down', at, ms: 0 };
+          outages.push(outage);
+          receiverBack = (async () => {
+            const over = () =>
+              Date.now() - at >= RECEIVER_OUTAGE_LIMIT_MS ||
+              (Date.now() - at >= RECEIVER_OUTAGE_MS && refusals() - refusedBefore >= RECEIVER_OUTAGE_REFUSALS);
+            while (!over()) await sleep(100);
+            sink.up();
+            outage.ms = Date.now() - at;
+          })();
         } else {
           // Only ready workers are killed, and never the last one: a replacement takes a moment to start.
           let ready = activeFleet.alive().filter((worker) => worker.ready);
@@ -266,6 +280,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
       await postWave(wave);
     }
     await chaos;
+    await receiverBack;
     const chaosEndedAt = Date.now();
 
     const states = mongo.db.collection('journey_states');
@@ -395,7 +410,7 @@ describe('exactly-once delivery while worker processes are killed', () => {
     expect(unsentRecords).toBe(0);
     expect(deliveredUnrecorded).toBe(0);
     expect(deliveredKeys.size).toBe(2 * userCount);
-  }, 240_000);
+  }, 360_000);
 });
 
 async function publishJourney(mongo: MongoStore, url: string): Promise<string> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WebhookSink, type SinkReply, type SinkRequest } from './webhook-sink.js';
+import { WebhookSink, type SinkReply, type SinkRequest } from '@journey/embedded/testing';
 
 /**
  * What the sink did with one request. `ok` answered 2xx: the message counts as delivered to the receiver. `down`: it

@@ -52,6 +52,8 @@ export interface IngestEnv {
   deadLetters: DeadLetters;
   dueSchedule: DueSchedule;
   lock: BranchLock;
+  /** Erases a user up to a record, as the drain does for an `erase` record. */
+  erase: (userId: string, upToRecord: string) => Promise<void>;
   /** Applies one record as a drain applies a chunk of one: the journeys catch up first. */
   applier: RecordApplier;
   /** Appends a record to its partition's stream (as the API does) and returns it with its stream id. */
@@ -125,6 +127,7 @@ export async function ingestEnv(options: { partitions?: number } = {}): Promise<
     deadLetters,
     dueSchedule,
     lock,
+    erase: stores.erase,
     applier,
     async append(record) {
       const [result] = await stream.accept([{ record, deduplicate: false }]);

@@ -72,6 +72,7 @@ describe('schedule triggers', () => {
       users: env.users,
       states: env.states,
       dueSchedule: env.dueSchedule,
+      stats: env.stats,
       logger: silentLogger,
       now: env.clock.now,
       pageSize: 1_000,
@@ -106,7 +107,13 @@ describe('schedule triggers', () => {
     expect(await env.states.get(journeyId, 'u00000')).toBeNull();
 
     // Added again (the API on publish, the worker's check): the finished run is not run twice.
-    const check = startScheduleTriggerCheck({ journeys: env.journeys, scheduleQueue, logger: silentLogger, intervalMs: 60_000 });
+    const check = startScheduleTriggerCheck({
+      journeys: env.journeys,
+      scheduleQueue,
+      logger: silentLogger,
+      now: env.clock.now,
+      intervalMs: 60_000,
+    });
     cleanups.push(() => check.stop());
     expect(await check.check()).toBe(1);
     expect(await scheduleQueue.scheduleJourneyRun(journeyId, 1, at)).toBe(jobId);
@@ -124,6 +131,7 @@ describe('schedule triggers', () => {
       users: env.users,
       states: env.states,
       dueSchedule: env.dueSchedule,
+      stats: env.stats,
       logger: silentLogger,
       now: env.clock.now,
     })(fakeJob({ journeyId, version: 1, at }));
@@ -143,6 +151,7 @@ describe('schedule triggers', () => {
       users: env.users,
       states: env.states,
       dueSchedule: env.dueSchedule,
+      stats: env.stats,
       logger: silentLogger,
       now: env.clock.now,
     });
@@ -172,10 +181,118 @@ describe('schedule triggers', () => {
     await env.mongo.db
       .collection('journey_versions')
       .updateOne({ _id: `${broken}:1` as never }, { $set: { 'definition.entry.trigger.at': '1969-12-31T23:00:00Z' } });
-    const check = startScheduleTriggerCheck({ journeys: env.journeys, scheduleQueue, logger: silentLogger, intervalMs: 60_000 });
+    const check = startScheduleTriggerCheck({
+      journeys: env.journeys,
+      scheduleQueue,
+      logger: silentLogger,
+      now: env.clock.now,
+      intervalMs: 60_000,
+    });
     cleanups.push(() => check.stop());
 
     expect(await check.check()).toBe(1);
     expect(await scheduleQueue.queue.getJob(env.keys.scheduleJobId(healthy, 1, Date.parse(AT)))).toBeTruthy();
+  });
+
+  it('adds each next occurrence of a cron, and a "user" run enters only the users of its zones, each occurrence once', async () => {
+    const env = await ingestEnv();
+    cleanups.push(() => env.close());
+    const scheduleQueue = createScheduleQueue(env.blocking, env.keys, { now: env.clock.now });
+    cleanups.push(
+      () => scheduleQueue.queue.obliterate({ force: true }),
+      () => scheduleQueue.close(),
+    );
+    // Every day at 09:00 in each user's own zone; users without a valid zone follow the journey's (Europe/Paris).
+    const journeyId = await env.publish(
+      onboardingJourney({
+        name: 'Morning',
+        entry: { trigger: { type: 'schedule', cron: '0 9 * * *', timezone: 'user' }, reentry: { mode: 'after', after: 'PT1H' } },
+        settings: { timezone: 'Europe/Paris' },
+      }),
+    );
+    for (const [userId, timezone] of [
+      ['tokyo', 'Asia/Tokyo'],
+      ['seoul', 'Asia/Seoul'],
+      ['paris', 'Europe/Paris'],
+      ['berlin', 'Europe/Berlin'],
+      ['nowhere', 'Not/AZone'],
+      ['nozone', undefined],
+      ['ny', 'America/New_York'],
+    ] as const) {
+      await env.users.mergeAttributes(userId, timezone === undefined ? { country: 'US' } : { country: 'US', timezone }, new Date(T0));
+    }
+    const check = startScheduleTriggerCheck({
+      journeys: env.journeys,
+      scheduleQueue,
+      logger: silentLogger,
+      now: env.clock.now,
+      intervalMs: 60_000,
+    });
+    cleanups.push(() => check.stop());
+    // T0 is 10:00Z: the next 09:00 in Tokyo is 00:00Z tomorrow, in Paris (winter) 08:00Z tomorrow.
+    const added = await check.check();
+    expect(added).toBeGreaterThan(20);
+    expect(await check.check()).toBe(0);
+    const tokyoAt = Date.parse('2026-11-23T00:00:00Z');
+    const parisAt = Date.parse('2026-11-23T08:00:00Z');
+    const tokyoJob = await scheduleQueue.queue.getJob(env.keys.scheduleJobId(journeyId, 1, tokyoAt));
+    expect(tokyoJob?.data.zones).toEqual(expect.arrayContaining(['Asia/Tokyo', 'Asia/Seoul']));
+    expect(tokyoJob?.data.zones).not.toContain('Europe/Paris');
+    const parisJob = await scheduleQueue.queue.getJob(env.keys.scheduleJobId(journeyId, 1, parisAt));
+    expect(parisJob?.data.zones).toEqual(expect.arrayContaining(['Europe/Paris', 'Europe/Berlin']));
+
+    const run = createScheduleRunProcessor({
+      journeys: env.journeysRepo,
+      users: env.users,
+      states: env.states,
+      dueSchedule: env.dueSchedule,
+      stats: env.stats,
+      logger: silentLogger,
+      now: env.clock.now,
+      pageSize: 2,
+    });
+    const enteredUsers = async () =>
+      (await env.mongo.db.collection('journey_states').find({ journeyId }).toArray()).map((state) => state['userId'] as string).sort();
+    env.clock.advance(tokyoAt - T0);
+    expect(await run(fakeJob(tokyoJob!.data))).toMatchObject({ users: 2, entered: 2 });
+    expect(await enteredUsers()).toEqual(['seoul', 'tokyo']);
+    env.clock.advance(parisAt - tokyoAt);
+    expect(await run(fakeJob(parisJob!.data))).toMatchObject({ users: 4, entered: 4 });
+    expect(await enteredUsers()).toEqual(['berlin', 'nowhere', 'nozone', 'paris', 'seoul', 'tokyo']);
+    // The same occurrence again (a retried job) enters nobody twice.
+    expect(await run(fakeJob(parisJob!.data))).toMatchObject({ entered: 0 });
+    // A run that is no occurrence of the trigger (another instant for these zones) enters nobody.
+    expect(await run(fakeJob({ ...parisJob!.data, at: parisAt + 3_600_000 }))).toMatchObject({ entered: 0, skipped: expect.any(String) });
+
+    // Once the Tokyo occurrence passed, the check adds the next one, a day later.
+    await check.check();
+    expect(await scheduleQueue.queue.getJob(env.keys.scheduleJobId(journeyId, 1, tokyoAt + 86_400_000))).toBeTruthy();
+  });
+
+  it('runs a zoned cron at its occurrences, and entries repeat only as reentry allows', async () => {
+    const env = await ingestEnv();
+    cleanups.push(() => env.close());
+    const journeyId = await env.publish(
+      onboardingJourney({
+        name: 'Hourly',
+        entry: { trigger: { type: 'schedule', cron: '30 * * * *', timezone: 'UTC' }, reentry: { mode: 'never' } },
+      }),
+    );
+    await env.users.mergeAttributes('once', { country: 'US' }, new Date(T0));
+    const run = createScheduleRunProcessor({
+      journeys: env.journeysRepo,
+      users: env.users,
+      states: env.states,
+      dueSchedule: env.dueSchedule,
+      stats: env.stats,
+      logger: silentLogger,
+      now: env.clock.now,
+    });
+    const first = T0 + 30 * 60_000;
+    expect(await run(fakeJob({ journeyId, version: 1, at: first }))).toMatchObject({ entered: 1 });
+    // The next occurrence: reentry "never" keeps the user out (after it completes, too).
+    expect(await run(fakeJob({ journeyId, version: 1, at: first + 3_600_000 }))).toMatchObject({ matched: 1, entered: 0 });
+    expect(await env.states.get(journeyId, 'once')).toMatchObject({ entries: 1 });
+    expect((await env.stats.read(journeyId, 1)).journey.entered).toBe(1);
   });
 });

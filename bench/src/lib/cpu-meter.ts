@@ -1,6 +1,6 @@
 import type { RedisClient } from '@journey/redis';
 import { performance } from 'node:perf_hooks';
-import { infoNumber } from './redis-meter.js';
+import { redisCpuMs } from './redis-meter.js';
 
 /** CPU time spent while a phase ran, by whom. */
 export interface CpuSpent {
@@ -13,14 +13,13 @@ export interface CpuSpent {
   redisCpuMs: number;
 }
 
-async function redisCpuMs(redis: RedisClient): Promise<number> {
-  const text = await redis.info('cpu');
-  return (infoNumber(text, 'used_cpu_user') + infoNumber(text, 'used_cpu_sys')) * 1000;
+async function redisCpuNow(redis: RedisClient): Promise<number> {
+  return redisCpuMs(await redis.info('cpu'));
 }
 
 /** Runs `work` and tells where the machine's CPU went meanwhile: this process, its event loop, and Redis. */
 export async function measureCpu<T>(redis: RedisClient, work: () => Promise<T>): Promise<{ result: T; cpu: CpuSpent }> {
-  const redisBefore = await redisCpuMs(redis);
+  const redisBefore = await redisCpuNow(redis);
   const processBefore = process.cpuUsage();
   const loopBefore = performance.eventLoopUtilization();
   const started = performance.now();
@@ -28,7 +27,7 @@ export async function measureCpu<T>(redis: RedisClient, work: () => Promise<T>):
   const wallMs = performance.now() - started;
   const loop = performance.eventLoopUtilization(loopBefore);
   const processCpu = process.cpuUsage(processBefore);
-  const redisAfter = await redisCpuMs(redis);
+  const redisAfter = await redisCpuNow(redis);
   return {
     result,
     cpu: {

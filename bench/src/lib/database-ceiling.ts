@@ -47,6 +47,7 @@ export async function runDatabaseCeiling(options: {
       nextAttemptAt: null,
       lastError: null,
       branch: null,
+      request: null,
     };
     const commits: StepCommit[] = found.map((state) => ({
       key: ownToken,

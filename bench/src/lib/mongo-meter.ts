@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { MongoStore } from '@journey/mongo';
-import { MongoClient, type CommandStartedEvent, type CommandSucceededEvent } from 'mongodb';
+import { BSON, MongoClient, type CommandStartedEvent, type CommandSucceededEvent } from 'mongodb';
 
-export interface MongoWrites {
+export interface MongoTraffic {
+  /** Every command sent (reads, writes, and the driver's own such as `hello`). */
+  operations: number;
+  /** BSON bytes of the commands sent and of their replies. */
+  bytesSent: number;
+  bytesReceived: number;
   /** Write commands sent (insert, update, delete, findAndModify). */
   commands: number;
   /** Single-document write statements inside them (each element of `documents` / `updates` / `deletes`; findAndModify is one). */
@@ -16,10 +21,11 @@ export interface MongoWrites {
 
 /**
  * A MongoStore like connectMongo's (same client options), whose client has command monitoring on: every write
- * the code using it issues is counted from the driver's `commandStarted` events. `writes()` reads the counters;
+ * the code using it issues is counted from the driver's `commandStarted` events, and every command with its size and
+ * its reply's. `traffic()` reads the counters;
  * `reset()` zeroes them between phases.
  */
-export async function connectMeteredMongo(uri: string, dbName: string): Promise<MongoStore & { writes(): MongoWrites; reset(): void }> {
+export async function connectMeteredMongo(uri: string, dbName: string): Promise<MongoStore & { traffic(): MongoTraffic; reset(): void }> {
   const client = new MongoClient(uri, {
     appName: 'journey-bench',
     monitorCommands: true,
@@ -27,8 +33,20 @@ export async function connectMeteredMongo(uri: string, dbName: string): Promise<
     retryWrites: true,
     retryReads: true,
   });
-  let counts: MongoWrites = { commands: 0, statements: 0, byCommand: {}, modified: 0, msByCommand: {} };
+  const zero = (): MongoTraffic => ({
+    operations: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    commands: 0,
+    statements: 0,
+    byCommand: {},
+    modified: 0,
+    msByCommand: {},
+  });
+  let counts = zero();
   client.on('commandStarted', (event: CommandStartedEvent) => {
+    counts.operations++;
+    counts.bytesSent += BSON.calculateObjectSize(event.command);
     const name = event.commandName;
     const command = event.command as Record<string, unknown>;
     let statements: number;
@@ -42,6 +60,7 @@ export async function connectMeteredMongo(uri: string, dbName: string): Promise<
     counts.byCommand[name] = (counts.byCommand[name] ?? 0) + statements;
   });
   client.on('commandSucceeded', (event: CommandSucceededEvent) => {
+    counts.bytesReceived += BSON.calculateObjectSize(event.reply as BSON.Document);
     counts.msByCommand[event.commandName] = (counts.msByCommand[event.commandName] ?? 0) + event.duration;
     if (event.commandName === 'update') counts.modified += Number((event.reply as { nModified?: unknown }).nModified ?? 0);
   });
@@ -50,9 +69,9 @@ export async function connectMeteredMongo(uri: string, dbName: string): Promise<
     client,
     db: client.db(dbName),
     close: () => client.close(),
-    writes: () => ({ ...counts, byCommand: { ...counts.byCommand }, msByCommand: { ...counts.msByCommand } }),
+    traffic: () => ({ ...counts, byCommand: { ...counts.byCommand }, msByCommand: { ...counts.msByCommand } }),
     reset() {
-      counts = { commands: 0, statements: 0, byCommand: {}, modified: 0, msByCommand: {} };
+      counts = zero();
     },
   };
 }
@@ -74,20 +93,31 @@ export interface ServerMemory {
   peakMb: number;
 }
 
-/**
- * The server process's memory when it runs on this machine: serverStatus names its pid (mongod and the embedded
- * store both do), and /proc tells its resident set. Null for a server elsewhere.
- */
-export async function serverMemory(store: MongoStore): Promise<ServerMemory | null> {
+/** A file of the server process's /proc entry when it runs on this machine (serverStatus names its pid: mongod and the embedded store both do); null for a server elsewhere. */
+async function serverProcFile(store: MongoStore, file: 'status' | 'stat'): Promise<string | null> {
   const status = (await store.db.admin().command({ serverStatus: 1 })) as { pid?: unknown };
   const pid = Number(status.pid);
   if (!Number.isSafeInteger(pid) || pid <= 0) return null;
-  let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
     return null;
   }
+}
+
+/** The server process's CPU time (user + system) since it started, in ms; null when it is not on this machine. */
+export async function serverCpuMs(store: MongoStore): Promise<number | null> {
+  const stat = await serverProcFile(store, 'stat');
+  if (stat === null) return null;
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks (USER_HZ, 100 on Linux).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The server process's memory when it runs on this machine (its /proc status); null for a server elsewhere. */
+export async function serverMemory(store: MongoStore): Promise<ServerMemory | null> {
+  const text = await serverProcFile(store, 'status');
+  if (text === null) return null;
   const mb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
   return { rssMb: Math.round(mb('VmRSS')), peakMb: Math.round(mb('VmHWM')) };
 }

@@ -1,12 +1,14 @@
 import type { RedisTarget } from '@journey/config';
 import { createJourneyStatesRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
 import { connectRedis, createBranchLock, createSendHistory, type Keys, type RedisClient } from '@journey/redis';
-import { messageId, renderString, stepToken, type MessageRecord } from '@journey/core';
+import { compileString, messageId, newRenderBudget, stepToken, type MessageRecord } from '@journey/core';
 import { Queue, Worker } from 'bullmq';
 import { Agent, request } from 'undici';
 import type { PublishedJourney } from './bench-journey.js';
 import { benchUser } from './users.js';
 import { inChunks } from './progress.js';
+
+const firstName = compileString('{{user.firstName}}', 'payload.text');
 
 /** The lock TTL the engine's dispatcher uses for an entry's next step (7 days). */
 const LOCK_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -92,7 +94,7 @@ export function createNaiveDesign(options: {
               branchId: null,
               userId,
               entryId,
-              payload: { text: `Hello ${renderString('{{user.firstName}}', { user: user?.attributes ?? {} })}` },
+              payload: { text: `Hello ${firstName({ user: user?.attributes ?? {} }, newRenderBudget())}` },
             }),
           });
           await response.body.dump();
@@ -110,6 +112,7 @@ export function createNaiveDesign(options: {
             nextAttemptAt: null,
             lastError: null,
             branch: null,
+            request: null,
           };
           const message = { stepId, record };
           // One user's commit alone: one `update` command of one statement.

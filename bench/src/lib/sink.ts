@@ -1,57 +1,60 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fork, type ChildProcess } from 'node:child_process';
 
-/** The webhook receiver of the benchmarks: answers 200 to every POST, counts them and records when each arrived (epoch ms). */
+/** The webhook receiver of the benchmarks (sink-process.mjs, a process of its own): answers 200 to every POST. */
 export interface Sink {
   url: string;
   /** Requests received so far. */
-  count(): number;
+  count(): Promise<number>;
   /** Arrival time (epoch ms, sub-millisecond) of every request, in arrival order. */
-  arrivals(): Float64Array;
-  /** Requests per `Idempotency-Key` (one key per message), when started with `countKeys`. */
-  keyCounts(): ReadonlyMap<string, number>;
+  arrivals(): Promise<Float64Array>;
+  /** How many requests each `Idempotency-Key` (one key per message) had, when started with `countKeys`. */
+  keyCounts(): Promise<number[]>;
   /** Forgets what was received (between designs). */
-  reset(): void;
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startSink(capacity: number, options: { countKeys?: boolean } = {}): Promise<Sink> {
-  let arrivals = new Float64Array(Math.max(16, capacity));
-  let received = 0;
-  const keys = new Map<string, number>();
-  const server: Server = createServer((request, response) => {
-    const key = request.headers['idempotency-key'];
-    if (options.countKeys && typeof key === 'string') keys.set(key, (keys.get(key) ?? 0) + 1);
-    request.resume();
-    request.on('end', () => {
-      // Arrival = the whole request is in; the clock is the same epoch the due second is measured in.
-      const at = performance.timeOrigin + performance.now();
-      if (received === arrivals.length) {
-        const grown = new Float64Array(arrivals.length * 2);
-        grown.set(arrivals);
-        arrivals = grown;
-      }
-      arrivals[received++] = at;
-      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
-      response.end('{}');
-    });
+type Ask = 'count' | 'arrivals' | 'keyCounts' | 'reset';
+
+export async function startSink(options: { countKeys?: boolean } = {}): Promise<Sink> {
+  // `advanced` serialization sends the arrivals as a typed array, not as JSON.
+  const child: ChildProcess = fork(new URL('./sink-process.mjs', import.meta.url), options.countKeys ? ['keys'] : [], {
+    stdio: 'inherit',
+    execArgv: [],
+    serialization: 'advanced',
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  const exited = (code: number | null) => {
+    for (const { reject } of waiting.values()) reject(new Error(`the sink process exited with ${code}`));
+    waiting.clear();
+  };
+  child.on('exit', exited);
+  child.on('message', (message) => {
+    const { id, value } = message as { id: number; value: unknown };
+    waiting.get(id)?.resolve(value);
+    waiting.delete(id);
+  });
+
+  function ask<T>(question: Ask | 'port', id = nextId++): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      if (question !== 'port') child.send({ id, ask: question });
+    });
+  }
+
+  const port = await ask<number>('port', 0);
   return {
     url: `http://127.0.0.1:${port}/hook`,
-    count: () => received,
-    arrivals: () => arrivals.slice(0, received),
-    keyCounts: () => keys,
-    reset() {
-      received = 0;
-      keys.clear();
+    count: () => ask<number>('count'),
+    arrivals: () => ask<Float64Array>('arrivals'),
+    keyCounts: () => ask<number[]>('keyCounts'),
+    reset: () => ask<void>('reset'),
+    async close() {
+      if (child.exitCode !== null) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.disconnect();
+      await gone;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

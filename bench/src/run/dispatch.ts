@@ -3,7 +3,10 @@
  * is a webhook message to a local sink; the engine's batched design against a naive one (one BullMQ job per user),
  * in the same run, on the same servers, each under its own key prefix and database.
  *
- *   pnpm --filter @journey/bench bench:dispatch [--users 1000000] [--concurrency 20] [--max-minutes 60]
+ * Per user step, each design's cost: worker CPU, Redis CPU, commands and round trips, MongoDB operations, writes and
+ * bytes. `--profile 1` also profiles the batched design's dispatch (lib/cpu-profile.ts).
+ *
+ *   pnpm --filter @journey/bench bench:dispatch [--users 1000000] [--concurrency 20] [--max-minutes 60] [--profile 1]
  */
 import type { RedisTarget } from '@journey/config';
 import { createJourneyStatesRepository } from '@journey/mongo';
@@ -14,17 +17,19 @@ import { publishWebhookJourney } from '../lib/bench-journey.js';
 import { measureDatabaseAlone } from '../lib/database-ceiling.js';
 import { benchConfig, completedStates, startEngineDispatch } from '../lib/engine-dispatch.js';
 import { machineLine } from '../lib/machine.js';
-import { connectMeteredMongo, serverMemory, type MongoWrites, type ServerMemory } from '../lib/mongo-meter.js';
+import { connectMeteredMongo, serverMemory, type MongoTraffic, type ServerMemory } from '../lib/mongo-meter.js';
 import { createNaiveDesign } from '../lib/naive-dispatch.js';
 import { waitWithProgress } from '../lib/progress.js';
 import { createRedisMeter, type RedisPhase } from '../lib/redis-meter.js';
+import { profileCpu } from '../lib/cpu-profile.js';
+import { printStepCosts, withCpu } from '../lib/step-cost.js';
 import { benchServers, deletePrefix, printLiveView, printServerVersions } from '../lib/servers.js';
 import { startSink, type Sink } from '../lib/sink.js';
 import { printTable, verdict } from '../lib/table.js';
 import { enterStates, scheduleFirstSteps } from '../lib/users.js';
 import { runMain } from '../lib/run-main.js';
 
-const flags = intFlags({ users: 1_000_000, concurrency: 20, 'max-minutes': 60 });
+const flags = intFlags({ users: 1_000_000, concurrency: 20, 'max-minutes': 60, profile: 0 });
 const n = flags.users;
 const timeoutMs = flags['max-minutes'] * 60_000;
 
@@ -36,9 +41,12 @@ interface Measured {
   scheduleMs: number;
   scheduling: RedisPhase;
   dispatching: RedisPhase;
+  /** CPU of this process while dispatching: the engine's worker (or the naive design's) and the meters. */
+  dispatchCpuMs: number;
+  mongoServerCpuMs: number | null;
   wallMs: number;
   jobs: number;
-  writes: MongoWrites;
+  writes: MongoTraffic;
   sinkRequests: number;
   failedJobs: number;
   /** The MongoDB server process's memory once this design's n states are committed (null: not on this machine). */
@@ -48,7 +56,7 @@ interface Measured {
 async function main(): Promise<void> {
   console.log(`Dispatch benchmark, ${n.toLocaleString('en-US')} users, on ${machineLine()}`);
   const services = await benchServers();
-  const sink = await startSink(n);
+  const sink = await startSink();
   const meterRedis = await connectRedis(services.redisTarget, 'command');
   const meter = createRedisMeter(meterRedis);
   const run = randomBytes(3).toString('hex');
@@ -85,6 +93,17 @@ async function main(): Promise<void> {
       'sink requests': r.sinkRequests,
       'failed attempts': r.failedJobs,
       'Mongo server RSS MB': r.serverMemory?.rssMb ?? null,
+    })),
+  );
+  printStepCosts(
+    'Cost per user step while dispatching',
+    results.map((r) => ({
+      label: r.design,
+      steps: n,
+      processCpuMs: r.dispatchCpuMs,
+      mongoServerCpuMs: r.mongoServerCpuMs,
+      redis: r.dispatching,
+      mongo: r.writes,
     })),
   );
   for (const r of results) {
@@ -153,31 +172,37 @@ async function runDesign(
     );
 
     mongo.reset();
-    sink.reset();
+    await sink.reset();
     let jobs = 0;
     let engineFailures = 0;
-    const dispatched = await meter.measure(async () => {
-      const started = performance.now();
-      const engine = naiveDesign ? undefined : await startEngineDispatch({ config, mongo, keys });
-      if (naiveDesign) await naiveDesign.start();
-      try {
-        await waitWithProgress(`${design}: sends at the sink`, n, () => sink.count(), { timeoutMs });
-        // Commits are counted as their replies come; the count then confirms, outside the wall time, and is waited on
-        // only if it disagrees.
-        await waitWithProgress(`${design}: states committed`, n, () => mongo.writes().modified, { timeoutMs });
-        const wallMs = performance.now() - started;
-        if ((await completedStates(mongo, journey.journeyId)) === n) return wallMs;
-        await waitWithProgress(`${design}: states completed (count)`, n, () => completedStates(mongo, journey.journeyId), {
-          timeoutMs,
-          intervalMs: 250,
-        });
-        return performance.now() - started;
-      } finally {
-        jobs = engine ? engine.jobsAdded() : n;
-        engineFailures = engine ? engine.jobsFailed() : 0;
-        await engine?.close();
-      }
-    });
+    const dispatch = () =>
+      meter.measure(async () => {
+        const started = performance.now();
+        const engine = naiveDesign ? undefined : await startEngineDispatch({ config, mongo, keys });
+        if (naiveDesign) await naiveDesign.start();
+        try {
+          await waitWithProgress(`${design}: sends at the sink`, n, () => sink.count(), { timeoutMs });
+          // Commits are counted as their replies come; the count then confirms, outside the wall time, and is waited on
+          // only if it disagrees.
+          await waitWithProgress(`${design}: states committed`, n, () => mongo.traffic().modified, { timeoutMs });
+          const wallMs = performance.now() - started;
+          if ((await completedStates(mongo, journey.journeyId)) === n) return wallMs;
+          await waitWithProgress(`${design}: states completed (count)`, n, () => completedStates(mongo, journey.journeyId), {
+            timeoutMs,
+            intervalMs: 250,
+          });
+          return performance.now() - started;
+        } finally {
+          jobs = engine ? engine.jobsAdded() : n;
+          engineFailures = engine ? engine.jobsFailed() : 0;
+          await engine?.close();
+        }
+      });
+    const {
+      result: dispatched,
+      cpuMs: dispatchCpuMs,
+      mongoServerCpuMs,
+    } = await withCpu(mongo, () => (flags.profile && !naive ? profileCpu(`dispatch-${design}`, dispatch) : dispatch()));
     const failedJobs = naiveDesign ? naiveDesign.failures() : engineFailures;
     await naiveDesign?.close();
     const memory = await serverMemory(mongo);
@@ -191,10 +216,12 @@ async function runDesign(
       scheduleMs: scheduled.result,
       scheduling: scheduled.redis,
       dispatching: dispatched.redis,
+      dispatchCpuMs,
+      mongoServerCpuMs,
       wallMs: dispatched.result,
       jobs,
-      writes: mongo.writes(),
-      sinkRequests: sink.count(),
+      writes: mongo.traffic(),
+      sinkRequests: await sink.count(),
       failedJobs,
       serverMemory: memory,
     };
@@ -222,7 +249,7 @@ async function runDatabaseOnly(prefix: string, services: { redisTarget: RedisTar
       timeoutMs,
       afterEntering: () => mongo.reset(),
     });
-    return { wallMs, writes: mongo.writes().statements };
+    return { wallMs, writes: mongo.traffic().statements };
   } finally {
     await mongo.close();
   }

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const services = await benchServers();
   const cluster = await provideRedisCluster({ log: consoleLog });
   console.log(`Redis Cluster: ${cluster.description}`);
-  const sink = await startSink(users + trickle);
+  const sink = await startSink();
   const results: Measured[] = [];
   try {
     for (const [name, target] of [
@@ -108,7 +108,7 @@ async function runOnce(
   const keys = createKeys(prefix);
   const mongo = await connectMongo(services.mongoUri, `bench_${prefix}`);
   const redis = await connectRedis(target, 'command');
-  sink.reset();
+  await sink.reset();
   try {
     if (workers === WORKER_COUNTS[0]) console.log(`Redis server: ${await redisVersion(redis)}`);
     const journey = await publishWebhookJourney(mongo, sink.url);

@@ -1,5 +1,6 @@
 import { parseIsoDuration } from '@journey/core';
 import { z } from 'zod';
+import type { RetryPolicy } from '@journey/core';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
@@ -101,7 +102,7 @@ export const EnvSchema = z.object({
   SCHEDULER_TICK_MS: positiveInt.default(200),
   /** How often the event partitions that hold records get a drain asked for (their request was lost); one worker sweeps at a time. */
   SWEEP_INTERVAL_MS: positiveInt.default(1_000),
-  /** How often each worker adds the runs of schedule triggers that were never added (say, the API died after a publish). */
+  /** How often each worker adds the runs of schedule triggers: a one-time run never added, each cron's next occurrence. */
   SCHEDULE_CHECK_INTERVAL_MS: positiveInt.default(5_000),
   /** A carved batch still unfinished after this long is checked by the recovery sweep (its job re-added if lost). */
   STALE_BATCH_MS: positiveInt.default(30_000),
@@ -167,4 +168,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   return parsed as Config;
+}
+
+/** How a message the receiver did not take is tried again, from the WEBHOOK_RETRY_* settings. */
+export function webhookRetryPolicy(
+  config: Pick<Config, 'WEBHOOK_RETRY_WINDOW' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_DELAY_MS'>,
+): RetryPolicy {
+  return {
+    windowMs: config.WEBHOOK_RETRY_WINDOW,
+    baseDelayMs: config.WEBHOOK_RETRY_BASE_MS,
+    maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS,
+  };
 }

@@ -3,6 +3,7 @@ export {
   ConfigError,
   readEnv,
   loadConfig,
+  webhookRetryPolicy,
   redisEnv,
   redisTarget,
   type Env,

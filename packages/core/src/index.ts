@@ -48,6 +48,10 @@ export {
   ExperimentStepSchema,
   ExperimentVariantSchema,
   FrequencyCapSchema,
+  GoalSchema,
+  UserUpdateStepSchema,
+  WEBHOOK_METHODS,
+  WebhookSchema,
   JourneyDefinitionSchema,
   MessageStepSchema,
   QuietHoursSchema,
@@ -68,6 +72,9 @@ export type {
   ExperimentStep,
   ExperimentVariant,
   FrequencyCap,
+  JourneyGoal,
+  UserUpdateStep,
+  Webhook,
   JourneyDefinition,
   JourneyDefinitionInput,
   JourneyEntry,
@@ -86,6 +93,11 @@ export { ELSE_BRANCH_ID, TIMEOUT_BRANCH_ID } from './journey/branch-ids.js';
 export { ID_PATTERN } from './journey/ids.js';
 export { JOURNEY_LIMITS } from './journey/limits.js';
 export {
+  ATTRIBUTE_NAME_PATTERN,
+  AttributeNameSchema,
+  CronSchema,
+  HeaderNameSchema,
+  RESERVED_HEADERS,
   IdSchema,
   IsoDateTimeSchema,
   IsoDurationSchema,
@@ -96,6 +108,8 @@ export {
   WebhookUrlSchema,
 } from './journey/fields.js';
 export { stepReferences } from './journey/graph.js';
+export { END_NODE_ID, journeyMap } from './journey/map.js';
+export type { JourneyMap, MapEdge, MapNode } from './journey/map.js';
 export type { StepReference } from './journey/graph.js';
 export { validateJourney } from './journey/validate.js';
 export type { JourneyValidation } from './journey/validate.js';
@@ -103,8 +117,31 @@ export { formatPath, journeyErrorMap, parseReportingIssues, toValidationIssues }
 export type { ValidationIssue } from './journey/issues.js';
 export { exampleJourney } from './journey/example.js';
 
-export { renderPayload, renderString, renderValue, stringifyForTemplate } from './template/render.js';
-export type { TemplateContext } from './template/render.js';
+export { stringifyForTemplate } from './template/render.js';
+export {
+  compileString,
+  compileValue,
+  hasMarkup,
+  newRenderBudget,
+  TEMPLATE_LIMITS,
+  TemplateRenderError,
+  templateProblem,
+} from './template/liquid.js';
+export type { TemplateKind, TemplateScope } from './template/liquid.js';
+export { renderMessage, renderUpdate } from './template/journey-templates.js';
+export type { Rendered, RenderedRequest, RenderedUpdate } from './template/journey-templates.js';
+export { cronProblem, isCronOccurrence, nextCronOccurrence } from './time/cron.js';
+export {
+  isScheduleRun,
+  KNOWN_ZONES,
+  pastScheduleIssues,
+  runIncludesUser,
+  runIncludesZoneless,
+  scheduledAt,
+  scheduleRunCause,
+  upcomingScheduleRuns,
+} from './engine/schedule.js';
+export type { ScheduleRun } from './engine/schedule.js';
 
 export type { EpochMs } from './time/epoch.js';
 export {
@@ -144,11 +181,12 @@ export { messageVisit, visitMessageId } from './engine/message-visit.js';
 export type { MessageRecordStatus, MessageVisit, MessageVisitRecord } from './engine/message-visit.js';
 export { nextAttemptAt } from './engine/delivery-retry.js';
 export type { FailedAttempt, RetryPolicy } from './engine/delivery-retry.js';
-export { messageCounts, STEP_COUNTERS, walkCounts } from './engine/step-counts.js';
+export { conversionCounts, JOURNEY_TOTAL, messageCounts, STEP_COUNTERS, walkCounts } from './engine/step-counts.js';
 export type { StepCount, StepCounter } from './engine/step-counts.js';
 export { FREQUENCY_CAP_LOOKBACK_MS, frequencyCapWindowStart, isFrequencyCapped } from './engine/frequency-cap.js';
 export { allowedSendTime } from './engine/send-time.js';
-export { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent } from './engine/entry.js';
+export { API_ENTRY, entryRefusal, isInAudience, mayReenter, shouldExit, triggerMatchesEvent } from './engine/entry.js';
+export type { EntryCause, EntryRefusal } from './engine/entry.js';
 
 export { EventIdSchema, IngestRecordSchema, MAX_EVENT_NAME_LENGTH, UserEventInputSchema, UserIdSchema } from './event/schema.js';
 export type { IngestRecord, UserEventInput } from './event/schema.js';
@@ -160,6 +198,7 @@ export type {
   AwaitingStep,
   DueItem,
   EntryCommit,
+  EntryPath,
   EntryState,
   EntryStatus,
   MessageRecord,
@@ -170,6 +209,22 @@ export { decideEntry, FIRST_STEP_TOKEN, firstStep, pendingFirstStep } from './en
 export type { EntryDecision } from './engine/entry-decision.js';
 export { planRecord, versionKey } from './engine/record-plan.js';
 export type { ActiveJourney, Entrant, RecordAction, RecordPlan, RecordPlanInput } from './engine/record-plan.js';
-export { decideMember, LOCK_MARGIN_MS, settleSend, skipReason } from './engine/settle.js';
-export type { Delivery, DispatchItem, MemberDecision, MemberInput, MessageToSend, PendingSend, Settlement } from './engine/settle.js';
+export { decideMember, LOCK_MARGIN_MS, pathOf, settleSend, skipReason, undeliverable } from './engine/settle.js';
+export type {
+  Delivery,
+  DispatchItem,
+  MemberDecision,
+  MemberInput,
+  MessageToSend,
+  PendingSend,
+  PendingUpdate,
+  Settlement,
+} from './engine/settle.js';
 export type { NextItem, WalkOutcome, WalkResult } from './engine/walk.js';
+
+export { signature, SIGNATURE_HEADER, TEST_HEADER, webhookRequest } from './message/webhook-request.js';
+export type { WebhookRequest } from './message/webhook-request.js';
+export { simulateEntry } from './simulation/simulate-entry.js';
+export type { BranchReason, EntrySimulation, EntrySimulationInput, SimulatedEvent, TimelineEntry } from './simulation/simulate-entry.js';
+export { simulateAudience } from './simulation/simulate-audience.js';
+export type { AudienceSimulation, PathShare } from './simulation/simulate-audience.js';

@@ -13,6 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redisEnv } from '@journey/config';
 import { provideRedisCluster, provideServices, type Services } from './services.js';
+import { ensureChromium } from './chromium.js';
 import { consoleLog } from './service-log.js';
 
 function repoRoot(): string {
@@ -168,13 +169,15 @@ function withoutRedis(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 async function test(): Promise<void> {
   for (const file of resultFiles()) rmSync(file, { force: true });
+  // Before any test runs: installing it from a test would take apt-get's lock while the suites run.
+  const chromium = ensureChromium(consoleLog);
   const env = withoutRedis(process.env);
   const services: Services = await provideServices({ log: consoleLog, env: { ...env, REDIS_URL: process.env.REDIS_URL } });
   const cluster = await provideRedisCluster({ log: consoleLog }).catch(async (error: unknown) => {
     await services.stop();
     throw error;
   });
-  const banner = `Test servers:\n  MongoDB        ${services.mongo}\n  Redis          ${services.redis}\n  Redis Cluster  ${cluster.description}`;
+  const banner = `Test servers:\n  MongoDB        ${services.mongo}\n  Redis          ${services.redis}\n  Redis Cluster  ${cluster.description}\n  Browser        ${chromium}`;
   console.log(banner);
   const turbo = (tasks: string[], redis: NodeJS.ProcessEnv) =>
     spawn(

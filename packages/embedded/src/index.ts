@@ -5,3 +5,4 @@ export { startMongo, type EmbeddedMongo } from './mongo-server.js';
 export { startJavaStore, mongoJavaServerVersion, type JavaStore } from './java-store.js';
 export { consoleLog, type ServiceLog } from './service-log.js';
 export { freePort } from './process.js';
+export { ensureChromium, findChromium } from './chromium.js';

@@ -52,6 +52,7 @@ export async function eventually<T>(
 }
 
 export { TcpProxy } from './tcp-proxy.js';
+export { ensureChromium } from './chromium.js';
 
 /** The error `action` fails with; throws when it does not fail. */
 export async function rejectionOf(action: () => Promise<unknown>): Promise<unknown> {
@@ -62,3 +63,5 @@ export async function rejectionOf(action: () => Promise<unknown>): Promise<unkno
   }
   throw new Error('the action did not fail');
 }
+export { WebhookSink } from './webhook-sink.js';
+export type { SinkReply, SinkRequest, SinkResponse } from './webhook-sink.js';

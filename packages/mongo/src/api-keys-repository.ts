@@ -17,6 +17,8 @@ const ApiKeyDocumentSchema = z.object({
   name: z.string(),
   createdAt: z.date(),
   revokedAt: z.date().nullable(),
+  /** When the key last authenticated a request (to the minute: see LAST_USED_RESOLUTION_MS); absent until then. */
+  lastUsedAt: z.date().nullish(),
 });
 type ApiKeyDocument = z.infer<typeof ApiKeyDocumentSchema>;
 
@@ -27,6 +29,7 @@ export interface ApiKey {
   name: string;
   createdAt: Date;
   revokedAt: Date | null;
+  lastUsedAt: Date | null;
 }
 
 /** What `create` returns: the only time the plaintext key exists outside the caller's hands. */
@@ -55,7 +58,12 @@ export interface ApiKeysRepository {
   findActiveByKey(plaintext: string): Promise<ApiKey | null>;
   /** Marks the key revoked (keeping the first revocation time); false when no key has this id. */
   revoke(id: string): Promise<boolean>;
+  /** Every stored key, oldest first, without its secret (only its hash is stored anyway). */
+  list(): Promise<ApiKey[]>;
 }
+
+/** A key's last use is written at most once a minute per process: a request must not cost a write. */
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 const COLLECTION = 'api_keys';
 
@@ -67,7 +75,14 @@ function toApiKey(stored: unknown): { keyHash: string; apiKey: ApiKey } {
   const doc = ApiKeyDocumentSchema.parse(stored);
   return {
     keyHash: doc.keyHash,
-    apiKey: { id: doc._id, scope: doc.scope, name: doc.name, createdAt: doc.createdAt, revokedAt: doc.revokedAt },
+    apiKey: {
+      id: doc._id,
+      scope: doc.scope,
+      name: doc.name,
+      createdAt: doc.createdAt,
+      revokedAt: doc.revokedAt,
+      lastUsedAt: doc.lastUsedAt ?? null,
+    },
   };
 }
 
@@ -91,6 +106,16 @@ export function createApiKeysRepository(db: Db, options: ApiKeysRepositoryOption
     }
   }
 
+  const touched = new Map<string, number>();
+  /** Notes the key's use, best effort: a failed write must not fail the request it authenticated. */
+  function touch(id: string): void {
+    const at = now();
+    if (at - (touched.get(id) ?? 0) < LAST_USED_RESOLUTION_MS) return;
+    if (touched.size >= maxEntries) touched.clear();
+    touched.set(id, at);
+    collection.updateOne({ _id: id }, { $max: { lastUsedAt: new Date(at) } }).catch(() => touched.delete(id));
+  }
+
   function recall(keyHash: string): ApiKey | undefined {
     const entry = cache.get(keyHash);
     if (!entry) return undefined;
@@ -110,18 +135,30 @@ export function createApiKeysRepository(db: Db, options: ApiKeysRepositoryOption
       const key = `je_${scope}_${randomBytes(32).toString('base64url')}`;
       const doc: ApiKeyDocument = { _id: id, keyHash: hashKey(key), scope, name, createdAt: new Date(now()), revokedAt: null };
       await collection.insertOne(doc);
-      return { id, key, scope, name, createdAt: doc.createdAt, revokedAt: null };
+      return { id, key, scope, name, createdAt: doc.createdAt, revokedAt: null, lastUsedAt: null };
     },
 
     async findActiveByKey(plaintext) {
       const keyHash = hashKey(plaintext);
       const cached = recall(keyHash);
-      if (cached) return cached;
+      if (cached) {
+        touch(cached.id);
+        return cached;
+      }
       const stored = await collection.findOne({ keyHash, revokedAt: null });
       if (!stored) return null;
       const { apiKey } = toApiKey(stored);
       remember(keyHash, apiKey);
+      touch(apiKey.id);
       return apiKey;
+    },
+
+    async list() {
+      const stored = await collection
+        .find({}, { projection: { keyHash: 1, scope: 1, name: 1, createdAt: 1, revokedAt: 1, lastUsedAt: 1 } })
+        .sort({ createdAt: 1, _id: 1 })
+        .toArray();
+      return stored.map((doc) => toApiKey(doc).apiKey);
     },
 
     async revoke(id) {

@@ -9,7 +9,14 @@ export {
   type ApiKeysRepositoryOptions,
   type CreatedApiKey,
 } from './api-keys-repository.js';
-export { AttributeNameSchema, compareStreamIds, createUsersRepository, type User, type UsersRepository } from './users-repository.js';
+export {
+  AttributeNameSchema,
+  compareStreamIds,
+  createUsersRepository,
+  previousStreamId,
+  type User,
+  type UsersRepository,
+} from './users-repository.js';
 export {
   createJourneyStatesRepository,
   journeyStateId,

@@ -9,8 +9,9 @@ import {
   type MessageRecord,
 } from '@journey/core';
 import { randomBytes } from 'node:crypto';
-import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type Db } from 'mongodb';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { z } from 'zod';
+import { isDuplicateKeyError } from './store-errors.js';
 
 export const JourneyStateStatusSchema = z.enum(ENTRY_STATUSES);
 export type JourneyStateStatus = z.infer<typeof JourneyStateStatusSchema>;
@@ -77,6 +78,16 @@ const MessageOutcomeSchema = z.object({
     .object({ stepId: z.string(), branchId: z.string() })
     .nullish()
     .transform((value) => value ?? null),
+  /** While retrying: the request the first attempt sent, sent again as it was. */
+  request: z
+    .object({
+      method: z.enum(['POST', 'PUT', 'PATCH']),
+      url: z.string(),
+      headers: z.record(z.string(), z.string()),
+      payload: JsonObjectSchema,
+    })
+    .nullish()
+    .transform((value) => value ?? null),
 });
 export type MessageOutcome = z.infer<typeof MessageOutcomeSchema>;
 export type MessageOutcomeInput = z.input<typeof MessageOutcomeSchema>;
@@ -107,6 +118,16 @@ const JourneyStateDocumentSchema = z.object({
     .object({ key: z.string(), nonce: z.string() })
     .nullish()
     .transform((value) => value ?? null),
+  /** The steps this entry reached and the branches it took (`step:branch`), for its goal conversion. */
+  path: z
+    .object({ steps: z.array(z.string()), branches: z.array(z.string()) })
+    .nullish()
+    .transform((value) => value ?? { steps: [], branches: [] }),
+  /** When this entry converted (the journey's goal); null until then. */
+  convertedAt: z
+    .date()
+    .nullish()
+    .transform((value) => value ?? null),
   firstEnteredAt: z.date(),
   lastEnteredAt: z.date(),
   entries: z.number().int().positive(),
@@ -131,6 +152,8 @@ export interface JourneyState {
   /** How this entry's message steps stand (the last visit of each), by step id. */
   messages: Record<string, MessageOutcome>;
   lastCommit: { key: string; nonce: string } | null;
+  path: { steps: string[]; branches: string[] };
+  convertedAt: Date | null;
   firstEnteredAt: Date;
   lastEnteredAt: Date;
   entries: number;
@@ -203,6 +226,15 @@ export interface JourneyStatesRepository {
    * which: a state holding this call's nonce got it now.
    */
   commitEach(commits: StepCommit[]): Promise<boolean[]>;
+  /**
+   * Marks the entry converted, once: the path it had reached then when it did now, null when it was converted
+   * before (a re-applied record) or is not the user's entry any more.
+   */
+  convert(journeyId: string, userId: string, entryId: string, at: Date): Promise<{ steps: string[]; branches: string[] } | null>;
+  /** Every state of the user, gone (erasure); returns what they were, for the keys that name them. */
+  deleteForUser(userId: string): Promise<Array<{ journeyId: string; entryId: string }>>;
+  /** Every state in the journey, gone (the journey is deleted). */
+  deleteForJourney(journeyId: string): Promise<number>;
 }
 
 /**
@@ -244,6 +276,8 @@ function newEntry(input: EnterInput) {
     actionEvent: null,
     messages: {},
     lastCommit: null,
+    path: { steps: [], branches: [] },
+    convertedAt: null,
     lastEnteredAt: input.now,
     updatedAt: input.now,
     endedAt: null,
@@ -286,7 +320,13 @@ export function toEntryState(state: JourneyState): EntryState {
     actionEvent: state.actionEvent,
     messages,
     lastEnteredAt: state.lastEnteredAt.getTime(),
+    path: state.path,
+    convertedAt: state.convertedAt?.getTime() ?? null,
   };
+}
+
+function toPath(stored: unknown): { steps: string[]; branches: string[] } {
+  return JourneyStateDocumentSchema.shape.path.parse(stored);
 }
 
 export function journeyStateId(journeyId: string, userId: string): string {
@@ -316,6 +356,11 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
     };
     if (commit.message)
       $set[`messages.${messageKey(commit.message.stepId)}`] = MessageOutcomeSchema.parse(storedMessage(commit.message.record));
+    const steps = commit.path?.steps ?? [];
+    const branches = commit.path?.branches ?? [];
+    const $addToSet: Record<string, unknown> = {};
+    if (steps.length > 0) $addToSet['path.steps'] = { $each: steps };
+    if (branches.length > 0) $addToSet['path.branches'] = { $each: branches };
     return {
       updateOne: {
         filter: {
@@ -326,7 +371,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
           status: 'active',
           'lastCommit.key': { $ne: commit.key },
         },
-        update: { $set },
+        update: Object.keys($addToSet).length > 0 ? { $set, $addToSet } : { $set },
       },
     };
   }
@@ -371,7 +416,7 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
         return 'entered';
       } catch (error) {
         // The upsert collided with a state of the same _id that is active or holds this entry.
-        if (!(error instanceof MongoServerError) || error.code !== 11000) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
         const current = await states.findOne({ _id, userId });
         return current?.entryId === input.entryId ? 'same-entry' : 'already-active';
       }
@@ -437,6 +482,27 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
         const doc = byId.get(ids[index]!);
         return doc?.entryId === commit.entryId && doc.lastCommit?.key === commit.key && doc.lastCommit.nonce === nonce;
       });
+    },
+
+    async convert(journeyId, userId, entryId, at) {
+      const converted = await states.findOneAndUpdate(
+        { _id: journeyStateId(journeyId, userId), userId, entryId, convertedAt: null },
+        { $set: { convertedAt: at } },
+        { returnDocument: 'after', projection: { path: 1 } },
+      );
+      if (!converted) return null;
+      return toPath(converted.path);
+    },
+
+    async deleteForUser(userId) {
+      const found = await states.find({ userId }, { projection: { journeyId: 1, entryId: 1 } }).toArray();
+      await states.deleteMany({ userId });
+      return found.map(({ journeyId, entryId }) => ({ journeyId, entryId }));
+    },
+
+    // The only filter without the user: a deleted journey's states, on every shard (a rare, whole-journey delete).
+    async deleteForJourney(journeyId) {
+      return (await states.deleteMany({ journeyId })).deletedCount;
     },
 
     async enterMany(inputs) {

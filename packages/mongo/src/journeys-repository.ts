@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { unstorableIssues, validateJourney, type JourneyDefinition } from '@journey/core';
-import { MongoServerError, type Db, type Filter } from 'mongodb';
+import { pastScheduleIssues, unstorableIssues, validateJourney, type JourneyDefinition } from '@journey/core';
+import type { Db, Filter } from 'mongodb';
 import { decodeCursor, encodeCursor } from './journey-cursor.js';
 import {
   draftEntry,
@@ -26,6 +26,7 @@ import type {
   ListJourneysQuery,
   WriteOptions,
 } from './journey.js';
+import { isDuplicateKeyError } from './store-errors.js';
 
 export interface JourneysRepository {
   /** Idempotent: safe on every start. */
@@ -49,6 +50,11 @@ export interface JourneysRepository {
   resume(id: string, options?: WriteOptions): Promise<JourneyWriteResult>;
   /** Terminal: from draft, active or paused. */
   archive(id: string, options?: WriteOptions): Promise<JourneyWriteResult>;
+  /**
+   * Deletes a draft or archived journey and its versions; returns the journey as it was (the caller removes what
+   * other stores hold of it). An active or paused one is a conflict: archive it first.
+   */
+  remove(id: string, options?: WriteOptions): Promise<JourneyWriteResult>;
 }
 
 export interface JourneysRepositoryOptions {
@@ -161,6 +167,22 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
     return compareAndSet(journey, { name: definition.name, draft: { version, definition, updatedAt: now() } });
   }
 
+  async function remove(id: string, options: WriteOptions = {}): Promise<JourneyWriteResult> {
+    const loaded = await load(id, options);
+    if (!loaded.ok) return loaded;
+    const { journey } = loaded;
+    if (journey.status !== 'draft' && journey.status !== 'archived') {
+      return conflict(
+        `Cannot delete journey ${id}: it is ${journey.status}; only a draft or archived journey can be deleted (archive it first)`,
+      );
+    }
+    // Conditional on the revision read: a journey published meanwhile is not deleted.
+    const deleted = await journeys.deleteOne({ _id: id, revision: journey.revision, status: { $in: ['draft', 'archived'] } });
+    if (deleted.deletedCount !== 1) return lostRace(id, journey.revision);
+    await versions.deleteMany({ journeyId: id });
+    return { ok: true, journey };
+  }
+
   async function publish(id: string, options: WriteOptions = {}): Promise<JourneyWriteResult> {
     const loaded = await load(id, options);
     if (!loaded.ok) return loaded;
@@ -171,6 +193,8 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
     }
     const validation = validateJourney(journey.draft.definition);
     if (!validation.ok) return { ok: false, reason: 'invalid', message: `Journey ${id} has an invalid draft`, issues: validation.issues };
+    const past = pastScheduleIssues(validation.journey, now().getTime());
+    if (past.length > 0) return { ok: false, reason: 'invalid', message: `Journey ${id} cannot be published`, issues: past };
     const refused = refuseUnstorable(validation.journey);
     if (refused) return refused;
 
@@ -186,7 +210,7 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
         { upsert: true },
       );
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === 11000) return lostRace(id, journey.revision);
+      if (isDuplicateKeyError(error)) return lostRace(id, journey.revision);
       throw error;
     }
     // (2) Point the journey at it, in one conditional write.
@@ -277,5 +301,6 @@ export function createJourneysRepository(db: Db, options: JourneysRepositoryOpti
     pause: (id, options = {}) => move(id, 'pause', options),
     resume: (id, options = {}) => move(id, 'resume', options),
     archive: (id, options = {}) => move(id, 'archive', options),
+    remove,
   };
 }

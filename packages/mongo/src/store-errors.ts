@@ -72,3 +72,8 @@ export function documentRefusal(error: unknown): string | null {
   if (error instanceof BSON.BSONError) return error.message;
   return null;
 }
+
+/** A write refused because a document with that `_id` (or unique key) exists: someone else inserted it first. */
+export function isDuplicateKeyError(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === 11000;
+}

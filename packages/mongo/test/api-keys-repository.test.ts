@@ -1,4 +1,4 @@
-import { testServers, uniqueName } from '@journey/embedded/testing';
+import { eventually, testServers, uniqueName } from '@journey/embedded/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo, createApiKeysRepository, type MongoStore } from '../src/index.js';
 
@@ -32,8 +32,35 @@ describe('API keys repository', () => {
       name: 'grafana',
       createdAt: new Date('2030-01-02T03:04:05Z'),
       revokedAt: null,
+      lastUsedAt: null,
     });
     expect(await repo.findActiveByKey(`${created.key}x`)).toBeNull();
+  });
+
+  it('lists keys without their secret, with when each was last used (written at most once a minute)', async () => {
+    let now = Date.parse('2030-01-02T03:04:05Z');
+    const repo = createApiKeysRepository(store.db, { now: () => now });
+    const used = await repo.create({ scope: 'ingest', name: 'app' });
+    now += 1_000; // listed oldest first
+    const idle = await repo.create({ scope: 'ops', name: 'grafana' });
+    await repo.findActiveByKey(used.key);
+    const first = new Date(now);
+    now += 30_000;
+    await repo.findActiveByKey(used.key);
+    await eventually(async () => (await repo.list()).find((key) => key.id === used.id)?.lastUsedAt?.getTime() === first.getTime(), {
+      what: 'the first use noted',
+    });
+    now += 60_000;
+    await repo.findActiveByKey(used.key);
+    await eventually(async () => (await repo.list()).find((key) => key.id === used.id)?.lastUsedAt?.getTime() === now, {
+      what: 'a use a minute later noted',
+    });
+    const listed = (await repo.list()).filter((key) => key.id === used.id || key.id === idle.id);
+    expect(listed.map((key) => [key.id, key.scope, key.name, key.lastUsedAt === null])).toEqual([
+      [used.id, 'ingest', 'app', false],
+      [idle.id, 'ops', 'grafana', true],
+    ]);
+    for (const key of listed) expect(Object.keys(key).sort()).toEqual(['createdAt', 'id', 'lastUsedAt', 'name', 'revokedAt', 'scope']);
   });
 
   it('revokes: true for a known id (again too), false for an unknown one', async () => {

@@ -90,6 +90,8 @@ describe('journey states: entering many users', () => {
       actionEvent: null,
       messages: {},
       lastCommit: null,
+      path: { steps: [], branches: [] },
+      convertedAt: null,
       firstEnteredAt: later,
       lastEnteredAt: later,
       entries: 1,

@@ -79,6 +79,7 @@ describe('journey states: committing a whole batch', () => {
       nextAttemptAt: null,
       lastError: null,
       branch: null,
+      request: null,
     };
     const sent = { status: 'sent' as const, reason: null, attempts: 2, completedAt: t0 };
     const commit = (userId: string, expectedToken: string): StepCommit => ({
@@ -107,7 +108,7 @@ describe('journey states: committing a whole batch', () => {
     expect(await states.commitEach(userIds.map((userId) => commit(userId, '0')))).toEqual([true, false, true]);
     // Replayed later from the old token (a retried try): it changes nothing, and is told so.
     expect(await states.commitEach([{ ...commit('kept-1', '0'), now: t0.getTime() + 1 }])).toEqual([false]);
-    const kept = { token: null, visit: 1, firstAttemptAt: null, nextAttemptAt: null, lastError: null, branch: null };
+    const kept = { token: null, visit: 1, firstAttemptAt: null, nextAttemptAt: null, lastError: null, branch: null, request: null };
     expect(await states.get('j2', 'kept-1')).toMatchObject({
       status: 'completed',
       token: '1',

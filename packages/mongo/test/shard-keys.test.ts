@@ -83,9 +83,11 @@ describe('shard keys in every filter', () => {
     expect(await states.claimActionEvent({ ...claim, userId: 'ada' })).toBe(true);
     expect(await states.claimActionEvent({ ...claim, userId: 'bo' })).toBe(false);
     expect(await states.exit('j1', 'ada', 'e1', t0)).toBe(true);
+    await states.convert('j1', 'bo', 'e1', t0);
+    await states.deleteForUser('bo');
 
     const filters = filtersOf('journey_states', from);
-    expect(new Set(filters.map(({ command }) => command))).toEqual(new Set(['update', 'find', 'insert']));
+    expect(new Set(filters.map(({ command }) => command))).toEqual(new Set(['update', 'find', 'insert', 'findAndModify', 'delete']));
     expect(filters.filter(({ filter }) => !('userId' in filter))).toEqual([]);
   });
 
@@ -98,8 +100,13 @@ describe('shard keys in every filter', () => {
     await users.getMany(['ada', 'bo']);
     await users.getOrCreate('bo', t0);
     await users.markRecordApplied('bo', '1-0', t0);
+    await users.createMany(['cy', 'ada'], t0);
+    await users.applyUpdate('cy', { key: 'j1:e1:1', set: { plan: 'pro' }, unset: [] }, t0);
+    await users.updateMuted('cy', { muted: ['promo'] }, t0);
+    await users.erase('cy', '2-0', t0);
+    await users.revive('cy', t0);
     const filters = filtersOf('users', from);
-    expect(filters.length).toBeGreaterThanOrEqual(6);
+    expect(filters.length).toBeGreaterThanOrEqual(12);
     expect(filters.filter(({ filter }) => !('_id' in filter))).toEqual([]);
   });
 });

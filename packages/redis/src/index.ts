@@ -49,11 +49,9 @@ export type { AcceptInput, AcceptResult, EventsStream, StreamEntry } from './eve
 export { createDueSchedule, MAX_BATCH_SIZE } from './due-schedule.js';
 export type { CarvedBatch, DueSchedule, DueSetEntry, ShardBacklog, StaleBatch } from './due-schedule.js';
 export { createBranchLock, LOCK_OUTCOMES } from './branch-lock.js';
-export type { BranchLock, BranchLockTarget, TakeLockResult } from './branch-lock.js';
-export { createStats, STAT_COUNTERS } from './stats.js';
-export type { Counters, JourneyStats, Stats, StatCounter, StatIncrement, StepStats } from './stats.js';
-export { createSubscriptions } from './subscriptions.js';
-export type { Subscriptions } from './subscriptions.js';
+export type { BranchLock, BranchLockTarget, LockClaim, LockLease, LockSettlement, TakeLockResult } from './branch-lock.js';
+export { createStats, STAT_COUNTERS, STATS_BUCKETS } from './stats.js';
+export type { Counters, JourneyStats, Stats, StatCounter, StatIncrement, StatsBucket, StatsInterval, StepStats } from './stats.js';
 export { createDrainQueue, DrainJobSchema, type DrainJob, type DrainQueue } from './drain-queue.js';
 export {
   countJobs,
@@ -65,15 +63,17 @@ export {
 } from './dispatch-queue.js';
 export {
   createScheduleQueue,
+  RECURRING_RUN_KEPT_MS,
   ScheduleRunJobSchema,
   type ScheduleQueue,
   type ScheduleQueueOptions,
+  type ScheduleRunOptions,
   type ScheduleRunJob,
 } from './schedule-queue.js';
 export { ACTIVITY_COUNTERS, createOpsActivity, FAILURES_KEPT, OpsFailureSchema } from './ops-activity.js';
 export type { ActivityCounter, ActivityCounts, ActivityWindow, OpsActivity, OpsFailure } from './ops-activity.js';
 export { createSendHistory } from './send-history.js';
-export type { SendHistory } from './send-history.js';
+export type { NotedAnswer, SendHistory } from './send-history.js';
 export { createDeadLetters } from './dead-letters.js';
 export type { DeadLetter, DeadLetters, DeadLettersOptions, FailureOutcome } from './dead-letters.js';
 export { createJourneysRevision } from './journeys-revision.js';

@@ -15,12 +15,12 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   {p:due:S}:batch:<batchId>            set of up to 200 members carved for one batch job
  *   {p:due:S}:batches                    sorted set of unfinished batch keys, scored by carve time (ms)
  *   {p:due:S}:waiting                    counter of members in shard S's due sets (not yet carved), for ops
- *   p:lock:<journey>:<userId>:<entryId>  branch lock (single key)
- *   p:subs:<userId>                      muted message types (single key)
- *   p:sends:<bucket>                     recent sends of the users hashed to the bucket (hash), for frequency caps
- *   p:refused:<messageId>                a message the receiver refused for good (string, expires)
+ *   {p:due:S}:lock:<journey>:<userId>:<entryId>  branch lock of an entry of a user of shard S
+ *   {p:due:S}:sends:<bucket>             recent sends of shard S's users hashed to the bucket (hash), for caps
+ *   {p:due:S}:refused:<messageId>        a message to a user of shard S the receiver refused for good (expires)
  *   p:journeys:revision                  counter bumped by every journey lifecycle change (workers reload then)
  *   p:stats:<journey>:<version>          counters hash (single key)
+ *   p:stats:<journey>:<version>:<h|d>:<second>   the same counters of one hour or day (hash, expires)
  *   p:ops:activity:<second>              dispatch activity of one second (hash, expires), for ops rates
  *   p:ops:failures                       recent failures (capped list of JSON), for ops
  *   {p:carve}:alive                      schedulers alive (sorted set: id -> until), for sharing the shards out
@@ -132,14 +132,15 @@ export interface Keys {
   parseBatch(key: string): BatchRef | undefined;
 
   branchLock(journeyId: string, userId: string, entryId: string): string;
-  subscriptions(userId: string): string;
   /** The hash that holds the user's recent sends (with other users'), for frequency caps: see send-history.ts. */
   sendHistory(userId: string): string;
   /** A message the receiver refused for good: a retried step records that instead of posting it again. */
-  refusedMessage(messageId: string): string;
+  refusedMessage(userId: string, messageId: string): string;
   /** Bumped by every journey lifecycle change: workers reload their journeys when it moved. */
   journeysRevision(): string;
   stats(journeyId: string, version: number): string;
+  /** The counters of one hour (`h`) or day (`d`) starting at `startSecond` (epoch seconds). */
+  statsBucket(journeyId: string, version: number, interval: 'h' | 'd', startSecond: number): string;
   /** Dispatch activity of one epoch second (hash of counters). */
   opsActivity(second: number): string;
   /** Recent failures (newest first, capped). */
@@ -180,6 +181,9 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
 
   const partitionTag = (partition: number) => `{${prefix}:ev:${checkIndex('partition', partition, eventPartitions)}}`;
   const shardTag = (shard: number) => `{${prefix}:due:${checkIndex('shard', shard, dueShards)}}`;
+  // A user's keys that dispatch touches per member (branch locks, send history, refusals) carry the tag of the user's
+  // due shard, as the batches the user is in do: one script serves a whole batch, on Redis Cluster too.
+  const userTag = (userId: string) => shardTag(fnv1a32(userIdPart(userId)) % dueShards);
   const branchPart = (branch: DueBranch) =>
     `${keyId('journeyId', branch.journeyId)}:${version(branch.version)}:${keyId('stepId', branch.stepId)}`;
   const batchId = (ref: BatchRef) => {
@@ -249,18 +253,19 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
     branchLock: (journeyId, userId, entryId) => {
       if (!TOKEN_PATTERN.test(entryId))
         throw new InvalidInputError('entry id must be 1 to 64 letters, digits, "_", "-" or "."', { entryId });
-      return `${prefix}:lock:${keyId('journeyId', journeyId)}:${userIdPart(userId)}:${entryId}`;
+      return `${userTag(userId)}:lock:${keyId('journeyId', journeyId)}:${userIdPart(userId)}:${entryId}`;
     },
-    subscriptions: (userId) => `${prefix}:subs:${userIdPart(userId)}`,
     // One hash per bucket number under "sends": no other key family uses that word.
-    sendHistory: (userId) => `${prefix}:sends:${fnv1a32(userIdPart(userId)) % sendHistoryBuckets}`,
-    refusedMessage: (messageId) => {
+    sendHistory: (userId) => `${userTag(userId)}:sends:${fnv1a32(userIdPart(userId)) % sendHistoryBuckets}`,
+    refusedMessage: (userId, messageId) => {
       if (!MESSAGE_ID_PATTERN.test(messageId))
         throw new InvalidInputError('message id must be 1 to 64 letters, digits or "-"', { messageId });
-      return `${prefix}:refused:${messageId}`;
+      return `${userTag(userId)}:refused:${messageId}`;
     },
     journeysRevision: () => `${prefix}:journeys:revision`,
     stats: (journeyId, journeyVersion) => `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}`,
+    statsBucket: (journeyId, journeyVersion, interval, startSecond) =>
+      `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}:${interval}:${second(startSecond)}`,
     opsActivity: (activitySecond) => `${prefix}:ops:activity:${second(activitySecond)}`,
     opsFailures: () => `${prefix}:ops:failures`,
 

@@ -20,10 +20,9 @@ export const SCRIPT_FILES = {
   scheduleDue: 'scheduleDue-3.lua',
   carveBatch: 'carveBatch-5.lua',
   finishBatch: 'finishBatch-2.lua',
-  takeBranchLock: 'takeBranchLock-1.lua',
-  extendBranchLock: 'extendBranchLock-1.lua',
-  releaseBranchLock: 'releaseBranchLock-1.lua',
-  noteSend: 'noteSend-1.lua',
+  takeBranchLocks: 'takeBranchLocks-N.lua',
+  settleBranchLocks: 'settleBranchLocks-N.lua',
+  noteSends: 'noteSends-N.lua',
   noteRecordFailure: 'noteRecordFailure-2.lua',
   claimLeases: 'claimLeases-N.lua',
   heartbeat: 'heartbeat-1.lua',
@@ -100,4 +99,34 @@ export async function runScript(
   }
   if (typeof reply === 'number' && reply < 0) throw errorFromScriptCode(reply, { script: name, keys: keys.slice(0, 4) });
   return reply;
+}
+
+/**
+ * Runs a many-key operation per cluster slot: `items` are grouped by the slot of their key, `run` gets each group
+ * (in input order) with its keys, all groups at once, and the results come back in input order. Items whose keys
+ * share a hash tag (a batch's members, tagged by their due shard) make one group: one script.
+ */
+export async function bySlot<T, R>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  run: (group: T[], keys: string[]) => Promise<R[]>,
+): Promise<R[]> {
+  const groups = new Map<number, { indexes: number[]; items: T[]; keys: string[] }>();
+  items.forEach((item, index) => {
+    const key = keyOf(item);
+    const slot = keySlot(key);
+    let group = groups.get(slot);
+    if (!group) groups.set(slot, (group = { indexes: [], items: [], keys: [] }));
+    group.indexes.push(index);
+    group.items.push(item);
+    group.keys.push(key);
+  });
+  const results = new Array<R>(items.length);
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      const replies = await run(group.items, group.keys);
+      group.indexes.forEach((index, position) => (results[index] = replies[position]!));
+    }),
+  );
+  return results;
 }

@@ -3,7 +3,7 @@ import { FREQUENCY_CAP_LOOKBACK_MS } from '@journey/core';
 import type { RedisClient } from './connection.js';
 import { InvalidInputError, UnexpectedReplyError } from './errors.js';
 import type { Keys } from './keys.js';
-import { runScript } from './scripts.js';
+import { bySlot, runScript } from './scripts.js';
 
 /**
  * When each user's messages were sent, across journeys: what a frequency cap counts. Kept in Redis, not as a
@@ -14,23 +14,37 @@ import { runScript } from './scripts.js';
  * digest of the user id (8 bytes) and holds the user's sends, 12 bytes each: the epoch ms (6 bytes) and a digest of
  * the message id (6 bytes: unique among one user's messages of a month). Sends older than the history keeps are
  * dropped when the user is noted again; the bucket is swept of users whose sends all aged out once a day; and it
- * expires once its newest send is that old. The layout is noteSend-1.lua's.
+ * expires once its newest send is that old. The layout is noteSends-N.lua's. A user's bucket carries the tag of
+ * the user's due shard, so a batch notes its sends with one script.
  */
 export interface SendHistory {
   /** How long a send is kept (ms): a cap's window counts at most this far back. */
   readonly keepMs: number;
+  /**
+   * Notes what receivers answered many sends: a sent message (noting it again, a retried send, changes nothing) or a
+   * refused one (kept for a day: long enough for any retry of its step). One script per cluster slot: a batch's users
+   * share their due shard's tag. True where a send was noted now (always for a refusal).
+   */
+  noteMany(answers: readonly NotedAnswer[]): Promise<boolean[]>;
   /** Notes a sent message; noting it again (a retried send) changes nothing. True when it was noted now. */
   note(userId: string, messageId: string, sentAtMs: number): Promise<boolean>;
   /** When the user's kept messages were sent after `sinceMs` (epoch ms), oldest first. */
   sentSince(userId: string, sinceMs: number): Promise<number[]>;
-  /** Notes that the receiver refused a message for good (kept for a day: long enough for any retry of its step). */
-  noteRefused(messageId: string, reason: string): Promise<void>;
+  /** Notes that the receiver refused a message for good (see noteMany). */
+  noteRefused(userId: string, messageId: string, reason: string): Promise<void>;
   /**
    * What the receiver answered to an earlier try of a message, as noted: a retried step records that instead of
    * posting the message again. Null when nothing was noted (it was never answered, or the answer was a retry).
    */
   recall(userId: string, messageId: string): Promise<{ status: 'sent'; at: number } | { status: 'refused'; reason: string } | null>;
+  /** Forgets the user's sends (erasure). */
+  forget(userId: string): Promise<void>;
 }
+
+/** A receiver's answer to note: the message was sent (at `at`, epoch ms), or refused for good. */
+export type NotedAnswer =
+  | { status: 'sent'; userId: string; messageId: string; at: number }
+  | { status: 'refused'; userId: string; messageId: string; reason: string };
 
 const RECORD_BYTES = 12;
 const REFUSED_KEPT_MS = 24 * 60 * 60 * 1000;
@@ -63,14 +77,35 @@ export function createSendHistory(
 ): SendHistory {
   if (!Number.isSafeInteger(keepMs) || keepMs < 1) throw new InvalidInputError('keepMs must be a positive integer', { keepMs });
 
+  const keyOf = (answer: NotedAnswer) =>
+    answer.status === 'sent' ? keys.sendHistory(answer.userId) : keys.refusedMessage(answer.userId, answer.messageId);
+
+  const noteMany: SendHistory['noteMany'] = (answers) => {
+    const args = answers.map((answer): Array<string | number | Buffer> => {
+      if (answer.status === 'sent') return ['s', userField(answer.userId), messageDigest(answer.messageId), epochMs('sentAtMs', answer.at)];
+      if (answer.reason.length === 0) throw new InvalidInputError('a refusal needs its reason', { messageId: answer.messageId });
+      return ['r', answer.reason, '', ''];
+    });
+    const argsOf = new Map(answers.map((answer, index) => [answer, args[index]!]));
+    return bySlot(answers, keyOf, async (group, groupKeys) => {
+      const reply = await runScript(redis, 'noteSends', groupKeys, [
+        keepMs,
+        SWEEP_EVERY_MS,
+        REFUSED_KEPT_MS,
+        ...group.flatMap((answer) => argsOf.get(answer)!),
+      ]);
+      if (!Array.isArray(reply) || reply.length !== group.length || reply.some((each) => each !== 0 && each !== 1))
+        throw new UnexpectedReplyError({ script: 'noteSends', reply });
+      return reply.map((each) => each === 1);
+    });
+  };
+
   return {
     keepMs,
+    noteMany,
     async note(userId, messageId, sentAtMs) {
-      const bucket = keys.sendHistory(userId);
-      const args = [userField(userId), messageDigest(messageId), epochMs('sentAtMs', sentAtMs), keepMs, SWEEP_EVERY_MS];
-      const reply = await runScript(redis, 'noteSend', [bucket], args);
-      if (reply !== 0 && reply !== 1) throw new UnexpectedReplyError({ script: 'noteSend', reply });
-      return reply === 1;
+      const [noted] = await noteMany([{ status: 'sent', userId, messageId, at: sentAtMs }]);
+      return noted!;
     },
     async sentSince(userId, sinceMs) {
       epochMs('sinceMs', sinceMs);
@@ -82,19 +117,22 @@ export function createSendHistory(
       }
       return times.sort((a, b) => a - b);
     },
-    async noteRefused(messageId, reason) {
-      await redis.set(keys.refusedMessage(messageId), reason, 'PX', REFUSED_KEPT_MS);
+    async noteRefused(userId, messageId, reason) {
+      await noteMany([{ status: 'refused', userId, messageId, reason }]);
     },
     async recall(userId, messageId) {
       const wanted = messageDigest(messageId);
       const [sends, refused] = await Promise.all([
         redis.hgetBuffer(keys.sendHistory(userId), userField(userId)),
-        redis.get(keys.refusedMessage(messageId)),
+        redis.get(keys.refusedMessage(userId, messageId)),
       ]);
       for (let offset = 0; sends !== null && offset + RECORD_BYTES <= sends.length; offset += RECORD_BYTES) {
         if (sends.subarray(offset + 6, offset + RECORD_BYTES).equals(wanted)) return { status: 'sent', at: sends.readUIntBE(offset, 6) };
       }
       return refused === null ? null : { status: 'refused', reason: refused };
+    },
+    async forget(userId) {
+      await redis.hdel(keys.sendHistory(userId), userField(userId));
     },
   };
 }

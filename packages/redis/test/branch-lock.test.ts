@@ -15,6 +15,68 @@ const target: BranchLockTarget = { journeyId: 'j1', userId: 'user:1', entryId: '
 const DAY = 86_400_000;
 
 describe('branch lock', () => {
+  it("takes and settles a batch's locks together, every member on its own", async () => {
+    const keys = freshKeys();
+    const lock = createBranchLock(redis, keys);
+    const shard = keys.dueShardOf('u0');
+    const users = Array.from({ length: 400 }, (_, index) => `u${index}`)
+      .filter((user) => keys.dueShardOf(user) === shard)
+      .slice(0, 5);
+    const of = (userId: string): BranchLockTarget => ({ journeyId: 'j1', userId, entryId: 'e1' });
+    const [first, second, third, fourth, fifth] = users.map(of);
+    await lock.take(second!, { expectedToken: '', ownToken: '0' }, DAY);
+    await lock.seal(third!, '-', DAY);
+    const lease = { now: 1_000, ms: 30_000, tryId: 'batch-try' };
+    const taken = await lock.takeMany(
+      [
+        { target: first!, expectedToken: '', ownToken: '0' },
+        { target: second!, expectedToken: '0', ownToken: '1' },
+        { target: third!, expectedToken: '0', ownToken: '1' },
+        { target: fourth!, expectedToken: '3', ownToken: '4' },
+        { target: fifth!, expectedToken: '', ownToken: '0' },
+      ],
+      DAY,
+      lease,
+    );
+    expect(taken).toEqual([
+      { status: 'acquired' },
+      { status: 'acquired' },
+      { status: 'lost', current: '-' },
+      { status: 'lost', current: null },
+      { status: 'acquired' },
+    ]);
+    const settled = await lock.settleMany([
+      { target: first!, ownToken: '0', release: true },
+      { target: second!, ownToken: '1', extendMs: 5 * DAY },
+      // A seal written since (an exit) is kept whatever the member asks.
+      { target: third!, ownToken: '1', extendMs: DAY },
+      { target: fourth!, ownToken: '4', release: true },
+    ]);
+    expect(settled).toEqual([true, true, false, false]);
+    expect(await lock.current(first!)).toBeNull();
+    expect(await redis.get(keys.branchLock('j1', second!.userId, 'e1'))).toBe('1');
+    expect(await redis.pttl(keys.branchLock('j1', second!.userId, 'e1'))).toBeGreaterThan(4 * DAY);
+    expect(await lock.current(third!)).toBe('-');
+    expect(await redis.pttl(keys.branchLock('j1', third!.userId, 'e1'))).toBeGreaterThan(0);
+    expect(await redis.exists(keys.branchLock('j1', fourth!.userId, 'e1'))).toBe(0);
+    // The lease of the batch's try is on the lock it still holds.
+    expect(await redis.get(keys.branchLock('j1', fifth!.userId, 'e1'))).toBe('0 31000 batch-try');
+  });
+
+  it('takes the locks of users of different due shards with a script per slot, in input order', async () => {
+    const keys = freshKeys();
+    const lock = createBranchLock(redis, keys);
+    const users = Array.from({ length: 40 }, (_, index) => `mixed-${index}`);
+    expect(new Set(users.map((user) => keys.dueShardOf(user))).size).toBeGreaterThan(1);
+    const claims = users.map((userId, index) => ({
+      target: { journeyId: 'j1', userId, entryId: 'e1' },
+      expectedToken: index % 2 === 0 ? '' : '7',
+      ownToken: '8',
+    }));
+    const taken = await lock.takeMany(claims, DAY);
+    expect(taken).toEqual(users.map((_, index) => (index % 2 === 0 ? { status: 'acquired' } : { status: 'lost', current: null })));
+  });
+
   it('lets one try of an item at a time past the lock: another try finds it busy until the lease lapses or the try is past its send', async () => {
     const keys = freshKeys();
     const lock = createBranchLock(redis, keys);
@@ -181,17 +243,26 @@ describe('branch lock', () => {
     await expect(lock.take(target, { expectedToken: 'a|b', ownToken: 'c' }, DAY)).rejects.toThrow(InvalidInputError);
     await expect(lock.take(target, { expectedToken: '', ownToken: 'c' }, 0)).rejects.toThrow(InvalidInputError);
     const key = keys.branchLock(target.journeyId, target.userId, target.entryId);
+    // ttl, now, lease, try id, then expected and own token per key.
     for (const args of [
-      ['', '', '1000'],
-      ['a', 'a', '1000'],
-      ['', 'b', '0'],
-      ['', 'b', '1.5'],
-      ['', 'b'],
+      ['1000', '0', '1000', 't', '', ''],
+      ['1000', '0', '1000', 't', 'a', 'a'],
+      ['0', '0', '1000', 't', '', 'b'],
+      ['1.5', '0', '1000', 't', '', 'b'],
+      ['1000', '0', '1000', 't', ''],
+      ['1000', '0', '1000', 'a try', '', 'b'],
     ]) {
-      await expect(runScript(redis, 'takeBranchLock', [key], args)).rejects.toThrow(BadScriptArgumentsError);
+      await expect(runScript(redis, 'takeBranchLocks', [key], args)).rejects.toThrow(BadScriptArgumentsError);
     }
-    await expect(runScript(redis, 'extendBranchLock', [key], ['', '1000'])).rejects.toThrow(BadScriptArgumentsError);
-    await expect(runScript(redis, 'releaseBranchLock', [key], [''])).rejects.toThrow(BadScriptArgumentsError);
+    // restore TTL, then operation, own token and TTL per key.
+    for (const args of [
+      ['1000', 'x', '', '1000'],
+      ['1000', 'x', 'a', '0'],
+      ['1000', 'y', 'a', '1000'],
+      ['1000', 'r', 'a'],
+    ]) {
+      await expect(runScript(redis, 'settleBranchLocks', [key], args)).rejects.toThrow(BadScriptArgumentsError);
+    }
     expect(await redis.exists(key)).toBe(0);
   });
 });

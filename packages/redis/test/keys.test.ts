@@ -21,14 +21,14 @@ describe('keys', () => {
     expect(keys.dueWaiting(5)).toBe('{jrn:due:5}:waiting');
     expect(keys.opsActivity(1_700_000_000)).toBe('jrn:ops:activity:1700000000');
     expect(keys.opsFailures()).toBe('jrn:ops:failures');
-    expect(keys.branchLock('j_1', 'user:1', 'e-1')).toBe('jrn:lock:j_1:user:1:e-1');
-    expect(keys.subscriptions('user-1')).toBe('jrn:subs:user-1');
-    expect(keys.sendHistory('user-1')).toBe(`jrn:sends:${fnv1a32('user-1') % 65_536}`);
-    expect(createKeys('jrn', { sendHistoryBuckets: 1 }).sendHistory('anyone')).toBe('jrn:sends:0');
+    const shardOf = (userId: string) => fnv1a32(userId) % 16;
+    expect(keys.branchLock('j_1', 'user:1', 'e-1')).toBe(`{jrn:due:${shardOf('user:1')}}:lock:j_1:user:1:e-1`);
+    expect(keys.sendHistory('user-1')).toBe(`{jrn:due:${shardOf('user-1')}}:sends:${fnv1a32('user-1') % 65_536}`);
+    expect(createKeys('jrn', { sendHistoryBuckets: 1, dueShards: 1 }).sendHistory('anyone')).toBe('{jrn:due:0}:sends:0');
     expect(keys.stats('j_1', 3)).toBe('jrn:stats:j_1:3');
     expect(keys.eventFailures(7)).toBe('{jrn:ev:7}:failures');
     expect(keys.deadLetters(7)).toBe('{jrn:ev:7}:dead');
-    expect(keys.refusedMessage('0a1b-2c')).toBe('jrn:refused:0a1b-2c');
+    expect(keys.refusedMessage('user-1', '0a1b-2c')).toBe(`{jrn:due:${shardOf('user-1')}}:refused:0a1b-2c`);
     expect(keys.journeysRevision()).toBe('jrn:journeys:revision');
     expect(keys.carverLease(5)).toBe('{jrn:carve}:shard:5');
     expect(keys.carvers()).toBe('{jrn:carve}:alive');
@@ -36,15 +36,19 @@ describe('keys', () => {
   });
 
   it('keys touched by one script share their hash tag and cluster slot', () => {
+    const sameShardUsers = Array.from({ length: 200 }, (_, index) => `user-${index}`).filter(
+      (user) => keys.dueShardOf(user) === keys.dueShardOf('u'),
+    );
+    expect(sameShardUsers.length).toBeGreaterThan(3);
     const groups: Record<ScriptName, string[]> = {
       acceptEvents: [keys.eventStream(3), keys.eventDedup(3, 'u1', 'a'), keys.eventDedup(3, 'u{x}2', 'b')],
       scheduleDue: [keys.dueSet(due), keys.dueIndex(due.shard), keys.dueWaiting(due.shard)],
       carveBatch: [keys.dueSet(due), keys.dueIndex(due.shard), keys.batch(batch), keys.batches(due.shard), keys.dueWaiting(due.shard)],
       finishBatch: [keys.batch(batch), keys.batches(batch.shard)],
-      takeBranchLock: [keys.branchLock('j', 'u', 'e')],
-      extendBranchLock: [keys.branchLock('j', 'u', 'e')],
-      releaseBranchLock: [keys.branchLock('j', 'u', 'e')],
-      noteSend: [keys.sendHistory('u')],
+      // A batch's members are users of its due shard: their locks, send histories and refusals share its tag.
+      takeBranchLocks: [keys.branchLock('j', 'u', 'e'), ...sameShardUsers.map((user) => keys.branchLock('j', user, 'e'))],
+      settleBranchLocks: [keys.branchLock('j', 'u', 'e'), ...sameShardUsers.map((user) => keys.branchLock('k', user, 'f'))],
+      noteSends: [keys.sendHistory('u'), ...sameShardUsers.flatMap((user) => [keys.sendHistory(user), keys.refusedMessage(user, 'm-1')])],
       noteRecordFailure: [keys.eventFailures(3), keys.deadLetters(3)],
       claimLeases: [keys.carverLease(0), keys.carverLease(3), keys.carverLease(15)],
       heartbeat: [keys.carvers()],
@@ -104,8 +108,8 @@ describe('keys', () => {
     expect(() => keys.dueSet({ ...due, branch: { ...branch, journeyId: 'a:b' } })).toThrow(InvalidInputError);
     expect(() => keys.dueSet({ ...due, dueSecond: 1.5 })).toThrow(InvalidInputError);
     expect(() => keys.branchLock('j', 'u', 'e:1')).toThrow(InvalidInputError);
-    expect(() => keys.subscriptions('')).toThrow(InvalidInputError);
-    expect(() => keys.subscriptions('a|b')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', unrecoverable: true }));
+    expect(() => keys.sendHistory('')).toThrow(InvalidInputError);
+    expect(() => keys.sendHistory('a|b')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', unrecoverable: true }));
   });
 
   it('names BullMQ queues and jobs the way BullMQ accepts', () => {
@@ -180,7 +184,7 @@ describe('script files', () => {
     for (const name of Object.keys(SCRIPT_FILES) as ScriptName[]) {
       const script = loadScript(name);
       expect(script.lua, name).not.toContain('@include');
-      expect(script.lua, name).toMatch(/KEYS\[1\]/);
+      expect(script.lua, name).toMatch(/KEYS\[(1|i)\]/);
       expect(script.lua, name).toMatch(/Returns/);
       expect(script.sha).toMatch(/^[0-9a-f]{40}$/);
     }

@@ -29,7 +29,7 @@ describe('script runner', () => {
     await lock.take(target, { expectedToken: '', ownToken: 'a' }, 60_000);
     // FLUSH empties the server-wide cache; other test files recover the same way (BullMQ through ioredis).
     // No assertion in between: a parallel file may load the script again at any moment.
-    const { sha } = loadScript('takeBranchLock');
+    const { sha } = loadScript('takeBranchLocks');
     // Each node of a cluster has its own script cache.
     await Promise.all(masters(redis).map((node) => node.script('FLUSH', 'SYNC')));
     expect(await lock.take(target, { expectedToken: 'a', ownToken: 'b' }, 60_000)).toEqual({ status: 'acquired' });

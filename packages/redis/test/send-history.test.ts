@@ -29,19 +29,42 @@ describe('send history', () => {
     expect(await history.sentSince('nobody', 0)).toEqual([]);
   });
 
-  it('forgets sends older than it keeps and expires with the newest', async () => {
+  it("notes a batch's answers together: sends in the users' histories, refusals on their own", async () => {
+    const keys = freshKeys();
+    const history = createSendHistory(redis, keys, { keepMs: 60 * minute });
+    const users = Array.from({ length: 50 }, (_, index) => `batch-${index}`);
+    const noted = await history.noteMany(
+      users.map((userId, index) =>
+        index % 3 === 0
+          ? { status: 'refused' as const, userId, messageId: `m-${index}`, reason: 'http_4xx' }
+          : { status: 'sent' as const, userId, messageId: `m-${index}`, at: t0 + index },
+      ),
+    );
+    expect(noted).toEqual(users.map(() => true));
+    for (const [index, userId] of users.entries()) {
+      expect(await history.recall(userId, `m-${index}`)).toEqual(
+        index % 3 === 0 ? { status: 'refused', reason: 'http_4xx' } : { status: 'sent', at: t0 + index },
+      );
+    }
+    expect(await history.noteMany([{ status: 'sent', userId: users[1]!, messageId: 'm-1', at: t0 + 99 }])).toEqual([false]);
+    expect(await history.recall(users[1]!, 'm-1')).toEqual({ status: 'sent', at: t0 + 1 });
+  });
+
+  it('forgets sends older than it keeps, and a bucket outlives its newest send by what it keeps', async () => {
     const keys = freshKeys();
     const history = createSendHistory(redis, keys, { keepMs: 10 * minute });
     await history.note('u1', 'old', t0);
     await history.note('u1', 'new', t0 + 11 * minute);
     expect(await history.sentSince('u1', 0)).toEqual([t0 + 11 * minute]);
+    // The expiry is re-armed by each sweep (the bucket's first note, then once a day): what it keeps plus a day.
     const ttl = await redis.pttl(keys.sendHistory('u1'));
-    expect(ttl).toBeGreaterThan(9 * minute);
-    expect(ttl).toBeLessThanOrEqual(10 * minute);
+    expect(ttl).toBeGreaterThan(10 * minute + 24 * 60 * minute - minute);
+    expect(ttl).toBeLessThanOrEqual(10 * minute + 24 * 60 * minute);
   });
 
   it('keeps users who share a bucket apart, and sweeps out those whose sends all aged out', async () => {
-    const keys = freshKeys({ sendHistoryBuckets: 1 });
+    // One bucket in one due shard: every user shares it.
+    const keys = freshKeys({ sendHistoryBuckets: 1, dueShards: 1 });
     const history = createSendHistory(redis, keys, { keepMs: 10 * minute });
     const day = 24 * 60 * minute;
     await history.note('quiet', 'q1', t0);

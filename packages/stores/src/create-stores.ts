@@ -24,7 +24,6 @@ import {
   createScheduleQueue,
   createSendHistory,
   createStats,
-  createSubscriptions,
   type BranchLock,
   type DeadLetters,
   type DispatchQueue,
@@ -38,9 +37,9 @@ import {
   type ScheduleQueue,
   type SendHistory,
   type Stats,
-  type Subscriptions,
   type RedisClient,
 } from '@journey/redis';
+import { createUserErasure } from './erase-user.js';
 
 /** The connections a process opened: the stores are built on them and never open their own. */
 export interface Connections {
@@ -61,10 +60,11 @@ export interface Stores {
   leases: Leases;
   branchLock: BranchLock;
   stats: Stats;
-  subscriptions: Subscriptions;
   sendHistory: SendHistory;
   activity: OpsActivity;
   revision: JourneysRevision;
+  /** Erases everything held of a user, up to their `erase` record (see createUserErasure). */
+  erase(userId: string, upToRecord: string): Promise<void>;
   /** The BullMQ queues are made on first use (each holds listeners on the connection); `close` closes those made. */
   readonly drainQueue: DrainQueue;
   readonly dispatchQueue: DispatchQueue;
@@ -112,6 +112,8 @@ export function createStores(
   const states = createJourneyStatesRepository(db);
   const users = createUsersRepository(db);
   const apiKeys = createApiKeysRepository(db);
+  const branchLock = createBranchLock(redis, keys);
+  const sendHistory = createSendHistory(redis, keys);
 
   return {
     keys,
@@ -123,10 +125,10 @@ export function createStores(
     deadLetters: createDeadLetters(redis, keys),
     dueSchedule: createDueSchedule(redis, keys),
     leases: createLeases(redis, keys),
-    branchLock: createBranchLock(redis, keys),
+    branchLock,
     stats: createStats(redis, keys),
-    subscriptions: createSubscriptions(redis, keys),
-    sendHistory: createSendHistory(redis, keys),
+    sendHistory,
+    erase: createUserErasure({ users, states, branchLock, sendHistory }, now),
     activity: createOpsActivity(redis, keys),
     revision: createJourneysRevision(redis, keys),
     get drainQueue() {

@@ -12,7 +12,8 @@ export async function registerSwagger(app: App): Promise<void> {
         title: 'Journey engine API',
         description:
           'Define customer journeys, post user events, and watch the engine move users through them. ' +
-          'Send `Authorization: Bearer <key>`; scopes are `admin`, `ingest` and `ops`.',
+          'Send `Authorization: Bearer <key>`; scopes are `admin`, `ingest` and `ops`. For a browser: every journey has a ' +
+          'live map at `/journeys/{id}`, and the queues a dashboard at `/ops/dashboard` (any user name, an `ops` key as password).',
         version: '1.0.0',
       },
       components: {

@@ -38,11 +38,69 @@ const CreatedApiKeySchema = z
     ],
   });
 
+const ApiKeyListSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        id: ApiKeyIdSchema,
+        scope: ScopeSchema,
+        name: z.string(),
+        createdAt: z.iso.datetime(),
+        lastUsedAt: z.iso.datetime().nullable().describe('When it last authenticated a request, to the minute; null if never'),
+        revokedAt: z.iso.datetime().nullable(),
+      }),
+    ),
+  })
+  .meta({
+    id: 'ApiKeyList',
+    description: 'Stored keys, oldest first; never the key itself. `ADMIN_API_KEY` from the environment is not listed.',
+    examples: [
+      {
+        items: [
+          {
+            id: 'key_Zq3xN8c0Kf1rT2vW',
+            scope: 'ingest',
+            name: 'web app events',
+            createdAt: '2026-11-20T08:00:00.000Z',
+            lastUsedAt: '2026-11-22T09:31:00.000Z',
+            revokedAt: null,
+          },
+        ],
+      },
+    ],
+  });
+
 // No component id here: @fastify/swagger expands params into OpenAPI parameters and cannot follow a $ref.
 const ApiKeyParamsSchema = z.strictObject({ id: ApiKeyIdSchema });
 
-/** Minting and revoking scoped keys (admin only). Keys are never listed or read back: only their hashes are stored. */
+/** Minting, listing and revoking scoped keys (admin only). A key is never read back: only its hash is stored. */
 export const apiKeyRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeysRepository }> = async (app, { apiKeys }) => {
+  app.get(
+    '/v1/api-keys',
+    {
+      config: { scopes: ['admin'] },
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Lists keys: id, scope, name, created, last used, revoked; never the key',
+        response: { 200: ApiKeyListSchema, ...errorResponses(...KEYED_ROUTE_ERRORS) },
+      },
+    },
+    async () => {
+      const iso = (date: Date | null) => date?.toISOString() ?? null;
+      const keys = await apiKeys.list();
+      return {
+        items: keys.map((key) => ({
+          id: key.id,
+          scope: key.scope,
+          name: key.name,
+          createdAt: key.createdAt.toISOString(),
+          lastUsedAt: iso(key.lastUsedAt),
+          revokedAt: iso(key.revokedAt),
+        })),
+      };
+    },
+  );
+
   app.post(
     '/v1/api-keys',
     {

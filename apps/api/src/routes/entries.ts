@@ -24,16 +24,17 @@ export const entryRoutes: FastifyPluginAsyncZod<{ entries: EntriesService }> = a
         tags: ['events'],
         summary: 'Enters users into an active journey whose trigger is `api`',
         description:
-          'A `202` means the entry requests are durable; each user is entered in order with their events. A journey ' +
-          'that is not active, or whose active version has another trigger, is a `409` saying which.',
+          'A `202` means the entry requests are durable; each user is entered in order with their events, and the ' +
+          "journey's templates read the entry's `properties` as `event.*`. An entry with an `id` sent again enters once. " +
+          'A journey that is not active, or whose active version has another trigger, is a `409` saying which.',
         params: JourneyParamsSchema,
         body: EntriesRequestSchema,
         response: { 202: EntriesAcceptedSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404, 409, 413, 415) },
       },
     },
     async (request, reply) => {
-      const outcome = await entries.enter(request.params.id, request.body.userIds);
-      if (outcome.ok) return reply.code(202).send({ accepted: outcome.accepted });
+      const outcome = await entries.enter(request.params.id, request.body);
+      if (outcome.ok) return reply.code(202).send({ accepted: outcome.accepted, duplicates: outcome.duplicates });
       if (outcome.reason === 'unavailable') throw serviceUnavailable(reply, NOT_STORED[outcome.stored]);
       throw new HttpError(outcome.reason === 'not_found' ? 404 : 409, outcome.message);
     },

@@ -1,4 +1,4 @@
-import { JourneyDefinitionSchema, validateJourney, type JourneyDefinition } from '@journey/core';
+import { JourneyDefinitionSchema, pastScheduleIssues, validateJourney, type JourneyDefinition } from '@journey/core';
 import {
   type Journey,
   type JourneysRepository,
@@ -6,7 +6,9 @@ import {
   type JourneyVersionEntry,
   type JourneyWriteResult,
 } from '@journey/mongo';
-import type { JourneysRevision } from '@journey/redis';
+import type { JourneysRevision, Stats } from '@journey/redis';
+import type { JourneyStatesRepository } from '@journey/mongo';
+import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HttpError } from '../plugins/error-handler.js';
@@ -37,7 +39,10 @@ import {
  */
 function checkJourneyBody(body: unknown): { value: JourneyDefinition } | { error: HttpError } {
   const validation = validateJourney(body);
-  return validation.ok ? { value: validation.journey } : { error: new HttpError(400, 'Invalid journey', validation.issues) };
+  if (!validation.ok) return { error: new HttpError(400, 'Invalid journey', validation.issues) };
+  // A one-time schedule already past would run at once: refused when saved, and again when published.
+  const past = pastScheduleIssues(validation.journey, Date.now());
+  return past.length > 0 ? { error: new HttpError(400, 'Invalid journey', past) } : { value: validation.journey };
 }
 
 /** The validator compiler of create and PUT: the body through `checkJourneyBody`, the other parts through their schemas. */
@@ -102,10 +107,12 @@ const config = { scopes: ['admin'] } as const;
 const storing = { ...config, storesBody: true } as const;
 
 /** Journey definitions, their versions and lifecycle (admin keys). */
-export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository; revision: Pick<JourneysRevision, 'bump'> }> = async (
-  app,
-  { journeys, revision },
-) => {
+export const journeyRoutes: FastifyPluginAsyncZod<{
+  journeys: JourneysRepository;
+  revision: Pick<JourneysRevision, 'bump'>;
+  states: Pick<JourneyStatesRepository, 'deleteForJourney'>;
+  stats: Pick<Stats, 'remove'>;
+}> = async (app, { journeys, revision, states, stats }) => {
   // The API speaks JSON only: Fastify's default text/plain parser would hand these routes a string (a confusing
   // 400); without it such a body is a 415. Parsers are encapsulated, so this holds for this plugin's routes.
   app.removeContentTypeParser('text/plain');
@@ -206,6 +213,29 @@ export const journeyRoutes: FastifyPluginAsyncZod<{ journeys: JourneysRepository
     async (request, reply) => {
       const journey = changed(await journeys.saveDraft(request.params.id, request.body, { expectedRevision: request.headers['if-match'] }));
       return withEtag(reply, journey).send(summaryBody(journey));
+    },
+  );
+
+  app.delete(
+    '/v1/journeys/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Deletes a draft or archived journey, with its versions, user states and counters',
+        description: 'An active or paused journey is a 409: archive it first (its users leave then).',
+        params: JourneyParamsSchema,
+        headers: IfMatchHeadersSchema,
+        response: { 204: z.null().describe('Deleted'), ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const journey = changed(await journeys.remove(request.params.id, { expectedRevision: request.headers['if-match'] }));
+      // The journey is gone for every reader now; what other stores hold of it goes after (a failure here leaves
+      // only unreachable leftovers, which a retried DELETE cannot reach: it answers 404).
+      await states.deleteForJourney(journey.id);
+      await Promise.all(Array.from({ length: journey.latestVersion }, (_, index) => stats.remove(journey.id, index + 1)));
+      return reply.code(204).send(null);
     },
   );
 

@@ -1,5 +1,6 @@
 import type { JourneyState, User } from '@journey/mongo';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { HttpError } from '../plugins/error-handler.js';
 import { errorResponses, KEYED_ROUTE_ERRORS } from '../schemas/error.js';
 import {
@@ -96,15 +97,37 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
         response: { 200: UserProfileSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { userId } = request.params;
       const outcome = await users.profile(userId);
+      if (!outcome.ok) throw new HttpError(404, `User ${userId} not found`);
+      const { user, journeys } = outcome.profile;
+      return { ...userBody(user), subscriptions: { muted: user.muted }, journeys: journeys.map(journeyStateBody) };
+    },
+  );
+
+  app.delete(
+    '/v1/users/:userId',
+    {
+      config: { scopes: ['admin'] },
+      schema: {
+        tags,
+        summary: 'Erases a user everywhere: profile, journey states, mutes, send history and scheduled items',
+        description:
+          'Nothing is sent to the user afterwards, and events of theirs accepted before this call are never applied. ' +
+          'The user reads as 404 from then on, until the app writes them again (attributes or new events).',
+        params: UserParamsSchema,
+        response: { 204: z.null().describe('Erased'), ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = request.params;
+      const outcome = await users.erase(userId);
       if (!outcome.ok) {
         if (outcome.reason === 'not_found') throw new HttpError(404, `User ${userId} not found`);
         throw serviceUnavailable(reply, outcome.message);
       }
-      const { user, muted, journeys } = outcome.profile;
-      return { ...userBody(user), subscriptions: { muted }, journeys: journeys.map(journeyStateBody) };
+      return reply.code(204).send(null);
     },
   );
 
@@ -121,11 +144,9 @@ export const userRoutes: FastifyPluginAsyncZod<{ users: UsersService }> = async 
         response: { 200: SubscriptionsSchema, ...errorResponses(...KEYED_ROUTE_ERRORS, 400, 413, 415) },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { userId } = request.params;
-      const outcome = await users.updateSubscriptions(userId, request.body);
-      if (!outcome.ok) throw serviceUnavailable(reply, outcome.message);
-      return { userId, muted: outcome.muted };
+      return { userId, muted: await users.updateSubscriptions(userId, request.body) };
     },
   );
 };

@@ -17,7 +17,7 @@ const UPDATED = '2026-11-22T09:30:00.000Z';
 const IsoTimeSchema = z.iso.datetime().meta({ examples: [UPDATED] });
 
 /** A message type, with the same rules as a message step's `messageType`. */
-const MessageTypeSchema = withoutLoneSurrogates(MessageStepSchema.shape.messageType)
+export const MessageTypeSchema = withoutLoneSurrogates(MessageStepSchema.shape.messageType)
   .describe("A message step's `messageType`")
   .meta({ examples: ['promo'] });
 
@@ -31,7 +31,7 @@ export const UserParamsSchema = z.strictObject({
     .meta({ examples: ['user-42'] }),
 });
 
-const AttributesSchema = atMostEntries(
+export const AttributesSchema = atMostEntries(
   z.record(AttributeNameSchema, atMostBytes(JsonValueSchema, USER_LIMITS.attributeValueBytes), {
     error: (issue) =>
       issue.code === 'invalid_key' ? `is not a valid attribute name: ${issue.issues[0]?.message ?? 'invalid'}` : undefined,

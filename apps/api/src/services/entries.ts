@@ -1,8 +1,16 @@
 import type { JourneysRepository } from '@journey/mongo';
+import type { JsonObject } from '@journey/core';
 import { enterRecord, type Ingest, type NotStored } from './ingest.js';
 
+/** One user to enter, with the properties templates read as `event.*`, and the caller's id for the entry. */
+export interface EntryRequest {
+  userId: string;
+  properties?: JsonObject | undefined;
+  id?: string | undefined;
+}
+
 export type EnterOutcome =
-  | { ok: true; accepted: number }
+  | { ok: true; accepted: number; duplicates: number }
   | { ok: false; reason: 'not_found' | 'conflict'; message: string }
   | { ok: false; reason: 'unavailable'; stored: NotStored };
 
@@ -12,7 +20,7 @@ export interface EntriesService {
    * active version has an `api` trigger. Whether each user actually enters is decided when the record is applied
    * (never twice at once, `reentry`), in order with the user's events.
    */
-  enter(journeyId: string, userIds: readonly string[]): Promise<EnterOutcome>;
+  enter(journeyId: string, entries: readonly EntryRequest[]): Promise<EnterOutcome>;
 }
 
 export function createEntriesService({
@@ -25,7 +33,7 @@ export function createEntriesService({
   now?: () => number;
 }): EntriesService {
   return {
-    async enter(journeyId, userIds) {
+    async enter(journeyId, entries) {
       const journey = await journeys.get(journeyId);
       if (!journey) return { ok: false, reason: 'not_found', message: `Journey ${journeyId} not found` };
       if (journey.status !== 'active' || journey.activeVersion === null) {
@@ -52,9 +60,10 @@ export function createEntriesService({
         };
       }
       const at = now();
-      const distinct = [...new Set(userIds)];
-      const outcome = await ingest.append(distinct.map((userId) => enterRecord(journeyId, userId, at)));
-      return outcome.ok ? { ok: true, accepted: outcome.results.length } : { ok: false, reason: 'unavailable', stored: outcome.stored };
+      const outcome = await ingest.append(entries.map((entry) => enterRecord(journeyId, entry, at)));
+      if (!outcome.ok) return { ok: false, reason: 'unavailable', stored: outcome.stored };
+      const duplicates = outcome.results.filter((result) => result.status === 'duplicate').length;
+      return { ok: true, accepted: outcome.results.length - duplicates, duplicates };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@journey/config';
-import type { UserEventInput } from '@journey/core';
+import type { JsonObject, UserEventInput } from '@journey/core';
 import { RedisStoreError, type AcceptInput, type AcceptResult, type DrainQueue, type EventsStream, type RedisClient } from '@journey/redis';
 
 /**
@@ -67,7 +67,7 @@ export function createIngest({ redis, events, drains, dedupWindowSeconds, logger
 }
 
 /** Engine-assigned record ids: never de-duplicated, and unique enough that derived entry ids never collide. */
-function recordId(kind: 'evt' | 'attr' | 'ent'): string {
+function recordId(kind: 'evt' | 'attr' | 'ent' | 'era'): string {
   return `${kind}_${randomBytes(12).toString('base64url')}`;
 }
 
@@ -91,7 +91,29 @@ export function attributesRecord(userId: string, now: number): AcceptInput {
   return { record: { type: 'attributes', id: recordId('attr'), userId, time: now }, deduplicate: false };
 }
 
-/** An api entry into `journeyId`; each call is a new entry request (reentry rules decide at apply time). */
-export function enterRecord(journeyId: string, userId: string, now: number): AcceptInput {
-  return { record: { type: 'enter', id: recordId('ent'), userId, journeyId, time: now }, deduplicate: false };
+/**
+ * An api entry into `journeyId` (reentry rules decide at apply time). With the caller's `id` it is de-duplicated
+ * like an event id (within the window, under a name no event id of the user can take) and its entry id derives
+ * from it; without one each call is a new entry request.
+ */
+export function enterRecord(
+  journeyId: string,
+  entry: { userId: string; properties?: JsonObject | undefined; id?: string | undefined },
+  now: number,
+): AcceptInput {
+  const record: AcceptInput['record'] = {
+    type: 'enter',
+    id: entry.id === undefined ? recordId('ent') : `\u0000entry:${journeyId}:${entry.id}`,
+    userId: entry.userId,
+    journeyId,
+    time: now,
+    ...(entry.properties === undefined ? {} : { properties: entry.properties }),
+    ...(entry.id === undefined ? {} : { entryKey: entry.id }),
+  };
+  return { record, deduplicate: entry.id !== undefined };
+}
+
+/** Erases the user, in order with their records: records accepted before it are never applied (see eraseUser). */
+export function eraseRecord(userId: string, now: number): AcceptInput {
+  return { record: { type: 'erase', id: recordId('era'), userId, time: now }, deduplicate: false };
 }

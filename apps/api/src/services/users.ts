@@ -1,8 +1,6 @@
-import type { Logger } from '@journey/config';
 import { USER_LIMITS, type JsonValue } from '@journey/core';
-import type { JourneyState, JourneyStatesRepository, User, UsersRepository } from '@journey/mongo';
-import { RedisStoreError, type Subscriptions } from '@journey/redis';
-import { attributesRecord, type Ingest, type NotStored } from './ingest.js';
+import { previousStreamId, type JourneyState, type JourneyStatesRepository, type User, type UsersRepository } from '@journey/mongo';
+import { attributesRecord, eraseRecord, type Ingest, type NotStored } from './ingest.js';
 
 /** A failure the caller reports as "try again": Redis could not be used. */
 export interface Unavailable {
@@ -19,9 +17,8 @@ export interface TooManyAttributes {
 }
 
 export type UpsertOutcome = { ok: true; user: User } | TooManyAttributes | Unavailable;
-export type ProfileOutcome =
-  { ok: true; profile: { user: User; muted: string[]; journeys: JourneyState[] } } | { ok: false; reason: 'not_found' } | Unavailable;
-export type SubscriptionsOutcome = { ok: true; muted: string[] } | Unavailable;
+export type ProfileOutcome = { ok: true; profile: { user: User; journeys: JourneyState[] } } | { ok: false; reason: 'not_found' };
+export type EraseOutcome = { ok: true } | { ok: false; reason: 'not_found' } | Unavailable;
 
 export interface UsersService {
   /**
@@ -32,18 +29,24 @@ export interface UsersService {
    * they add, which the per-request bound keeps small).
    */
   upsertAttributes(userId: string, attributes: Record<string, JsonValue>): Promise<UpsertOutcome>;
-  /** The user, muted message types and journey states; not_found when no user document exists. */
+  /** The user (attributes and muted message types) and journey states; not_found when no user document exists. */
   profile(userId: string): Promise<ProfileOutcome>;
-  /** Applies mutes and unmutes atomically and returns every muted type now. */
-  updateSubscriptions(userId: string, change: { muted?: string[]; unmuted?: string[] }): Promise<SubscriptionsOutcome>;
+  /** Applies mutes and unmutes in one write and returns every muted type now. */
+  updateSubscriptions(userId: string, change: { muted?: string[]; unmuted?: string[] }): Promise<string[]>;
+  /**
+   * Erases the user everywhere: first an `erase` record in the user's partition (records accepted before it are
+   * never applied: the drain skips them, and erases again when it reaches it), then the profile (a tombstone),
+   * journey states, locks, mutes and send history at once. Scheduled items find no state when due and do nothing.
+   */
+  erase(userId: string): Promise<EraseOutcome>;
 }
 
 export interface UsersServiceOptions {
-  users: Pick<UsersRepository, 'mergeAttributes' | 'get'>;
+  users: Pick<UsersRepository, 'mergeAttributes' | 'get' | 'updateMuted'>;
+  /** Everything the engine holds of a user, erased up to their erase record (the stores' `erase`). */
+  erase: (userId: string, upToRecord: string) => Promise<void>;
   states: Pick<JourneyStatesRepository, 'listForUser'>;
-  subscriptions: Pick<Subscriptions, 'update' | 'muted'>;
   ingest: Ingest;
-  logger: Pick<Logger, 'warn'>;
   now?: () => number;
 }
 
@@ -55,18 +58,7 @@ function notNotified(stored: NotStored): string {
     : 'The attributes were saved, but queueing the change for the journeys failed: send the same request again';
 }
 
-export function createUsersService({ users, states, subscriptions, ingest, logger, now = Date.now }: UsersServiceOptions): UsersService {
-  /** Runs a Redis read or write; a failure other than our own bug (an unrecoverable store error) is logged and `undefined`. */
-  async function tryRedis<T>(what: string, operation: () => Promise<T>): Promise<{ value: T } | undefined> {
-    try {
-      return { value: await operation() };
-    } catch (error) {
-      if (error instanceof RedisStoreError && error.unrecoverable) throw error;
-      logger.warn({ err: error }, `${what} failed`);
-      return undefined;
-    }
-  }
-
+export function createUsersService({ users, states, ingest, erase, now = Date.now }: UsersServiceOptions): UsersService {
   return {
     async upsertAttributes(userId, attributes) {
       if (!ingest.isAvailable()) return unavailable('Redis is unavailable: nothing was changed; try again later');
@@ -90,23 +82,25 @@ export function createUsersService({ users, states, subscriptions, ingest, logge
     },
 
     async profile(userId) {
-      const [user, journeys, muted] = await Promise.all([
-        users.get(userId),
-        states.listForUser(userId),
-        tryRedis('reading subscriptions', () => subscriptions.muted(userId)),
-      ]);
+      const [user, journeys] = await Promise.all([users.get(userId), states.listForUser(userId)]);
       if (!user) return { ok: false, reason: 'not_found' };
-      if (!muted) return unavailable("Redis is unavailable: the user's subscriptions cannot be read; try again later");
-      return { ok: true, profile: { user, muted: muted.value, journeys } };
+      return { ok: true, profile: { user, journeys } };
+    },
+
+    async erase(userId) {
+      if (!(await users.get(userId))) return { ok: false, reason: 'not_found' };
+      const outcome = await ingest.append([eraseRecord(userId, now())]);
+      const [appended] = outcome.ok ? outcome.results : [];
+      if (appended?.status !== 'accepted') {
+        return unavailable('Redis is unavailable: the user was not erased; send the same request again');
+      }
+      // Everything before the erase record is held back; the drain still applies the record itself, and erases again.
+      await erase(userId, previousStreamId(appended.streamId));
+      return { ok: true };
     },
 
     async updateSubscriptions(userId, change) {
-      // One MULTI: either every change applied or none, but a lost reply leaves it unknown, hence "may".
-      const updated = await tryRedis('updating subscriptions', () => subscriptions.update(userId, change));
-      if (!updated) return unavailable('Redis is unavailable: the subscriptions may not have changed; send the same request again');
-      const muted = await tryRedis('reading subscriptions', () => subscriptions.muted(userId));
-      if (!muted) return unavailable('The subscriptions were changed, but Redis became unavailable before they could be read back');
-      return { ok: true, muted: muted.value };
+      return (await users.updateMuted(userId, change, new Date(now()))).muted;
     },
   };
 }

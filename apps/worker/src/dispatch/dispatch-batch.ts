@@ -6,6 +6,7 @@ import {
   LOCK_MARGIN_MS,
   settleSend,
   skipReason,
+  undeliverable,
   type Delivery,
   type JourneyDefinition,
   type NextItem,
@@ -15,17 +16,17 @@ import {
   type StepCount,
 } from '@journey/core';
 import { SendReasonSchema, toEntryState, type JourneyStatesRepository, type StepCommit, type UsersRepository } from '@journey/mongo';
-import type {
-  ActivityCounts,
-  BatchRef,
-  BranchLock,
-  DueMember,
-  DueSchedule,
-  OpsActivity,
-  OpsFailure,
-  Stats,
-  Subscriptions,
-  TakeLockResult,
+import {
+  LockNotHeldError,
+  type ActivityCounts,
+  type BatchRef,
+  type BranchLock,
+  type DueMember,
+  type DueSchedule,
+  type OpsActivity,
+  type OpsFailure,
+  type Stats,
+  type TakeLockResult,
 } from '@journey/redis';
 import type { Deliveries } from './deliveries.js';
 import type { JourneyCatalog } from './journey-catalog.js';
@@ -35,8 +36,7 @@ export interface DispatchDeps {
   dueSchedule: DueSchedule;
   branchLock: BranchLock;
   stats: Stats;
-  subscriptions: Subscriptions;
-  users: Pick<UsersRepository, 'getMany'>;
+  users: Pick<UsersRepository, 'getMany' | 'applyUpdate'>;
   states: Pick<JourneyStatesRepository, 'listForJourney' | 'exit' | 'commitEach'>;
   catalog: JourneyCatalog;
   deliveries: Deliveries;
@@ -118,7 +118,8 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
       members.map((member) => deps.states.exit(journeyId, member.userId, member.entryId, new Date(deps.now()))),
     );
     const count = exited.filter(Boolean).length;
-    if (count > 0) await deps.stats.increment(journeyId, version, [{ stepId: batch.branch.stepId, counter: 'exited', by: count }]);
+    if (count > 0)
+      await deps.stats.increment(journeyId, version, [{ stepId: batch.branch.stepId, counter: 'exited', by: count }], deps.now());
     await deps.dueSchedule.finish(batch);
     result.journeyStatus = 'gone';
     result.byResult.ended = members.length;
@@ -126,8 +127,8 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
   }
 
   const plans: MemberPlan[] = [];
-  const loaders = createBatchLoaders(deps, journeyId);
-  const leases: Leases = { tryId: randomBytes(9).toString('base64url'), held: new Set() };
+  const leases: Leases = { tryId: randomBytes(9).toString('base64url'), ms: deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS, held: new Set() };
+  const loaders = createBatchLoaders(deps, journeyId, { tryId: leases.tryId, ms: leases.ms, lockTtlMs: LOCK_MARGIN_MS });
   const concurrency = deps.memberConcurrency ?? 50;
   for (let start = 0; start < members.length; start += concurrency) {
     const slice = members.slice(start, start + concurrency);
@@ -149,7 +150,7 @@ export async function dispatchBatch(deps: DispatchDeps, batch: BatchRef): Promis
   // still holds its token), commits the same state again and schedules then.
   await Promise.all([scheduleNextItems(deps, batch, plans), releaseEndedLocks(deps, batch, plans)]);
   const increments = plans.flatMap((plan) => plan.increments);
-  if (increments.length > 0) await deps.stats.increment(journeyId, version, increments);
+  if (increments.length > 0) await deps.stats.increment(journeyId, version, increments, deps.now());
   await deps.dueSchedule.finish(batch);
   for (const plan of plans) result.byResult[plan.result]++;
   await recordActivity(deps, members.length, increments);
@@ -174,10 +175,14 @@ async function recordActivity(deps: DispatchDeps, dispatched: number, increments
  */
 async function releaseEndedLocks(deps: DispatchDeps, batch: BatchRef, plans: MemberPlan[]): Promise<void> {
   const { journeyId } = batch.branch;
-  await Promise.all(
-    plans
-      .filter((plan) => plan.result === 'ended' || (plan.commit !== null && plan.commit.status !== 'active'))
-      .map(({ member }) => deps.branchLock.release({ journeyId, userId: member.userId, entryId: member.entryId }, member.ownToken)),
+  const ended = plans.filter((plan) => plan.result === 'ended' || (plan.commit !== null && plan.commit.status !== 'active'));
+  if (ended.length === 0) return;
+  await deps.branchLock.settleMany(
+    ended.map(({ member }) => ({
+      target: { journeyId, userId: member.userId, entryId: member.entryId },
+      ownToken: member.ownToken,
+      release: true as const,
+    })),
   );
 }
 
@@ -215,21 +220,27 @@ async function dispatchMember(
   return landed && plan.commitIncrements.length > 0 ? { ...plan, increments: [...plan.increments, ...plan.commitIncrements] } : plan;
 }
 
-/** This try's id, and the members whose lock it leased and still holds (it has not extended or released them). */
+/** This try's id and lease length, and the members whose lock it leased and still holds (not settled yet). */
 interface Leases {
   tryId: string;
+  ms: number;
   held: Set<DueMember>;
 }
 
-/** Ends this try's leases (the lock keeps its token and the TTL it was taken with): for a try that gives up. */
+/** Ends this try's leases (the lock keeps its token, with the TTL it was taken with): for a try that gives up. */
 async function endLeases(deps: DispatchDeps, batch: BatchRef, leases: Leases): Promise<void> {
   const { journeyId } = batch.branch;
-  await Promise.allSettled(
-    [...leases.held].map((member) =>
-      deps.branchLock.extend({ journeyId, userId: member.userId, entryId: member.entryId }, member.ownToken, LOCK_MARGIN_MS),
-    ),
-  );
+  const held = [...leases.held];
   leases.held.clear();
+  await deps.branchLock
+    .settleMany(
+      held.map((member) => ({
+        target: { journeyId, userId: member.userId, entryId: member.entryId },
+        ownToken: member.ownToken,
+        extendMs: LOCK_MARGIN_MS,
+      })),
+    )
+    .catch((err: unknown) => deps.logger.warn({ err }, 'could not end the leases of a failed batch; they lapse'));
 }
 
 /**
@@ -246,13 +257,7 @@ async function walkMember(
 ): Promise<MemberPlan> {
   const { journeyId, version, stepId } = batch.branch;
   const target = { journeyId, userId: member.userId, entryId: member.entryId };
-  const lease = { now: deps.now(), ms: deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS, tryId: leases.tryId };
-  const lock = await deps.branchLock.take(
-    target,
-    { expectedToken: member.expectedToken, ownToken: member.ownToken },
-    LOCK_MARGIN_MS,
-    lease,
-  );
+  const { lock, leaseStart } = await loaders.lock.load({ target, expectedToken: member.expectedToken, ownToken: member.ownToken });
   if (lock.status === 'lost') return { member, result: 'lost', next: null, commit: null, increments: [], commitIncrements: [] };
   if (lock.status === 'busy') {
     // Another try of this very item holds it: it carries the item out, or (if it died) its lease lapses and this
@@ -264,18 +269,41 @@ async function walkMember(
 
   const [state, user] = await Promise.all([loaders.state.load(member.userId), loaders.user.load(member.userId)]);
   const now = deps.now();
-  const decision = decideMember({
+  const input = {
     journey: definition,
     journeyId,
     version,
     item: { ...member, stepId },
     state: state ? toEntryState(state) : null,
-    user: user?.attributes ?? {},
+    // No user document: the user was erased, and nothing is done for them.
+    user: user?.attributes ?? null,
     now,
-  });
+  };
+  let decision = decideMember(input);
+  if (decision.kind === 'update') {
+    // Applied once per visit (its key), then decided again past the step with the user as it is now: a retry of this
+    // item finds the change applied and walks on from the same user.
+    const updated = await deps.users.applyUpdate(member.userId, { key: decision.key, ...decision.update }, new Date(now));
+    decision = decideMember({ ...input, user: updated?.attributes ?? null, updateApplied: true });
+    if (decision.kind === 'update') throw new Error(`user_update step "${stepId}" asked to be applied twice`);
+  }
   let settlement: Settlement;
   if (decision.kind === 'send') {
-    settlement = settleSend(decision, await deliver(deps, decision, lock, now), deps.retryPolicy);
+    // The send starts within the first third of the lease: the rest covers the attempt (the lease is at least three
+    // attempt timeouts) and noting its answer. A try that could not start by then (it waited for a connection to a busy
+    // origin) sends nothing: another try may have taken the item over since, and the item looks again soon.
+    const delivery = await deliver(deps, decision, {
+      lock,
+      muted: user?.muted ?? [],
+      now,
+      startBy: leaseStart + Math.floor(leases.ms / 3),
+    });
+    if (delivery === 'late') {
+      leases.held.delete(member);
+      const again = { stepId, dueAt: deps.now() + 1_000, expectedToken: member.expectedToken, ownToken: member.ownToken };
+      return { member, result: 'deferred', next: again, commit: null, increments: [], commitIncrements: [] };
+    }
+    settlement = settleSend(decision, delivery, deps.retryPolicy);
   } else {
     if (decision.kind === 'fault') {
       deps.logger.error({ err: decision.error, journeyId, version, stepId, userId: member.userId }, 'journey fault: the entry ends');
@@ -302,7 +330,8 @@ async function walkMember(
     });
   }
   if (settlement.lockTtlMs !== null) {
-    await deps.branchLock.extend(target, member.ownToken, settlement.lockTtlMs);
+    if (!(await loaders.settle.load({ target, ownToken: member.ownToken, extendMs: settlement.lockTtlMs })))
+      throw new LockNotHeldError({ keys: [`${journeyId}/${member.userId}/${member.entryId}`] });
     leases.held.delete(member);
   }
   return {
@@ -320,8 +349,14 @@ async function walkMember(
  * or a crash after the answer), a skip (a new visit only: a mute or the frequency cap, checked after the recall so
  * a cap never counts this very message against itself), or one attempt now.
  */
-async function deliver(deps: DispatchDeps, pending: PendingSend, lock: TakeLockResult, now: number): Promise<Delivery> {
+async function deliver(
+  deps: DispatchDeps,
+  pending: PendingSend,
+  { lock, muted, now, startBy }: { lock: TakeLockResult; muted: readonly string[]; now: number; startBy: number },
+): Promise<Delivery | 'late'> {
   const { message } = pending;
+  const refused = undeliverable(pending);
+  if (refused) return refused;
   if (lock.status === 'resume') {
     const recalled = await deps.deliveries.recall(message.userId, message.messageId);
     if (recalled?.status === 'sent') return { status: 'sent' };
@@ -332,14 +367,13 @@ async function deliver(deps: DispatchDeps, pending: PendingSend, lock: TakeLockR
   }
   if (pending.checks) {
     const { checks } = pending;
-    const [muted, sentAt] = await Promise.all([
-      deps.subscriptions.isMuted(message.userId, checks.messageType),
-      checks.capWindowStart === null ? Promise.resolve([]) : deps.deliveries.sentSince(message.userId, checks.capWindowStart),
-    ]);
-    const skip = skipReason(checks, { muted, sentAt }, now);
+    const sentAt = checks.capWindowStart === null ? [] : await deps.deliveries.sentSince(message.userId, checks.capWindowStart);
+    const skip = skipReason(checks, { muted: muted.includes(checks.messageType), sentAt }, now);
     if (skip) return { status: 'skipped', reason: skip };
   }
-  const { attempt, ...outcome } = await deps.deliveries.attempt(message);
+  const answer = await deps.deliveries.attempt(message, { startBy });
+  if (answer.status === 'late') return 'late';
+  const { attempt, ...outcome } = answer;
   if (outcome.status === 'sent') return outcome;
   const seen = [attempt.status === undefined ? undefined : `HTTP ${attempt.status}`, attempt.error].filter(Boolean).join(': ');
   return seen === '' ? outcome : { ...outcome, error: seen };

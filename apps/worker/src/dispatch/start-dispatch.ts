@@ -1,6 +1,7 @@
+import { webhookRetryPolicy } from '@journey/config';
 import { duplicateRedis, type OpsFailure } from '@journey/redis';
 import { createStores } from '@journey/stores';
-import { createWebhookChannel } from '../channels/webhook.js';
+import { createWebhookChannel } from '@journey/webhook';
 import type { WorkerDeps } from '../processors.js';
 import { startBatchProcessor } from './batch-processor.js';
 import { createJourneyCatalog } from './journey-catalog.js';
@@ -52,11 +53,7 @@ export async function startDispatch(deps: WorkerDeps): Promise<RunningDispatch> 
       ...pipelined,
       catalog: createJourneyCatalog(stores.journeys, pipelined.revision, { now }),
       deliveries: createWebhookDeliveries(channel, pipelined.sendHistory),
-      retryPolicy: {
-        windowMs: config.WEBHOOK_RETRY_WINDOW,
-        baseDelayMs: config.WEBHOOK_RETRY_BASE_MS,
-        maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS,
-      },
+      retryPolicy: webhookRetryPolicy(config),
       // Reading, one attempt (its timeout) and noting the answer fit in it with room to spare.
       sendLeaseMs: Math.max(15_000, 3 * config.WEBHOOK_ATTEMPT_TIMEOUT_MS),
       onFailure: recordFailure,

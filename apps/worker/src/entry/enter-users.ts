@@ -3,17 +3,19 @@ import {
   FIRST_STEP_TOKEN,
   firstStep,
   groupBy,
+  JOURNEY_TOTAL,
   pendingFirstStep,
   type ActiveJourney,
   type Entrant,
   type ScheduledStep,
 } from '@journey/core';
 import { toEntryState, type JourneyStatesRepository } from '@journey/mongo';
-import type { DueSchedule } from '@journey/redis';
+import type { DueSchedule, Stats } from '@journey/redis';
 
 export interface EntryStores {
   states: Pick<JourneyStatesRepository, 'enterMany' | 'get'>;
   dueSchedule: Pick<DueSchedule, 'schedule'>;
+  stats: Pick<Stats, 'increment'>;
 }
 
 export interface EntryOutcome {
@@ -69,6 +71,9 @@ export async function enterUsers(
       if (step) steps.push(step);
     }
   }
+
+  // Counted by the writes that made the entries: a retried cause finds them made and counts nothing again.
+  if (entered > 0) await stores.stats.increment(journeyId, version, [{ stepId: JOURNEY_TOTAL, counter: 'entered', by: entered }], now);
 
   const groups = groupBy(steps, (step) => `${step.branch.journeyId}:${step.branch.version}:${step.branch.stepId}:${step.dueSecond}`);
   let scheduled = 0;

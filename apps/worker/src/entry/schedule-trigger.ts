@@ -1,7 +1,17 @@
 import type { Logger } from '@journey/config';
-import { entryIdFor, isInAudience, scheduledAt, shouldExit, type Entrant } from '@journey/core';
+import {
+  entryRefusal,
+  entryIdFor,
+  isScheduleRun,
+  KNOWN_ZONES,
+  runIncludesUser,
+  runIncludesZoneless,
+  scheduleRunCause,
+  upcomingScheduleRuns,
+  type Entrant,
+} from '@journey/core';
 import { toEntryState, type JourneysRepository, type JourneyStatesRepository, type UsersRepository } from '@journey/mongo';
-import { ScheduleRunJobSchema, type DueSchedule, type Keys, type ScheduleQueue } from '@journey/redis';
+import { ScheduleRunJobSchema, type DueSchedule, type Keys, type ScheduleQueue, type Stats } from '@journey/redis';
 import type { ConnectionOptions, Job, Worker } from 'bullmq';
 import { EngineWorker } from '../engine-worker.js';
 import { z } from 'zod';
@@ -15,9 +25,10 @@ export const DEFAULT_SCHEDULE_PAGE_SIZE = 1_000;
 
 export interface ScheduleRunDeps {
   journeys: Pick<JourneysRepository, 'get' | 'findPublishedVersion'>;
-  users: Pick<UsersRepository, 'page'>;
+  users: Pick<UsersRepository, 'page' | 'pageInZones'>;
   states: Pick<JourneyStatesRepository, 'listForJourney' | 'enterMany' | 'get'>;
   dueSchedule: Pick<DueSchedule, 'schedule'>;
+  stats: Pick<Stats, 'increment'>;
   logger: Logger;
   /** Milliseconds since the epoch. */
   now: () => number;
@@ -39,15 +50,17 @@ export interface ScheduleRunResult {
 const ProgressSchema = z.object({ after: z.string() });
 
 /**
- * The run of a `schedule` trigger: walks every user by id in pages, and enters each audience match (state
- * writes, then one bulk schedule of first steps per page). The entry id derives from (journey, version, at), so
- * a retried run finds the entries it made and only re-schedules first steps that have not run. A run whose
- * journey is no longer active on that version, or whose trigger time changed, enters nobody.
+ * The run of a `schedule` trigger: walks the users by id in pages (a "user"-zoned run only those of its zones, by
+ * the index on the zone), and enters each audience match (state writes, then one bulk schedule of first steps per
+ * page). The entry id derives from (journey, version, run instant), so a retried run finds the entries it made and
+ * only re-schedules first steps that have not run, and each occurrence enters a user at most once (`reentry`
+ * decides between occurrences). A run whose journey is no longer active on that version, or that is no occurrence
+ * of its trigger any more, enters nobody.
  */
 export function createScheduleRunProcessor(deps: ScheduleRunDeps): (job: Job) => Promise<ScheduleRunResult> {
   const pageSize = deps.pageSize ?? DEFAULT_SCHEDULE_PAGE_SIZE;
 
-  return processJob('schedule', ScheduleRunJobSchema, async ({ journeyId, version, at }, job) => {
+  return processJob('schedule', ScheduleRunJobSchema, async ({ journeyId, version, at, zones }, job) => {
     const result: ScheduleRunResult = { pages: 0, users: 0, matched: 0, entered: 0, scheduled: 0 };
 
     const journey = await deps.journeys.get(journeyId);
@@ -58,23 +71,24 @@ export function createScheduleRunProcessor(deps: ScheduleRunDeps): (job: Job) =>
       };
     }
     const definition = (await deps.journeys.findPublishedVersion(journeyId, version))?.definition;
-    const trigger = definition?.entry.trigger;
-    if (!definition || trigger?.type !== 'schedule' || scheduledAt(trigger) !== at) {
-      return { ...result, skipped: `version ${version} of journey ${journeyId} has no schedule trigger at ${new Date(at).toISOString()}` };
+    const run = { at, zones: zones ?? null };
+    if (!definition || !isScheduleRun(definition, run)) {
+      return { ...result, skipped: `version ${version} of journey ${journeyId} has no schedule run at ${new Date(at).toISOString()}` };
     }
     const active = { journeyId, version, definition };
-    const entryId = entryIdFor(journeyId, `schedule:${version}:${at}`);
+    const entryId = entryIdFor(journeyId, scheduleRunCause(version, run));
+    const zoneless = runIncludesZoneless(definition, run) ? KNOWN_ZONES : null;
 
     const progress = ProgressSchema.safeParse(job.progress);
     let after: string | null = progress.success ? progress.data.after : null;
     for (;;) {
-      const page = await deps.users.page(after, pageSize);
+      const page = run.zones ? await deps.users.pageInZones(after, pageSize, run.zones, zoneless) : await deps.users.page(after, pageSize);
       if (page.length === 0) break;
       result.pages++;
       result.users += page.length;
-      // A user who matches the exit criteria would leave at once: they do not enter.
       const matches = page.filter(
-        (user) => isInAudience(definition.entry, user.attributes) && !shouldExit(definition.exit, user.attributes),
+        (user) =>
+          runIncludesUser(definition, run, user.attributes) && entryRefusal(definition, { kind: 'schedule' }, user.attributes) === null,
       );
       const current = new Map(
         (
@@ -135,9 +149,14 @@ export interface ScheduleTriggerCheckOptions {
   journeys: Pick<ActiveJourneys, 'list' | 'refresh'>;
   scheduleQueue: Pick<ScheduleQueue, 'scheduleJourneyRun'>;
   logger: Logger;
+  /** Milliseconds since the epoch: which occurrences of a cron are still to come. */
+  now: () => number;
   /** Pause between checks (default 5 s). */
   intervalMs?: number;
 }
+
+/** Run job ids this process added, so a check does not add the same few dozen runs again every few seconds. */
+const ADDED_KEPT = 10_000;
 
 export interface ScheduleTriggerCheck extends Periodic {
   /** One check: adds the run of every active schedule journey's active version; returns how many it asked for. */
@@ -145,21 +164,34 @@ export interface ScheduleTriggerCheck extends Periodic {
 }
 
 /**
- * The worker-side safety net for schedule triggers: every active journey with a `schedule` trigger gets the
- * run of its active version added. Runs are kept after they finish and their job id derives from (journey,
- * version, at), so adding a run that is waiting, running or done is a no-op: only a run that was never added
- * (say, the API crashed between publishing and adding it) is added here.
+ * Adds the runs of schedule triggers: every active journey with a `schedule` trigger gets its active version's
+ * runs added, a one-time `at` once, a `cron` its next occurrence (per instant of its zones, for "user") as soon as
+ * the one before it came. A run is a delayed BullMQ job, so it survives restarts and runs when a worker is there;
+ * its job id derives from (journey, version, instant) and finished jobs are kept (a cron's for 30 days), so adding
+ * a run that is waiting, running or done is a no-op. Occurrences that came while no worker ran the check are not
+ * made up for, except the next one, which was added before.
  */
 export function startScheduleTriggerCheck(options: ScheduleTriggerCheckOptions): ScheduleTriggerCheck {
+  const added = new Set<string>();
   async function check(): Promise<number> {
     let asked = 0;
     await options.journeys.refresh();
+    const now = options.now();
     for (const { journeyId, version, definition } of await options.journeys.list()) {
       const trigger = definition.entry.trigger;
       if (trigger.type !== 'schedule') continue;
       try {
-        await options.scheduleQueue.scheduleJourneyRun(journeyId, version, scheduledAt(trigger));
-        asked++;
+        for (const run of upcomingScheduleRuns(definition, now)) {
+          const id = `${journeyId}:${version}:${run.at}`;
+          if (added.has(id)) continue;
+          await options.scheduleQueue.scheduleJourneyRun(journeyId, version, run.at, {
+            zones: run.zones,
+            recurring: trigger.cron !== undefined,
+          });
+          if (added.size >= ADDED_KEPT) added.clear();
+          added.add(id);
+          asked++;
+        }
       } catch (error) {
         // One journey's bad trigger must not keep the others' runs from being added.
         options.logger.error({ err: error, journeyId, version }, 'could not add the run of a schedule trigger');

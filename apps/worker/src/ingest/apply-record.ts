@@ -1,5 +1,13 @@
 import type { Logger } from '@journey/config';
-import { EXIT_TOKEN, planRecord, versionKey, type IngestRecord, type JourneyDefinition, type RecordAction } from '@journey/core';
+import {
+  conversionCounts,
+  EXIT_TOKEN,
+  planRecord,
+  versionKey,
+  type IngestRecord,
+  type JourneyDefinition,
+  type RecordAction,
+} from '@journey/core';
 import { compareStreamIds, toEntryState, type JourneyStatesRepository, type UsersRepository } from '@journey/mongo';
 import type { BranchLock, DueSchedule, Stats } from '@journey/redis';
 import { enterUsers } from '../entry/enter-users.js';
@@ -9,8 +17,10 @@ import type { ActiveJourneys } from './active-journeys.js';
 export const DEFAULT_EXIT_SEAL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface RecordApplierDeps {
-  users: Pick<UsersRepository, 'getOrCreate' | 'markRecordApplied'>;
-  states: Pick<JourneyStatesRepository, 'listForUser' | 'enterMany' | 'get' | 'exit' | 'claimActionEvent'>;
+  users: Pick<UsersRepository, 'getOrCreate' | 'markRecordApplied' | 'revive'>;
+  states: Pick<JourneyStatesRepository, 'listForUser' | 'enterMany' | 'get' | 'exit' | 'claimActionEvent' | 'convert'>;
+  /** Erases everything held of a user (an `erase` record): see eraseUser. */
+  erase: (userId: string, upToRecord: string) => Promise<void>;
   journeys: ActiveJourneys;
   dueSchedule: Pick<DueSchedule, 'schedule'>;
   branchLock: Pick<BranchLock, 'seal'>;
@@ -51,14 +61,23 @@ export interface RecordApplier {
 export function createRecordApplier(deps: RecordApplierDeps): RecordApplier {
   const sealTtlMs = deps.exitSealTtlMs ?? DEFAULT_EXIT_SEAL_TTL_MS;
 
-  async function carryOut(action: RecordAction, userId: string, now: number): Promise<void> {
+  async function carryOut(action: RecordAction, userId: string, now: number, streamId: string): Promise<void> {
     switch (action.kind) {
+      case 'convert': {
+        // Counted by the write that marked the entry converted: a re-applied record finds it marked and counts nothing.
+        const path = await deps.states.convert(action.journeyId, userId, action.entryId, new Date(action.at));
+        if (path) await deps.stats.increment(action.journeyId, action.version, conversionCounts(path), now);
+        return;
+      }
+      case 'erase':
+        await deps.erase(userId, streamId);
+        return;
       case 'exit': {
         await deps.branchLock.seal({ journeyId: action.journeyId, userId, entryId: action.entryId }, EXIT_TOKEN, sealTtlMs);
         const exited = await deps.states.exit(action.journeyId, userId, action.entryId, new Date(now));
         // Counted by the write that ended the entry: a re-applied record finds it ended and counts nothing.
         if (exited && action.stepId !== null)
-          await deps.stats.increment(action.journeyId, action.version, [{ stepId: action.stepId, counter: 'exited' }]);
+          await deps.stats.increment(action.journeyId, action.version, [{ stepId: action.stepId, counter: 'exited' }], now);
         return;
       }
       case 'action-path': {
@@ -87,13 +106,16 @@ export function createRecordApplier(deps: RecordApplierDeps): RecordApplier {
       const now = deps.now();
       const user = await deps.users.getOrCreate(record.userId, new Date(now));
       if (user.lastRecord !== null && compareStreamIds(streamId, user.lastRecord) <= 0) return 'skipped';
+      // A record after the user's erasure: the app speaks of them again, so they are a user again (a new profile).
+      if (user.erased && record.type !== 'erase') await deps.users.revive(record.userId, new Date(now));
 
       const [stored, active] = await Promise.all([deps.states.listForUser(record.userId), deps.journeys.list()]);
       const states = stored.map(toEntryState);
       const definitions = new Map<string, JourneyDefinition>();
+      // Active entries go on; entries not converted yet may still reach their journey's goal.
       await Promise.all(
         states
-          .filter((state) => state.status === 'active')
+          .filter((state) => state.status === 'active' || (record.type === 'event' && state.convertedAt === null))
           .map(async (state) => {
             const definition = await deps.journeys.definition(state.journeyId, state.version);
             if (definition) definitions.set(versionKey(state.journeyId, state.version), definition);
@@ -109,7 +131,9 @@ export function createRecordApplier(deps: RecordApplierDeps): RecordApplier {
           'api entry for a journey that is not an active api journey, or outside its audience',
         );
       }
-      for (const action of plan.actions) await carryOut(action, record.userId, now);
+      for (const action of plan.actions) await carryOut(action, record.userId, now, streamId);
+      // The erasure moved the user's record mark past this record itself.
+      if (record.type === 'erase') return 'applied';
 
       if (!(await deps.users.markRecordApplied(record.userId, streamId, new Date(now)))) {
         // Only another applier of the same user could have got here first: the one-drain-per-partition rule was broken.

@@ -76,6 +76,7 @@ export async function startIngestion(deps: WorkerDeps): Promise<RunningIngestion
     journeys,
     scheduleQueue: stores.scheduleQueue,
     logger,
+    now,
     intervalMs: config.SCHEDULE_CHECK_INTERVAL_MS,
   });
 

@@ -4,7 +4,7 @@ import type { EpochMs } from '../time/epoch.js';
 import type { MessageVisit } from './message-visit.js';
 
 /** What a user entry does at a step; the worker carries it out. All times are epoch milliseconds. */
-export type StepDecision = SendDecision | WaitDecision | BranchDecision | AwaitDecision | ExitDecision | EndDecision;
+export type StepDecision = SendDecision | WaitDecision | BranchDecision | AwaitDecision | UpdateDecision | ExitDecision | EndDecision;
 
 /** Send one webhook, then continue at `next`. */
 export interface SendDecision {
@@ -15,9 +15,15 @@ export interface SendDecision {
   /** Which visit of the step this is, and how its message stands so far (new, waiting to retry, or ended). */
   visit: MessageVisit;
   messageType: string;
+  /** The step's request with its templates rendered for this user and event (empty when `renderError`). */
+  method: 'POST' | 'PUT' | 'PATCH';
   url: string;
-  /** The step's payload with its templates rendered for this user and event. */
+  headers: Record<string, string>;
   payload: JsonObject;
+  /** The step's signing secret, if any: the channel signs each attempt with it. */
+  secret: string | null;
+  /** Why the templates could not be rendered (a bound passed, a filter failed): the message fails without a send. */
+  renderError: string | null;
   /** The earliest time the message may go: `now`, or the end of the user's quiet hours. */
   notBefore: EpochMs;
   next: string | null;
@@ -49,6 +55,13 @@ export interface AwaitDecision {
   deadline: EpochMs;
   paths: ActionPath[];
   timeout: string | null;
+}
+
+/** A `user_update` step: apply `set` / `unset` to the user (once per visit), then continue at `next`. */
+export interface UpdateDecision {
+  kind: 'update';
+  stepId: string;
+  next: string | null;
 }
 
 /** The user leaves the journey at an `exit` step. */

@@ -1,6 +1,7 @@
 import type { JsonObject } from '../data/json.js';
 import type { EpochMs } from '../time/epoch.js';
 import type { MessageRecordStatus } from './message-visit.js';
+import type { RenderedRequest } from '../template/journey-templates.js';
 
 /**
  * A user's state in one journey as the engine's decisions read it, and what they write back. The stores convert
@@ -11,7 +12,15 @@ export const ENTRY_STATUSES = ['active', 'completed', 'exited'] as const;
 export type EntryStatus = (typeof ENTRY_STATUSES)[number];
 
 /** Why a message was not sent: `skipped` ones by the dispatcher's checks, `failed` ones by the receiver or the window. */
-export const SEND_REASONS = ['muted', 'frequency_cap', 'http_3xx', 'http_4xx', 'retries_exhausted', 'invalid_url'] as const;
+export const SEND_REASONS = [
+  'muted',
+  'frequency_cap',
+  'http_3xx',
+  'http_4xx',
+  'retries_exhausted',
+  'invalid_url',
+  'template_error',
+] as const;
 export type SendReason = (typeof SEND_REASONS)[number];
 
 /** The `action_paths` step an entry waits on: an event matching one of its paths is scheduled expecting `token`. */
@@ -45,6 +54,14 @@ export interface MessageRecord {
   lastError: string | null;
   /** The branch taken last before the step (the message's `branchId`): a retry sends what the first attempt sent. */
   branch: { stepId: string; branchId: string } | null;
+  /** While retrying: the request of the first attempt, sent again as it was; null once the message ended. */
+  request: RenderedRequest | null;
+}
+
+/** The steps an entry reached and the branches it took (`step:branch`), for its goal conversion. */
+export interface EntryPath {
+  steps: string[];
+  branches: string[];
 }
 
 export interface EntryState {
@@ -64,6 +81,10 @@ export interface EntryState {
   /** The last visit of each message step, by step id. */
   messages: Readonly<Record<string, MessageRecord>>;
   lastEnteredAt: EpochMs;
+  /** What the entry reached so far. */
+  path: EntryPath;
+  /** When the entry converted (its journey's goal); null until then. */
+  convertedAt: EpochMs | null;
 }
 
 /** One item waiting in a due set: the member's tokens (see stepToken). */
@@ -100,5 +121,7 @@ export interface EntryCommit {
   awaiting?: AwaitingStep | null;
   /** The message record of the step, kept in the entry's messages by the same write. */
   message?: { stepId: string; record: MessageRecord };
+  /** Steps and branches the item's walk took, added to the entry's path by the same write. */
+  path?: EntryPath;
   now: EpochMs;
 }

@@ -1,6 +1,5 @@
-import { DateTime } from 'luxon';
 import { evaluateFilter } from '../filter/evaluate.js';
-import type { JourneyEntry, JourneyExit, Reentry, ScheduleTrigger, Trigger } from '../journey/schema.js';
+import type { JourneyEntry, JourneyExit, Reentry, Trigger } from '../journey/schema.js';
 import { addIsoDuration } from '../time/duration.js';
 import type { EpochMs } from '../time/epoch.js';
 import type { JourneyEvent } from './action-paths.js';
@@ -30,14 +29,45 @@ export function mayReenter(reentry: Reentry, lastEnteredAt: EpochMs | null, now:
   return now >= addIsoDuration(lastEnteredAt, reentry.after);
 }
 
+/** The trigger name an API entry's properties are kept under (read as `event.*`, like a trigger event's). */
+export const API_ENTRY = 'api';
+
+/** What causes an entry: an event, an API call (with its properties), or a schedule run. */
+export type EntryCause =
+  { kind: 'event'; event: JourneyEvent } | { kind: 'api'; properties?: JourneyEvent['properties'] } | { kind: 'schedule' };
+
+/** Why a user would not enter: the trigger does not match, they are outside the audience, or would exit at once. */
+export type EntryRefusal = 'trigger' | 'audience' | 'exit';
+
+/**
+ * Whether this cause enters the user into the journey, and if not why (re-entry and whether they are inside already
+ * are the caller's to check). A user who matches the exit criteria would leave at once: they do not enter.
+ */
+export function entryRefusal(
+  journey: { entry: JourneyEntry; exit?: JourneyExit | undefined },
+  cause: EntryCause,
+  user: Readonly<Record<string, unknown>>,
+): EntryRefusal | null {
+  const { entry, exit } = journey;
+  switch (cause.kind) {
+    case 'event':
+      if (!triggerMatchesEvent(entry.trigger, cause.event, user)) return 'trigger';
+      if (!isInAudience(entry, user, cause.event)) return 'audience';
+      return shouldExit(exit, user, cause.event) ? 'exit' : null;
+    case 'api':
+      if (entry.trigger.type !== 'api') return 'trigger';
+      if (!isInAudience(entry, user, { name: API_ENTRY, properties: cause.properties })) return 'audience';
+      return shouldExit(exit, user) ? 'exit' : null;
+    case 'schedule':
+      if (entry.trigger.type !== 'schedule') return 'trigger';
+      if (!isInAudience(entry, user)) return 'audience';
+      return shouldExit(exit, user) ? 'exit' : null;
+  }
+}
+
 /** Whether the user must leave the journey now: the event is an exit event or they match `exit.when`. */
 export function shouldExit(exit: JourneyExit | undefined, user: Readonly<Record<string, unknown>>, event?: JourneyEvent): boolean {
   if (exit === undefined) return false;
   if (event !== undefined && (exit.events ?? []).includes(event.name)) return true;
   return exit.when !== undefined && evaluateFilter(exit.when, { user, event: event?.properties });
-}
-
-/** The instant a `schedule` trigger fires. */
-export function scheduledAt(trigger: ScheduleTrigger): EpochMs {
-  return DateTime.fromISO(trigger.at, { setZone: true }).toMillis();
 }

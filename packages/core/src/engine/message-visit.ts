@@ -1,5 +1,6 @@
 import type { EpochMs } from '../time/epoch.js';
 import { messageId } from './message-id.js';
+import type { RenderedRequest } from '../template/journey-templates.js';
 
 /** How a message step's message stands in the entry: ended (sent, failed or skipped) or waiting for another attempt. */
 export type MessageRecordStatus = 'sent' | 'failed' | 'skipped' | 'retrying';
@@ -15,6 +16,8 @@ export interface MessageVisitRecord {
   attempts: number;
   /** When the first attempt was made (a retry's window counts from it). */
   firstAttemptAt?: EpochMs | null | undefined;
+  /** While retrying: the request the first attempt sent, which every later attempt sends again. */
+  request?: RenderedRequest | null | undefined;
 }
 
 export type MessageVisit =

@@ -2,7 +2,7 @@ import { experimentSeed, assignVariant } from '../experiment/assign.js';
 import { evaluateFilter } from '../filter/evaluate.js';
 import type { ActionPathsStep, AudienceSplitStep, DelayStep, ExperimentStep, JourneyDefinition, MessageStep } from '../journey/schema.js';
 import { ELSE_BRANCH_ID } from '../journey/branch-ids.js';
-import { renderPayload } from '../template/render.js';
+import { renderMessage } from '../template/journey-templates.js';
 import { addIsoDuration } from '../time/duration.js';
 import type { EpochMs } from '../time/epoch.js';
 import { nextWallClockTime } from '../time/wall-clock.js';
@@ -27,6 +27,8 @@ export interface StepContext {
   messages?: Readonly<Record<string, MessageVisitRecord>> | undefined;
   /** The token of the item being walked (walkEntry sets it): tells this visit of a step from earlier ones. */
   itemToken?: string | undefined;
+  /** The item's own `user_update` step was applied already: the walk goes on past it. */
+  updateApplied?: boolean | undefined;
 }
 
 /** A step id that a journey does not have: the journey was not validated, or the wrong version was loaded. */
@@ -61,6 +63,8 @@ export function planStep(journey: JourneyDefinition, stepId: string | null, cont
       return planActionPaths(stepId, step, context.now, zone);
     case 'experiment':
       return planExperiment(stepId, step, context);
+    case 'user_update':
+      return { kind: 'update', stepId, next: step.next };
     case 'exit':
       return { kind: 'exit', stepId };
   }
@@ -76,14 +80,19 @@ function planMessage(journey: JourneyDefinition, stepId: string, step: MessageSt
     context.messages?.[stepId],
     context.itemToken ?? '',
   );
+  // A retry sends the very request its first attempt sent (kept in the record), whatever changed in the user since.
+  const kept = visit.kind === 'retry' ? (context.messages?.[stepId]?.request ?? null) : null;
+  const rendered = kept ? null : renderMessage(journey, stepId, step, { user: context.user, event: context.event });
+  const request = kept ?? (rendered?.ok ? rendered.value : { method: step.webhook.method, url: '', headers: {}, payload: {} });
   return {
     kind: 'send',
     stepId,
     messageId: visit.messageId,
     visit,
     messageType: step.messageType,
-    url: step.webhook.url,
-    payload: renderPayload(step.payload, { user: context.user, event: context.event }),
+    ...request,
+    secret: step.webhook.secret ?? null,
+    renderError: rendered && !rendered.ok ? rendered.error : null,
     notBefore: allowedSendTime(journey.settings, userTimezone(context), context.now),
     next: step.next,
   };

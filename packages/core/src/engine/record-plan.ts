@@ -3,7 +3,9 @@ import type { IngestRecord } from '../event/schema.js';
 import type { JourneyDefinition } from '../journey/schema.js';
 import type { EpochMs } from '../time/epoch.js';
 import { matchActionPath, type JourneyEvent } from './action-paths.js';
-import { isInAudience, shouldExit, triggerMatchesEvent } from './entry.js';
+import { API_ENTRY, entryRefusal, shouldExit } from './entry.js';
+import { evaluateFilter } from '../filter/evaluate.js';
+import { addIsoDuration } from '../time/duration.js';
 import type { EntryState, ScheduledStep } from './entry-state.js';
 import { entryIdFor, parseStepToken, stepToken } from './token.js';
 
@@ -34,13 +36,17 @@ export interface RecordPlanInput {
   attributes: Readonly<Record<string, unknown>>;
   /** Every state of the user (any status). */
   states: readonly EntryState[];
-  /** The definitions of the versions the user's active states run on, by `versionKey`. */
+  /** The definitions of the versions the user's active and not yet converted states run on, by `versionKey`. */
   definitions: ReadonlyMap<string, JourneyDefinition>;
   active: readonly ActiveJourney[];
   now: EpochMs;
 }
 
 export type RecordAction =
+  /** The entry converted (its journey's goal): mark it once, and count it at every step and branch of its path. */
+  | { kind: 'convert'; journeyId: string; version: number; entryId: string; at: EpochMs }
+  /** Erase everything the engine holds of the user (an `erase` record): nothing else is done for them. */
+  | { kind: 'erase' }
   /** Seal the entry's branch lock with EXIT_TOKEN, then mark the state exited (counted at the step it was at). */
   | { kind: 'exit'; journeyId: string; version: number; entryId: string; stepId: string | null }
   /** Claim the awaited step for this event, then schedule the path's item (expecting the awaiting token). */
@@ -58,7 +64,7 @@ export type RecordAction =
   | { kind: 'enter'; journey: ActiveJourney; entrant: Entrant };
 
 export interface RecordPlan {
-  /** In the order they must be carried out: exits, then action paths, then entries. */
+  /** In the order they must be carried out: conversions, exits, then action paths, then entries. */
   actions: RecordAction[];
   /** Stored data the plan had to pass over (worth a warning, not a failed record). */
   problems: string[];
@@ -68,6 +74,8 @@ export const versionKey = (journeyId: string, version: number): string => `${jou
 
 /**
  * What one record does to one user (docs/architecture.md, "Entering and leaving journeys"), as a pure function:
+ * 0. for an event, the goal of every journey the user entered and has not converted in yet, within its window
+ *    after the entry (by the event's time): a conversion, and an exit of the active entry when `exitOnGoal`;
  * 1. exit criteria of every journey the user is active in (`exit.events` for events, `exit.when` for events and
  *    attribute changes; api entries change no attributes and trigger no exit);
  * 2. for an event, the `action_paths` step each remaining active entry waits on;
@@ -88,8 +96,26 @@ export function planRecord(input: RecordPlanInput): RecordPlan {
     return found;
   };
 
+  if (record.type === 'erase') return { actions: [{ kind: 'erase' }], problems };
+
+  if (record.type === 'event' && event) {
+    for (const state of input.states) {
+      if (state.convertedAt !== null) continue;
+      const goal = input.definitions.get(versionKey(state.journeyId, state.version))?.goal;
+      if (!goal || goal.event !== event.name) continue;
+      if (goal.where !== undefined && !evaluateFilter(goal.where, { user: attributes, event: event.properties })) continue;
+      if (record.time > addIsoDuration(state.lastEnteredAt, goal.window)) continue;
+      actions.push({ kind: 'convert', journeyId: state.journeyId, version: state.version, entryId: state.entryId, at: record.time });
+      if (goal.exitOnGoal && state.status === 'active') {
+        actions.push({ kind: 'exit', journeyId: state.journeyId, version: state.version, entryId: state.entryId, stepId: state.stepId });
+        exited.add(state.journeyId);
+      }
+    }
+  }
+
   if (record.type !== 'enter') {
     for (const state of activeStates) {
+      if (exited.has(state.journeyId)) continue;
       const definition = definitionOf(state);
       if (definition && shouldExit(definition.exit, attributes, event)) {
         actions.push({ kind: 'exit', journeyId: state.journeyId, version: state.version, entryId: state.entryId, stepId: state.stepId });
@@ -136,19 +162,12 @@ export function planRecord(input: RecordPlanInput): RecordPlan {
     }
   }
 
-  const candidates = input.active.filter(({ journeyId, definition: { entry, exit } }) => {
-    if (record.type === 'event') {
+  const candidates = input.active.filter(({ journeyId, definition }) => {
+    if (record.type === 'event') return entryRefusal(definition, { kind: 'event', event: event! }, attributes) === null;
+    if (record.type === 'enter')
       return (
-        triggerMatchesEvent(entry.trigger, event!, attributes) &&
-        isInAudience(entry, attributes, event) &&
-        !shouldExit(exit, attributes, event)
+        journeyId === record.journeyId && entryRefusal(definition, { kind: 'api', properties: record.properties }, attributes) === null
       );
-    }
-    if (record.type === 'enter') {
-      return (
-        journeyId === record.journeyId && entry.trigger.type === 'api' && isInAudience(entry, attributes) && !shouldExit(exit, attributes)
-      );
-    }
     return false;
   });
   for (const journey of candidates) {
@@ -159,8 +178,13 @@ export function planRecord(input: RecordPlanInput): RecordPlan {
       journey,
       entrant: {
         userId: record.userId,
-        entryId: entryIdFor(journey.journeyId, input.streamId),
-        trigger: record.type === 'event' ? { name: record.name, properties: record.properties } : null,
+        entryId: entryIdFor(journey.journeyId, record.type === 'enter' && record.entryKey ? `api:${record.entryKey}` : input.streamId),
+        trigger:
+          record.type === 'event'
+            ? { name: record.name, properties: record.properties }
+            : record.type === 'enter' && record.properties
+              ? { name: API_ENTRY, properties: record.properties }
+              : null,
         current,
       },
     });

@@ -10,6 +10,7 @@ import type { MessageVisit } from './message-visit.js';
 import { messageCounts, walkCounts, type StepCount } from './step-counts.js';
 import { parseStepToken } from './token.js';
 import { walkEntry, type NextItem, type WalkResult } from './walk.js';
+import { renderUpdate, type RenderedRequest, type RenderedUpdate } from '../template/journey-templates.js';
 
 /** A branch lock outlives the entry's next wait by this much, so the next step finds it. */
 export const LOCK_MARGIN_MS = 7 * 24 * 60 * 60 * 1000;
@@ -26,9 +27,11 @@ export interface MemberInput {
   item: DispatchItem;
   /** The user's state in the journey, as read after the item took the branch lock; null when there is none. */
   state: EntryState | null;
-  /** The user's attributes now. */
-  user: Readonly<Record<string, unknown>>;
+  /** The user's attributes now; null: the user was erased (nothing is done for them any more). */
+  user: Readonly<Record<string, unknown>> | null;
   now: EpochMs;
+  /** The item's own `user_update` step was applied (see the `update` decision): walk on past it. */
+  updateApplied?: boolean;
 }
 
 /** What carrying an item out leaves to the stores: a commit, a next item, counters and the lock's lease. */
@@ -58,8 +61,13 @@ export interface MessageToSend {
   entryId: string;
   /** What a user may mute (by type); not part of the posted body. */
   messageType: string;
+  method: RenderedRequest['method'];
   url: string;
+  /** The step's own headers, rendered. */
+  headers: Record<string, string>;
   payload: JsonObject;
+  /** Signs each attempt (Journey-Signature) when set. */
+  secret: string | null;
 }
 
 /** A send the item must make (or recall, or skip) before it can settle: see settleSend. */
@@ -74,13 +82,26 @@ export interface PendingSend {
   walk: WalkResult;
   then: NextItem | null;
   counts: StepCount[];
+  /** The templates could not be rendered: the message fails (`template_error`) without an attempt. */
+  renderError: string | null;
+}
+
+/** A `user_update` the item must apply (once per visit: `key`) before deciding again with `updateApplied`. */
+export interface PendingUpdate {
+  kind: 'update';
+  /** Names this visit of the step: the store applies a change of the same key once. */
+  key: string;
+  update: RenderedUpdate;
+  input: MemberInput;
 }
 
 export type MemberDecision =
-  | { kind: 'settled'; settlement: Settlement }
+  /** `walk`: where the entry went on the way (null when the item found no active entry of its own). */
+  | { kind: 'settled'; settlement: Settlement; walk: WalkResult | null }
   /** The journey cannot go on for this entry (a definition no rule admits): the entry ends, the batch goes on. */
   | { kind: 'fault'; error: Error; settlement: Settlement }
-  | PendingSend;
+  | PendingSend
+  | PendingUpdate;
 
 /** What became of a send: the receiver's answer, recalled or fresh, or a skip. */
 export type Delivery =
@@ -105,15 +126,19 @@ const nothing = (result: Settlement['result']): Settlement => ({
  */
 export function decideMember(input: MemberInput): MemberDecision {
   const { journey, journeyId, version, item, state, now } = input;
-  if (!state || state.entryId !== item.entryId || state.status !== 'active') return { kind: 'settled', settlement: nothing('ended') };
-
-  const base = { key: item.ownToken, journeyId, userId: item.userId, entryId: item.entryId, expectedToken: state.token, now };
+  if (!state || state.entryId !== item.entryId || state.status !== 'active' || input.user === null)
+    return { kind: 'settled', settlement: nothing('ended'), walk: null };
+  const user = input.user;
   // The event that picked this item's path (claimed against the awaiting token this item expects); not for a timeout.
   const pathTaken = parseStepToken(item.ownToken).branchId;
   const actionEvent =
     pathTaken !== undefined && pathTaken !== TIMEOUT_BRANCH_ID && state.actionEvent?.token === item.expectedToken
       ? state.actionEvent
       : null;
+  // What `event.*` reads: the event that moved the entry last (an action path's, even for the items after the one
+  // it picked), else the trigger's; never an event claimed for the very wait this item times out of.
+  const lastEvent = actionEvent ?? (state.actionEvent && state.actionEvent.token !== item.expectedToken ? state.actionEvent : null);
+  const eventProperties = lastEvent?.properties ?? state.trigger?.properties;
   let walk: WalkResult;
   try {
     walk = walkEntry(
@@ -124,13 +149,15 @@ export function decideMember(input: MemberInput): MemberDecision {
         version,
         userId: item.userId,
         entryId: item.entryId,
-        user: input.user,
-        event: actionEvent?.properties ?? state.trigger?.properties,
+        user,
+        event: eventProperties,
         now,
         messages: state.messages,
+        updateApplied: input.updateApplied,
       },
     );
   } catch (error) {
+    const base = commitBase(input, null);
     const commit: EntryCommit = { ...base, token: item.ownToken, stepId: null, status: 'exited', awaiting: null };
     return {
       kind: 'fault',
@@ -139,16 +166,32 @@ export function decideMember(input: MemberInput): MemberDecision {
     };
   }
 
-  const counts = walkCounts(journey, walk, actionEvent ? 'event' : null);
+  const counts = walkCounts(journey, walk);
   const outcome = walk.outcome;
+  const base = commitBase(input, walk);
   switch (outcome.kind) {
     case 'send':
       return decideSend(input, walk, counts);
+    case 'update': {
+      const step = journey.steps[outcome.stepId];
+      if (step?.type !== 'user_update') throw new Error(`step "${outcome.stepId}" is no user_update step`);
+      const rendered = renderUpdate(journey, outcome.stepId, step, { user, event: eventProperties });
+      if (!rendered.ok) {
+        const commit: EntryCommit = { ...base, token: item.ownToken, stepId: null, status: 'exited', awaiting: null };
+        return {
+          kind: 'fault',
+          error: new Error(`user_update step "${outcome.stepId}": ${rendered.error}`),
+          settlement: { ...nothing('done'), commit, commitCounts: [{ stepId: item.stepId, counter: 'exited' }] },
+        };
+      }
+      return { kind: 'update', key: `${journeyId}:${item.entryId}:${item.ownToken}`, update: rendered.value, input };
+    }
     case 'defer':
-      return { kind: 'settled', settlement: { ...nothing('deferred'), next: outcome.retry, counts } };
+      return { kind: 'settled', walk, settlement: { ...nothing('deferred'), next: outcome.retry, counts } };
     case 'wait':
       return {
         kind: 'settled',
+        walk,
         settlement: {
           ...nothing('done'),
           next: outcome.then,
@@ -160,6 +203,7 @@ export function decideMember(input: MemberInput): MemberDecision {
     case 'await':
       return {
         kind: 'settled',
+        walk,
         settlement: {
           ...nothing('done'),
           next: outcome.timeout,
@@ -177,6 +221,7 @@ export function decideMember(input: MemberInput): MemberDecision {
     case 'exit':
       return {
         kind: 'settled',
+        walk,
         settlement: {
           ...nothing('done'),
           commitCounts: [...counts, { stepId: outcome.stepId, counter: 'exited' }],
@@ -186,6 +231,7 @@ export function decideMember(input: MemberInput): MemberDecision {
     case 'end':
       return {
         kind: 'settled',
+        walk,
         settlement: {
           ...nothing('done'),
           commitCounts: counts,
@@ -203,11 +249,15 @@ function decideSend(input: MemberInput, walk: WalkResult, counts: StepCount[]): 
   const visit = send.visit;
   if (visit.kind === 'ended') {
     // An earlier try of this item ended the message and committed: move on as it did (its commit counted).
-    return { kind: 'settled', settlement: moveOn(input, then, undefined, counts) };
+    return { kind: 'settled', walk, settlement: moveOn(input, then, undefined, counts, walk) };
   }
   if (visit.kind === 'retry' && stored?.nextAttemptAt != null && stored.nextAttemptAt > now) {
     // A retried try of an item whose wait was committed: the attempt is not due yet.
-    return { kind: 'settled', settlement: { ...nothing('retrying'), next: retryItem(item, send.stepId, stored.nextAttemptAt), counts } };
+    return {
+      kind: 'settled',
+      walk,
+      settlement: { ...nothing('retrying'), next: retryItem(item, send.stepId, stored.nextAttemptAt), counts },
+    };
   }
   // A retry sends what the first attempt sent: the branch taken before the step is not walked again.
   const lastDecision: BranchDecision | { stepId: string; branchId: string } | undefined =
@@ -225,8 +275,11 @@ function decideSend(input: MemberInput, walk: WalkResult, counts: StepCount[]): 
       userId: item.userId,
       entryId: item.entryId,
       messageType: send.messageType,
+      method: send.method,
       url: send.url,
+      headers: send.headers,
       payload: send.payload,
+      secret: send.secret,
     },
     checks:
       visit.kind === 'new'
@@ -238,7 +291,13 @@ function decideSend(input: MemberInput, walk: WalkResult, counts: StepCount[]): 
     walk,
     then,
     counts,
+    renderError: send.renderError,
   };
+}
+
+/** Why the message cannot be sent at all, before any attempt: its templates did not render. */
+export function undeliverable(pending: PendingSend): Delivery | null {
+  return pending.renderError === null ? null : { status: 'failed', reason: 'template_error', error: pending.renderError };
 }
 
 /** Whether the user may not get a new visit's message: a muted type, or the frequency cap reached. */
@@ -263,38 +322,40 @@ export function settleSend(pending: PendingSend, delivery: Delivery, policy: Ret
   const firstOfVisit = visit.kind === 'new';
   if (delivery.status === 'skipped') {
     const record: MessageRecord = { ...blankRecord(), ...visitFields, status: 'skipped', reason: delivery.reason, completedAt: now };
-    return moveOn(input, pending.then, { stepId: message.stepId, record }, [
-      ...counts,
-      ...messageCounts(message.stepId, { firstOfVisit, status: 'skipped' }, undefined),
-    ]);
+    return moveOn(
+      input,
+      pending.then,
+      { stepId: message.stepId, record },
+      [...counts, ...messageCounts(message.stepId, { firstOfVisit, status: 'skipped' }, undefined)],
+      pending.walk,
+    );
   }
-  const attempts = (visit.kind === 'retry' ? visit.attempts : 0) + 1;
-  const firstAttemptAt = visit.kind === 'retry' ? visit.firstAttemptAt : now;
+  // A message whose templates failed was never posted: no attempt to count.
+  const posted = !(delivery.status === 'failed' && delivery.reason === 'template_error');
+  const attempts = (visit.kind === 'retry' ? visit.attempts : 0) + (posted ? 1 : 0);
+  const firstAttemptAt = visit.kind === 'retry' ? visit.firstAttemptAt : posted ? now : null;
   const lastError = delivery.status === 'sent' ? null : (delivery.error ?? null);
   const attempted = { ...blankRecord(), ...visitFields, attempts, firstAttemptAt, lastError };
   if (delivery.status === 'retry') {
     const nextAt = nextAttemptAt(policy, {
       messageId: message.messageId,
       attempts,
-      firstAttemptAt,
+      firstAttemptAt: firstAttemptAt ?? now,
       now,
       retryAfterMs: delivery.retryAfterMs,
     });
     if (nextAt !== null) {
       // Waits durably: the record (attempts, window) is committed, and the same item is scheduled for the attempt.
-      const record: MessageRecord = { ...attempted, status: 'retrying', nextAttemptAt: nextAt };
+      const { method, url, headers, payload } = message;
+      const record: MessageRecord = { ...attempted, status: 'retrying', nextAttemptAt: nextAt, request: { method, url, headers, payload } };
       const commit: EntryCommit = {
+        ...commitBase(input, pending.walk),
         key: `${item.ownToken}@${attempts}`,
-        journeyId: input.journeyId,
-        userId: item.userId,
-        entryId: item.entryId,
-        expectedToken: state!.token,
         token: state!.token,
         stepId: message.stepId,
         status: 'active',
         awaiting: null,
         message: { stepId: message.stepId, record },
-        now,
       };
       return {
         result: 'retrying',
@@ -310,16 +371,25 @@ export function settleSend(pending: PendingSend, delivery: Delivery, policy: Ret
   const reason: SendReason | null =
     delivery.status === 'failed' ? delivery.reason : delivery.status === 'retry' ? 'retries_exhausted' : null;
   const record: MessageRecord = { ...attempted, status, reason, completedAt: now };
-  return moveOn(input, pending.then, { stepId: message.stepId, record }, [
-    ...counts,
-    ...messageCounts(message.stepId, { firstOfVisit, status }, lastBranch ?? undefined),
-  ]);
+  return moveOn(
+    input,
+    pending.then,
+    { stepId: message.stepId, record },
+    [...counts, ...messageCounts(message.stepId, { firstOfVisit, status }, lastBranch ?? undefined)],
+    pending.walk,
+  );
 }
 
 /** The entry goes on after its message step (or ends there), keeping the message's record when there is a new one. */
-function moveOn(input: MemberInput, then: NextItem | null, message: EntryCommit['message'], commitCounts: StepCount[]): Settlement {
-  const { item, state, now, journeyId } = input;
-  const base = { key: item.ownToken, journeyId, userId: item.userId, entryId: item.entryId, expectedToken: state!.token, now };
+function moveOn(
+  input: MemberInput,
+  then: NextItem | null,
+  message: EntryCommit['message'],
+  commitCounts: StepCount[],
+  walk: WalkResult,
+): Settlement {
+  const { item } = input;
+  const base = commitBase(input, walk);
   const kept = message ? { message } : {};
   if (then) {
     return {
@@ -335,6 +405,25 @@ function moveOn(input: MemberInput, then: NextItem | null, message: EntryCommit[
     commitCounts,
     commit: { ...base, token: item.ownToken, stepId: null, status: 'completed', awaiting: null, ...kept },
   };
+}
+
+/** What every commit of the item carries: its key, the entry it lands on, and the steps and branches the walk took. */
+function commitBase(input: MemberInput, walk: Pick<WalkResult, 'reached' | 'branches'> | null) {
+  const { item, state, now, journeyId } = input;
+  return {
+    key: item.ownToken,
+    journeyId,
+    userId: item.userId,
+    entryId: item.entryId,
+    expectedToken: state!.token,
+    now,
+    path: walk ? pathOf(walk) : { steps: [], branches: [] },
+  };
+}
+
+/** The steps the walk reached and the branches it took (`step:branch`): what a goal conversion is counted at. */
+export function pathOf(walk: Pick<WalkResult, 'reached' | 'branches'>): { steps: string[]; branches: string[] } {
+  return { steps: [...walk.reached], branches: walk.branches.map((branch) => `${branch.stepId}:${branch.branchId}`) };
 }
 
 function retryItem(item: DispatchItem, stepId: string, dueAt: EpochMs): NextItem {
@@ -353,5 +442,6 @@ function blankRecord(): MessageRecord {
     nextAttemptAt: null,
     lastError: null,
     branch: null,
+    request: null,
   };
 }

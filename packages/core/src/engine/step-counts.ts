@@ -14,24 +14,31 @@ export interface StepCount {
   by?: number;
 }
 
+/** The step id of counters about the journey as a whole (`entered`: entries, `converted`: entries that converted). */
+export const JOURNEY_TOTAL = '*';
+
 /**
- * What a walk counts once its commit lands: `entered` for every step it arrived at and every branch it took, and
- * `converted` for the path an action event picked. A message step is left out: it counts `entered` with the first
- * record of its visit (see messageCounts), because a send held back by quiet hours, or tried again later, arrives
- * at the same step more than once for one visit.
+ * What a walk counts once its commit lands: `entered` for every step it arrived at and every branch it took. A
+ * message step is left out: it counts `entered` with the first record of its visit (see messageCounts), because a
+ * send held back by quiet hours, or tried again later, arrives at the same step more than once for one visit.
  */
-export function walkCounts(
-  journey: JourneyDefinition,
-  walk: Pick<WalkResult, 'reached' | 'branches'>,
-  pickedBy: 'event' | null,
-): StepCount[] {
+export function walkCounts(journey: JourneyDefinition, walk: Pick<WalkResult, 'reached' | 'branches'>): StepCount[] {
   const counts: StepCount[] = [];
   for (const stepId of walk.reached) if (journey.steps[stepId]?.type !== 'message') counts.push({ stepId, counter: 'entered' });
-  for (const branch of walk.branches) {
-    counts.push({ stepId: branch.stepId, branchId: branch.branchId, counter: 'entered' });
-    if (pickedBy === 'event' && journey.steps[branch.stepId]?.type === 'action_paths') {
-      counts.push({ stepId: branch.stepId, branchId: branch.branchId, counter: 'converted' });
-    }
+  for (const branch of walk.branches) counts.push({ stepId: branch.stepId, branchId: branch.branchId, counter: 'entered' });
+  return counts;
+}
+
+/**
+ * What a goal conversion counts: `converted` for the journey, and at every step the entry reached and every branch
+ * (split branch, action path, experiment variant, control included) it took before it converted.
+ */
+export function conversionCounts(path: { steps: readonly string[]; branches: readonly string[] }): StepCount[] {
+  const counts: StepCount[] = [{ stepId: JOURNEY_TOTAL, counter: 'converted' }];
+  for (const stepId of new Set(path.steps)) counts.push({ stepId, counter: 'converted' });
+  for (const taken of new Set(path.branches)) {
+    const colon = taken.indexOf(':');
+    if (colon > 0) counts.push({ stepId: taken.slice(0, colon), branchId: taken.slice(colon + 1), counter: 'converted' });
   }
   return counts;
 }

@@ -24,6 +24,8 @@ export type WalkOutcome =
   | { kind: 'wait'; stepId: string; then: NextItem }
   /** An action_paths step: wait for a path's event; `timeout` is the item that takes the timeout path. */
   | { kind: 'await'; stepId: string; deadline: EpochMs; timeout: NextItem }
+  /** A `user_update` step the item starts at: the worker applies it (once per visit), then walks again past it. */
+  | { kind: 'update'; stepId: string }
   | { kind: 'exit'; stepId: string }
   | { kind: 'end' };
 
@@ -69,6 +71,7 @@ export function walkEntry(
       if (stepId !== null) reached.push(stepId);
       decision = planStep(journey, stepId, walkContext);
     }
+    const itemStep = first;
     first = false;
 
     switch (decision.kind) {
@@ -126,6 +129,27 @@ export function walkEntry(
               expectedToken: item.ownToken,
               ownToken: stepToken(seq + 1, TIMEOUT_BRANCH_ID),
             },
+          },
+        };
+      case 'update':
+        if (itemStep) {
+          // The item's own step: once the worker applied the change, the walk goes on with the updated user.
+          if (context.updateApplied) {
+            stepId = decision.next;
+            continue;
+          }
+          return { reached, branches, outcome: { kind: 'update', stepId: decision.stepId } };
+        }
+        // Reached on the way: the update gets an item of its own, so it is applied once, before anything after it
+        // is decided, and a retry of that item walks on from the same updated user.
+        reached.pop();
+        return {
+          reached,
+          branches,
+          outcome: {
+            kind: 'wait',
+            stepId: decision.stepId,
+            then: { stepId: decision.stepId, dueAt: context.now, expectedToken: item.ownToken, ownToken: nextToken },
           },
         };
       case 'exit':

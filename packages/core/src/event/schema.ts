@@ -70,7 +70,13 @@ export const IngestRecordSchema = z.discriminatedUnion('type', [
     userId: UserIdSchema,
     journeyId: z.string().min(1),
     time: z.number().int(),
+    /** The entry's properties, read as `event.*` by templates and `prop` filters. */
+    properties: JsonObjectSchema.optional(),
+    /** The caller's id for the entry: the entry id derives from it, so sending it again finds the same entry. */
+    entryKey: z.string().min(1).optional(),
   }),
+  /** The user was erased: everything the engine holds of them goes, and their earlier records are not applied. */
+  z.strictObject({ type: z.literal('erase'), id: z.string().min(1), userId: UserIdSchema, time: z.number().int() }),
 ]);
 
 export type IngestRecord = z.infer<typeof IngestRecordSchema>;

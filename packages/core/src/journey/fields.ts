@@ -6,6 +6,7 @@ import { MAX_EVENT_NAME_LENGTH } from '../event/schema.js';
 import { ISO_DURATION_PATTERN, isPositiveIsoDuration, isWithinMaxDuration, MAX_DURATION_ISO } from '../time/duration.js';
 import { TIME_OF_DAY_PATTERN } from '../time/time-of-day.js';
 import { isValidZone } from '../time/zone.js';
+import { cronProblem } from '../time/cron.js';
 import { ID_PATTERN, ID_RULE } from './ids.js';
 import { JOURNEY_LIMITS } from './limits.js';
 
@@ -102,3 +103,35 @@ export function discriminatorError(key: string, options: readonly string[]) {
     return given === undefined ? `is required: one of ${choices}` : `must be one of ${choices}, not ${JSON.stringify(given)}`;
   };
 }
+
+/** A five-field cron pattern, read by croner (docs: minute hour day-of-month month day-of-week). */
+export const CronSchema = z
+  .string()
+  .superRefine((pattern, ctx) => {
+    const problem = cronProblem(pattern);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: `is not a valid cron pattern: ${problem}`, input: pattern });
+  })
+  .meta({ description: 'Five-field cron pattern: minute hour day-of-month month day-of-week.', examples: ['0 9 * * 1', '30 18 1 * *'] });
+
+/** A user attribute name: it becomes a MongoDB field path (`attributes.<name>`), so no dots and no leading `$`. */
+export const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
+export const AttributeNameSchema = z
+  .string()
+  .regex(ATTRIBUTE_NAME_PATTERN, 'attribute names are 1-64 letters, digits, _ or - (not starting with -)');
+
+/** Headers the engine writes itself: a step may not set them. */
+export const RESERVED_HEADERS = [
+  'content-type',
+  'content-length',
+  'host',
+  'idempotency-key',
+  'journey-signature',
+  'transfer-encoding',
+  'connection',
+];
+
+/** An HTTP header name (RFC 9110 token), other than the engine's own. */
+export const HeaderNameSchema = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, "must be an HTTP header name: 1-64 letters, digits or !#$%&'*+.^_`|~-")
+  .refine((name) => !RESERVED_HEADERS.includes(name.toLowerCase()), `is set by the engine (${RESERVED_HEADERS.join(', ')})`);

@@ -52,6 +52,7 @@ function readStepReferences(step: unknown): { references: StepReference[]; compl
   switch (step.type) {
     case 'message':
     case 'delay':
+    case 'user_update':
       add(['next'], step.next);
       break;
     case 'audience_split':

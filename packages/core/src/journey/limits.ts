@@ -17,6 +17,11 @@ export const JOURNEY_LIMITS = {
   variants: 20,
   exitEvents: 100,
   webhookUrlLength: 2048,
+  /** Headers of one webhook step, and the length of each value (a template). */
+  headers: 20,
+  headerValueLength: 1024,
+  /** Attributes one user_update step sets, and removes. */
+  updateAttributes: 100,
   /** A message step's payload, as JSON in UTF-8. */
   payloadBytes: 32 * 1024,
   /** The whole definition, as JSON in UTF-8. */

@@ -12,6 +12,9 @@ import {
   NameSchema,
   PayloadSchema,
   ScheduleAtSchema,
+  CronSchema,
+  AttributeNameSchema,
+  HeaderNameSchema,
   StepIdKeySchema,
   StepRefSchema,
   TimeOfDaySchema,
@@ -23,7 +26,18 @@ import { JOURNEY_LIMITS } from './limits.js';
 import { exampleJourney } from './example.js';
 import { checkJourneyGraph } from './graph.js';
 import { STEP_TYPES } from './step-types.js';
-import { checkDelayHasOneTarget, checkQuietHoursNotEmpty, checkUniqueIds, checkWeightsSumTo100, onAnyObject } from './step-rules.js';
+import {
+  checkDelayHasOneTarget,
+  checkMessageTemplates,
+  checkQuietHoursNotEmpty,
+  checkScheduleHasOneTime,
+  checkUniqueIds,
+  checkUserUpdate,
+  checkWeightsSumTo100,
+  onAnyObject,
+} from './step-rules.js';
+import { atMostBytes, USER_LIMITS } from '../data/limits.js';
+import { JsonValueSchema } from '../data/json.js';
 
 const HOOK = 'https://example.com/hook';
 
@@ -42,8 +56,31 @@ export const ApiTriggerSchema = z
   .meta({ id: 'ApiTrigger', description: 'Users are entered by `POST /v1/journeys/:id/entries`.' });
 
 export const ScheduleTriggerSchema = z
-  .strictObject({ type: z.literal('schedule'), at: ScheduleAtSchema })
-  .meta({ id: 'ScheduleTrigger', description: 'At `at`, every user matching the audience enters.' });
+  .strictObject({
+    type: z.literal('schedule'),
+    at: ScheduleAtSchema.optional(),
+    cron: CronSchema.optional(),
+    timezone: z
+      .string()
+      .refine((zone) => zone === 'user' || isValidZone(zone), 'must be "user" or an IANA time zone like "America/New_York"')
+      .optional()
+      .meta({
+        description:
+          'The zone `cron` is read in: an IANA zone (default: the journey\'s `settings.timezone`), or "user": each user at that ' +
+          "local time in their own `timezone` attribute (else the journey's zone).",
+      }),
+  })
+  .superRefine(checkScheduleHasOneTime, onAnyObject)
+  .meta({
+    id: 'ScheduleTrigger',
+    description:
+      'At `at` (once), or at every occurrence of `cron` (recurring), every user matching the audience enters; each ' +
+      'occurrence enters a user at most once, and `reentry` decides whether a user enters again at a later one.',
+    examples: [
+      { type: 'schedule', at: '2030-06-01T09:00:00Z' },
+      { type: 'schedule', cron: '0 9 * * 1', timezone: 'user' },
+    ],
+  });
 
 export const TriggerSchema = z
   .discriminatedUnion('type', [EventTriggerSchema, ApiTriggerSchema, ScheduleTriggerSchema], {
@@ -93,19 +130,44 @@ export type JourneyExit = z.infer<typeof ExitSchema>;
 
 // ---- steps ------------------------------------------------------------------------------------
 
+export const WEBHOOK_METHODS = ['POST', 'PUT', 'PATCH'] as const;
+
+export const WebhookSchema = z
+  .strictObject({
+    url: WebhookUrlSchema.meta({
+      description: 'http(s) URL; its path and query may hold Liquid templates, whose values are URL-encoded.',
+    }),
+    method: z.enum(WEBHOOK_METHODS).default('POST'),
+    headers: z
+      .record(
+        HeaderNameSchema,
+        z.string().max(JOURNEY_LIMITS.headerValueLength, `must be at most ${JOURNEY_LIMITS.headerValueLength} characters`),
+      )
+      .refine((headers) => Object.keys(headers).length <= JOURNEY_LIMITS.headers, `may have at most ${JOURNEY_LIMITS.headers} headers`)
+      .optional()
+      .meta({ description: 'Extra request headers; values may hold Liquid templates.' }),
+    secret: z.string().min(16, 'must be at least 16 characters').max(256, 'must be at most 256 characters').optional().meta({
+      description: 'Signs each request: `Journey-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.',
+    }),
+  })
+  .meta({ id: 'Webhook', examples: [{ url: HOOK, method: 'POST', headers: { 'X-Campaign': '{{ event.campaign }}' } }] });
+export type Webhook = z.infer<typeof WebhookSchema>;
+
 export const MessageStepSchema = z
   .strictObject({
     type: z.literal('message'),
     channel: z.literal('webhook'),
     messageType: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
-    webhook: z.strictObject({ url: WebhookUrlSchema }),
+    webhook: WebhookSchema,
     payload: PayloadSchema.default({}),
     next: StepRefSchema,
   })
+  .superRefine(checkMessageTemplates, onAnyObject)
   .meta({
     id: 'MessageStep',
     description:
-      'Sends one webhook per user entry. String fields of `payload` may hold `{{user.X}}` and `{{event.X}}`. ' +
+      'Sends one webhook per visit of the step in a user entry. Strings of `payload`, the webhook `url` and `headers` ' +
+      'are Liquid templates on `user.*` and `event.*`, checked when the journey is saved and published. ' +
       'Users who muted `messageType` skip the send.',
     examples: [
       {
@@ -218,6 +280,27 @@ export const ExperimentStepSchema = z
     ],
   });
 
+export const UserUpdateStepSchema = z
+  .strictObject({
+    type: z.literal('user_update'),
+    set: z
+      .record(AttributeNameSchema, atMostBytes(JsonValueSchema, USER_LIMITS.attributeValueBytes))
+      .refine(
+        (set) => Object.keys(set).length <= JOURNEY_LIMITS.updateAttributes,
+        `may set at most ${JOURNEY_LIMITS.updateAttributes} attributes`,
+      )
+      .default({})
+      .meta({ description: 'Attributes to set; string values (at any depth) are Liquid templates.' }),
+    unset: boundedList(AttributeNameSchema, JOURNEY_LIMITS.updateAttributes, 'attributes').default([]),
+    next: StepRefSchema,
+  })
+  .superRefine(checkUserUpdate, onAnyObject)
+  .meta({
+    id: 'UserUpdateStep',
+    description: "Sets and removes the user's attributes, once per visit of the step; later steps of the entry see the change.",
+    examples: [{ type: 'user_update', set: { stage: 'trial', greeted: '{{ user.firstName }}' }, unset: ['coupon'], next: null }],
+  });
+
 export const ExitStepSchema = z
   .strictObject({ type: z.literal('exit') })
   .meta({ id: 'ExitStep', description: 'The user leaves the journey.', examples: [{ type: 'exit' }] });
@@ -225,7 +308,15 @@ export const ExitStepSchema = z
 export const StepSchema = z
   .discriminatedUnion(
     'type',
-    [MessageStepSchema, DelayStepSchema, AudienceSplitStepSchema, ActionPathsStepSchema, ExperimentStepSchema, ExitStepSchema],
+    [
+      MessageStepSchema,
+      DelayStepSchema,
+      AudienceSplitStepSchema,
+      ActionPathsStepSchema,
+      ExperimentStepSchema,
+      UserUpdateStepSchema,
+      ExitStepSchema,
+    ],
     { error: discriminatorError('type', STEP_TYPES) },
   )
   .meta({ id: 'Step', description: 'One node of the journey graph, chosen by `type`.' });
@@ -241,6 +332,26 @@ export type ActionPath = z.infer<typeof ActionPathSchema>;
 export type ExperimentStep = z.infer<typeof ExperimentStepSchema>;
 export type ExperimentVariant = z.infer<typeof ExperimentVariantSchema>;
 export type ExitStep = z.infer<typeof ExitStepSchema>;
+export type UserUpdateStep = z.infer<typeof UserUpdateStepSchema>;
+
+// ---- goal -------------------------------------------------------------------------------------
+
+export const GoalSchema = z
+  .strictObject({
+    event: EventNameSchema,
+    where: FilterSchema.optional(),
+    window: IsoDurationSchema,
+    exitOnGoal: z.boolean().default(false),
+  })
+  .meta({
+    id: 'JourneyGoal',
+    description:
+      'A user entry converts when the user sends `event` (whose properties match `where`) within `window` after entering: ' +
+      'counted once per entry, for the journey and for every step and branch (experiment variants too) the entry reached. ' +
+      '`exitOnGoal` ends an active entry when it converts.',
+    examples: [{ event: 'purchased', where: { prop: 'total', op: 'gt', value: 0 }, window: 'P7D', exitOnGoal: true }],
+  });
+export type JourneyGoal = z.infer<typeof GoalSchema>;
 
 // ---- settings ---------------------------------------------------------------------------------
 
@@ -287,6 +398,7 @@ export const JourneyDefinitionSchema = z
     name: NameSchema,
     entry: EntrySchema,
     exit: ExitSchema.optional(),
+    goal: GoalSchema.optional(),
     start: z.string().min(1, 'must name the first step'),
     // The number of steps is bounded by validateJourney, before the rules walk them; published here.
     steps: z.record(StepIdKeySchema, StepSchema).meta({ maxProperties: JOURNEY_LIMITS.steps }),

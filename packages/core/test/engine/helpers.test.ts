@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { groupBy } from '../../src/data/group-by.js';
 import { actionPathTaken, actionPathsTimedOut, matchActionPath } from '../../src/engine/action-paths.js';
-import { isInAudience, mayReenter, scheduledAt, shouldExit, triggerMatchesEvent } from '../../src/engine/entry.js';
+import { isInAudience, mayReenter, shouldExit, triggerMatchesEvent } from '../../src/engine/entry.js';
+import { scheduledAt } from '../../src/engine/schedule.js';
 import { FREQUENCY_CAP_LOOKBACK_MS, frequencyCapWindowStart, isFrequencyCapped } from '../../src/engine/frequency-cap.js';
 import { messageId } from '../../src/engine/message-id.js';
 import type { ActionPathsStep } from '../../src/journey/schema.js';

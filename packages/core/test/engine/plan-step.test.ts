@@ -33,8 +33,12 @@ describe('message steps', () => {
       messageId: messageId('j1', 'u1', 'e1', 'welcome'),
       visit: { kind: 'new', visit: 1, messageId: messageId('j1', 'u1', 'e1', 'welcome') },
       messageType: 'onboarding',
+      method: 'POST',
       url: 'http://127.0.0.1:9999/hook',
+      headers: {},
       payload: { text: 'Hi Ada' },
+      secret: null,
+      renderError: null,
       notBefore: noon,
       next: 'wait',
     });

@@ -81,6 +81,8 @@ function state(over: Partial<EntryState> = {}): EntryState {
     messages: {},
     actionEvent: null,
     lastEnteredAt: T0,
+    path: { steps: [], branches: [] },
+    convertedAt: null,
     ...over,
   };
 }
@@ -233,5 +235,77 @@ describe('deciding an entry', () => {
     });
     expect(decideEntry(never, state({ token: '1', stepId: 'act' }), 'e1', T0)).toEqual({ kind: 'skip', reason: 'entered-by-this-cause' });
     expect(decideEntry(never, state({ status: 'exited' }), 'e1', T0)).toEqual({ kind: 'skip', reason: 'entered-by-this-cause' });
+  });
+});
+
+describe('goals', () => {
+  const withGoal = definition({
+    goal: { event: 'purchased', where: { prop: 'total', op: 'gt', value: 0 }, window: 'P7D', exitOnGoal: true },
+  });
+  const goalInput = (record: IngestRecord, states: EntryState[]) =>
+    input(record, { states, definitions: new Map([[versionKey('j1', 1), withGoal]]), active: [] });
+  const purchase = (total: number, time = T0 + 60_000): IngestRecord => ({
+    type: 'event',
+    id: 'p',
+    userId: 'u1',
+    name: 'purchased',
+    time,
+    properties: { total },
+  });
+
+  it('converts an entry once, within its window, and exits an active one when exitOnGoal', () => {
+    expect(planRecord(goalInput(purchase(10), [state()])).actions).toEqual([
+      { kind: 'convert', journeyId: 'j1', version: 1, entryId: 'e1', at: T0 + 60_000 },
+      { kind: 'exit', journeyId: 'j1', version: 1, entryId: 'e1', stepId: 'welcome' },
+    ]);
+    // A completed entry converts too, without an exit; one converted already does not again.
+    expect(planRecord(goalInput(purchase(10), [state({ status: 'completed', stepId: null })])).actions.map((a) => a.kind)).toEqual([
+      'convert',
+    ]);
+    expect(planRecord(goalInput(purchase(10), [state({ convertedAt: T0 })])).actions).toEqual([]);
+  });
+
+  it('does not convert outside the window or when `where` does not match', () => {
+    expect(planRecord(goalInput(purchase(10, T0 + 8 * 86_400_000), [state()])).actions).toEqual([]);
+    expect(planRecord(goalInput(purchase(0), [state()])).actions).toEqual([]);
+  });
+});
+
+describe('api entries with properties', () => {
+  const api = definition({
+    entry: { trigger: { type: 'api' }, audience: { prop: 'coupon', op: 'exists', value: true }, reentry: { mode: 'after', after: 'PT1M' } },
+  });
+  const apiInput = (record: IngestRecord) => input(record, { active: [{ journeyId: 'j1', version: 1, definition: api }] });
+
+  it('keeps the properties for templates, reads them in the audience, and derives the entry id from the caller id', () => {
+    const record: IngestRecord = {
+      type: 'enter',
+      id: 'n',
+      userId: 'u1',
+      journeyId: 'j1',
+      time: T0,
+      properties: { coupon: 'X1' },
+      entryKey: 'k-1',
+    };
+    expect(planRecord(apiInput(record)).actions).toEqual([
+      {
+        kind: 'enter',
+        journey: expect.objectContaining({ journeyId: 'j1' }),
+        entrant: {
+          userId: 'u1',
+          entryId: entryIdFor('j1', 'api:k-1'),
+          trigger: { name: 'api', properties: { coupon: 'X1' } },
+          current: null,
+        },
+      },
+    ]);
+    // Without the property the audience leaves the user out.
+    expect(planRecord(apiInput({ ...record, properties: {} })).actions).toEqual([]);
+  });
+
+  it('erases and does nothing else for an erase record', () => {
+    expect(planRecord(input({ type: 'erase', id: 'x', userId: 'u1', time: T0 }, { states: [state()] })).actions).toEqual([
+      { kind: 'erase' },
+    ]);
   });
 });

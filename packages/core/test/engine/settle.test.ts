@@ -30,6 +30,8 @@ function state(over: Partial<EntryState> = {}): EntryState {
     awaiting: null,
     actionEvent: null,
     messages: {},
+    path: { steps: [], branches: [] },
+    convertedAt: null,
     lastEnteredAt: noon,
     ...over,
   };
@@ -62,6 +64,7 @@ const record = (over: Partial<MessageRecord>): MessageRecord => ({
   nextAttemptAt: null,
   lastError: null,
   branch: null,
+  request: null,
   ...over,
 });
 

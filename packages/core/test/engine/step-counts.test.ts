@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { exampleJourney, JourneyDefinitionSchema, messageCounts, walkCounts, walkEntry } from '../../src/index.js';
+import {
+  conversionCounts,
+  exampleJourney,
+  JOURNEY_TOTAL,
+  JourneyDefinitionSchema,
+  messageCounts,
+  walkCounts,
+  walkEntry,
+} from '../../src/index.js';
 
 const journey = JourneyDefinitionSchema.parse(exampleJourney);
 const context = {
@@ -15,21 +23,26 @@ describe('step counts', () => {
   it('counts every step a walk arrives at and every branch it takes, leaving message steps to their records', () => {
     const walk = walkEntry(journey, { stepId: 'split', expectedToken: '1', ownToken: '2' }, context);
     expect(walk.reached).toEqual(['split', 'vipMsg']);
-    expect(walkCounts(journey, walk, null)).toEqual([
+    expect(walkCounts(journey, walk)).toEqual([
       { stepId: 'split', counter: 'entered' },
       { stepId: 'split', branchId: 'vip', counter: 'entered' },
     ]);
   });
 
-  it('does not count an action_paths step again when an event resolves it, and counts the path converted', () => {
+  it('does not count an action_paths step again when an event resolves it, only the path taken', () => {
     const walk = walkEntry(journey, { stepId: 'act', expectedToken: '2', ownToken: '3.bought' }, { ...context, event: { item: 'Hat' } });
     expect(walk.reached).toEqual(['thanks']);
-    expect(walkCounts(journey, walk, 'event')).toEqual([
-      { stepId: 'act', branchId: 'bought', counter: 'entered' },
-      { stepId: 'act', branchId: 'bought', counter: 'converted' },
+    expect(walkCounts(journey, walk)).toEqual([{ stepId: 'act', branchId: 'bought', counter: 'entered' }]);
+  });
+
+  it('counts a conversion for the journey and once at every step and branch of the path, control included', () => {
+    expect(conversionCounts({ steps: ['welcome', 'ab', 'welcome'], branches: ['ab:control', 'split:else'] })).toEqual([
+      { stepId: JOURNEY_TOTAL, counter: 'converted' },
+      { stepId: 'welcome', counter: 'converted' },
+      { stepId: 'ab', counter: 'converted' },
+      { stepId: 'ab', branchId: 'control', counter: 'converted' },
+      { stepId: 'split', branchId: 'else', counter: 'converted' },
     ]);
-    const timedOut = walkEntry(journey, { stepId: 'act', expectedToken: '2', ownToken: '3.timeout' }, context);
-    expect(walkCounts(journey, timedOut, null).filter((count) => count.counter === 'converted')).toEqual([]);
   });
 
   it("counts a message visit's entry once, and its outcome once it ended", () => {

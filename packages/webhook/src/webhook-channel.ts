@@ -1,5 +1,4 @@
-import type { MessageToSend } from '@journey/core';
-import type { SendReason } from '@journey/mongo';
+import { webhookRequest, type MessageToSend, type SendReason } from '@journey/core';
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { OriginLimiter } from './origin-limiter.js';
@@ -22,7 +21,12 @@ export interface SendAttempt {
  * What one attempt of a message came to; the caller records it (the channel writes nothing). `retry`: the receiver
  * did not take it this time (5xx, 408, 429, a timeout or a network error); `retryAfterMs` is its `Retry-After`.
  */
-export type WebhookAttemptResult = { attempt: SendAttempt } & (
+export type WebhookAttemptResult =
+  /** Not sent: no connection to the origin was free by `startBy`. */
+  { status: 'late' } | AttemptAnswer;
+
+/** What an attempt that went out came to. */
+export type AttemptAnswer = { attempt: SendAttempt } & (
   | { status: 'sent' }
   /** It will not be delivered: a 3xx or 4xx, or a URL that is not http(s). */
   | { status: 'failed'; reason: Exclude<SendReason, 'muted' | 'frequency_cap' | 'retries_exhausted'> }
@@ -30,8 +34,13 @@ export type WebhookAttemptResult = { attempt: SendAttempt } & (
 );
 
 export interface WebhookChannel {
-  /** One HTTP attempt of the message. When to try again is the caller's decision (durable, not a wait in here). */
-  attempt(message: WebhookMessage): Promise<WebhookAttemptResult>;
+  /**
+   * One HTTP attempt of the message. When to try again is the caller's decision (durable, not a wait in here). A
+   * `test` attempt carries `Journey-Test: true`. With `startBy` (epoch ms), an attempt that cannot start by then (it
+   * waited for a free connection to a busy origin) is not sent: `late`.
+   */
+  attempt(message: WebhookMessage, options?: { test?: boolean }): Promise<AttemptAnswer>;
+  attempt(message: WebhookMessage, options: { test?: boolean; startBy?: number }): Promise<WebhookAttemptResult>;
   /** Lets in-flight requests finish and closes the connections; a later attempt throws `WebhookChannelClosedError`. */
   close(): Promise<void>;
 }
@@ -55,7 +64,6 @@ export class WebhookChannelClosedError extends Error {
   }
 }
 
-const USER_AGENT = 'journey-engine';
 /** How much of an error response's body is kept on the attempt, for operators. */
 const ERROR_BODY_CHARS = 300;
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -79,9 +87,17 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
   const limiter = new OriginLimiter(settings.maxConnectionsPerOrigin);
   let closed = false;
 
-  async function attemptOnce(target: URL, body: string, messageId: string): Promise<{ attempt: SendAttempt; verdict: Verdict }> {
+  async function attemptOnce(
+    message: WebhookMessage,
+    target: URL,
+    options: { test?: boolean; startBy?: number },
+  ): Promise<{ attempt: SendAttempt; verdict: Verdict } | 'late'> {
     const release = await limiter.acquire(target.origin);
     const at = now();
+    if (options.startBy !== undefined && at > options.startBy) {
+      release();
+      return 'late';
+    }
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -94,13 +110,9 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
       ...fields,
     });
     try {
-      const response = await request(target, {
-        dispatcher: agent,
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': messageId, 'User-Agent': USER_AGENT },
-        body,
-        signal: controller.signal,
-      });
+      // Built when the request can go: a signature is of the time it was sent.
+      const { method, headers, body } = webhookRequest(message, at, { test: options.test ?? false });
+      const response = await request(target, { dispatcher: agent, method, headers, body, signal: controller.signal });
       const status = response.statusCode;
       if (status >= 200 && status < 300) {
         // Delivered once the status is in; a body cut short afterwards changes nothing.
@@ -121,30 +133,22 @@ export function createWebhookChannel(options: WebhookChannelOptions): WebhookCha
   }
 
   return {
-    async attempt(message) {
+    attempt: (async (message: WebhookMessage, options: { test?: boolean; startBy?: number } = {}): Promise<WebhookAttemptResult> => {
       if (closed) throw new WebhookChannelClosedError(message.messageId);
       const target = parseHttpUrl(message.url);
       if (!target) {
         const attempt: SendAttempt = { at: new Date(now()), durationMs: 0, outcome: 'network_error', error: 'not an http(s) URL' };
         return { status: 'failed', reason: 'invalid_url', attempt };
       }
-      const body = JSON.stringify({
-        messageId: message.messageId,
-        journeyId: message.journeyId,
-        version: message.version,
-        stepId: message.stepId,
-        branchId: message.branchId,
-        userId: message.userId,
-        entryId: message.entryId,
-        payload: message.payload,
-      });
-      const { attempt, verdict } = await attemptOnce(target, body, message.messageId);
+      const answer = await attemptOnce(message, target, options);
+      if (answer === 'late') return { status: 'late' };
+      const { attempt, verdict } = answer;
       if (verdict.kind === 'sent') return { status: 'sent', attempt };
       if (verdict.kind === 'failed') return { status: 'failed', reason: verdict.reason, attempt };
       return verdict.retryAfterMs === undefined
         ? { status: 'retry', attempt }
         : { status: 'retry', retryAfterMs: verdict.retryAfterMs, attempt };
-    },
+    }) as WebhookChannel['attempt'],
 
     async close() {
       closed = true;

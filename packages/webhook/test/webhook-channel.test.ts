@@ -9,9 +9,9 @@ import {
   type WebhookChannel,
   type WebhookChannelOptions,
   type WebhookMessage,
-  type WebhookAttemptResult,
-} from '../src/channels/webhook.js';
-import { WebhookSink } from './webhook-sink.js';
+  type AttemptAnswer,
+} from '../src/index.js';
+import { WebhookSink } from '@journey/embedded/testing';
 
 // Every test's channels and sinks are closed after it, whatever it asserted.
 const cleanups: Array<() => Promise<void>> = [];
@@ -43,15 +43,18 @@ function message(url: string, over: Partial<WebhookMessage> = {}): WebhookMessag
     userId: `u${counter}`,
     entryId: 'e1',
     messageType: 'onboarding',
+    method: 'POST',
     url,
+    headers: {},
     payload: { text: 'Hi Ada', n: 1, nested: { ok: true } },
+    secret: null,
     ...over,
   };
 }
 
 const keysOf = (target: WebhookSink) => target.requests.map((request) => request.headers['idempotency-key']);
 /** A result without its attempt's timing, for the tests that check only the verdict. */
-const verdict = ({ attempt: _attempt, ...result }: WebhookAttemptResult) => result;
+const verdict = ({ attempt: _attempt, ...result }: AttemptAnswer) => result;
 
 describe('webhook channel', () => {
   it('posts the contract body and headers once, and returns the attempt for the record', async () => {
@@ -180,6 +183,20 @@ describe('webhook channel', () => {
     expect(slow.requests).toHaveLength(50);
     expect(slow.maxInFlight).toBe(5);
     expect(new Set(keysOf(slow))).toEqual(new Set(messages.map((m) => m.messageId)));
+  });
+
+  it('sends nothing when no connection was free by startBy', async () => {
+    const target = await sink(() => 'hold');
+    let clock = 1_000_000;
+    const { channel: webhook } = channel({ maxConnectionsPerOrigin: 1, now: () => clock });
+    const first = webhook.attempt(message(target.url));
+    await eventually(() => target.heldCount === 1, { what: 'the first request to hold the only connection' });
+    const second = webhook.attempt(message(target.url), { startBy: clock + 5_000 });
+    clock += 10_000;
+    target.releaseHeld({ status: 200 });
+    expect(await second).toEqual({ status: 'late' });
+    expect((await first).status).toBe('sent');
+    expect(target.requests).toHaveLength(1);
   });
 
   it('starts an attempt timeout only when the request gets a connection, not while it waits for one', async () => {

@@ -1,0 +1,3 @@
+import { journeyVitestConfig } from '../../vitest.shared.js';
+
+export default journeyVitestConfig();
