@@ -25,7 +25,7 @@ import { printStepCosts, withCpu } from '../lib/step-cost.js';
 import { benchServers, deletePrefix, printLiveView, printServerVersions } from '../lib/servers.js';
 import { startSink, type Sink } from '../lib/sink.js';
 import { printTable, verdict } from '../lib/table.js';
-import { enterStates, scheduleFirstSteps } from '../lib/users.js';
+import { enterUsers, scheduleFirstSteps } from '../lib/users.js';
 import { runMain } from '../lib/run-main.js';
 
 const flags = intFlags({ users: 1_000_000, concurrency: 20, 'max-minutes': 60, profile: 0 });
@@ -152,7 +152,7 @@ async function runDesign(
     const journey = await publishWebhookJourney(mongo, sink.url);
     const states = createJourneyStatesRepository(mongo.db);
     await states.ensureIndexes();
-    const enterMs = await enterStates(states, journey, n, Date.now());
+    const enterMs = await enterUsers(mongo.db, journey, n, Date.now());
 
     const dueSecond = Math.floor(Date.now() / 1000);
     const naiveDesign = naive
