@@ -2,7 +2,7 @@ import { createJourneyStatesRepository, createUsersRepository, type MongoStore, 
 import { stepToken, type MessageRecord } from '@journey/core';
 import { publishWebhookJourney, type PublishedJourney } from './bench-journey.js';
 import { waitWithProgress } from './progress.js';
-import { benchUser, enterStates } from './users.js';
+import { benchUser, enterUsers } from './users.js';
 
 /** The engine's shape of work: a batch job holds up to 200 users, and its members run 50 at a time. */
 const BATCH_USERS = 200;
@@ -111,7 +111,7 @@ export async function measureDatabaseAlone(
     const journey = await publishWebhookJourney(mongo, 'http://127.0.0.1:9/never-called');
     const states = createJourneyStatesRepository(mongo.db);
     await states.ensureIndexes();
-    await enterStates(states, journey, options.n, Date.now());
+    await enterUsers(mongo.db, journey, options.n, Date.now());
     options.afterEntering?.();
     return await runDatabaseCeiling({ mongo, journey, ...options });
   } finally {

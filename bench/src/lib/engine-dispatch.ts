@@ -48,7 +48,7 @@ export async function startEngineDispatch(options: { config: Config; mongo: Mong
     throw new Error(`the dispatch keys (${keys.prefix}) are not the configuration's (${config.REDIS_PREFIX})`);
   const running: RunningDispatch = await startDispatch({
     config,
-    logger: createLogger({ name: 'bench-dispatch', level: 'silent' }),
+    logger: createLogger({ name: 'bench-dispatch', level: (process.env.BENCH_LOG_LEVEL as 'silent') ?? 'silent' }),
     mongo,
     redis,
   });

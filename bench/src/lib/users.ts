@@ -1,5 +1,6 @@
 import { entryIdFor, FIRST_STEP_TOKEN, firstStep } from '@journey/core';
-import type { JourneyStatesRepository } from '@journey/mongo';
+import { createJourneyStatesRepository, createUsersRepository } from '@journey/mongo';
+import type { Db } from 'mongodb';
 import type { DueSchedule } from '@journey/redis';
 import type { PublishedJourney } from './bench-journey.js';
 import { inChunks } from './progress.js';
@@ -11,10 +12,13 @@ export function benchUser(journeyId: string, index: number): { userId: string; e
 }
 
 /**
- * Enters users 0..n-1 as apps/worker's enterUsers does for users never in the journey: their states in bulk
- * (`enterMany`, one unordered insertMany per chunk), at the first step with the first token.
+ * Enters users 0..n-1 as apps/worker's enterUsers does for users never in the journey: their user documents (as an
+ * event creates them: a user the dispatcher does not find is erased, and gets nothing) and their states in bulk
+ * (`createMany` and `enterMany`, one unordered insertMany each per chunk), at the first step with the first token.
  */
-export async function enterStates(states: JourneyStatesRepository, journey: PublishedJourney, n: number, now: number): Promise<number> {
+export async function enterUsers(db: Db, journey: PublishedJourney, n: number, now: number): Promise<number> {
+  const states = createJourneyStatesRepository(db);
+  const users = createUsersRepository(db);
   return inChunks('entering users (MongoDB)', n, 1_000, async (first, end) => {
     const inputs = [];
     for (let index = first; index < end; index++) {
@@ -30,6 +34,10 @@ export async function enterStates(states: JourneyStatesRepository, journey: Publ
         now: new Date(now),
       });
     }
+    await users.createMany(
+      inputs.map((input) => input.userId),
+      new Date(now),
+    );
     const results = await states.enterMany(inputs);
     const notEntered = results.filter((result) => result !== 'entered').length;
     if (notEntered > 0) throw new Error(`${notEntered} users were not entered`);

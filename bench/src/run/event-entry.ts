@@ -23,7 +23,7 @@ import { inChunks, waitWithProgress } from '../lib/progress.js';
 import { benchServers, endRun, printServerVersions } from '../lib/servers.js';
 import { startSink } from '../lib/sink.js';
 import { printTable, verdict } from '../lib/table.js';
-import { enterStates } from '../lib/users.js';
+import { enterUsers } from '../lib/users.js';
 import { runMain } from '../lib/run-main.js';
 
 const flags = intFlags({ users: 10_000, existing: 20_000, 'within-seconds': 120, persistent: 0 as number });
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     // The users already inside: states of another journey (waiting, never due here) and their profiles, so the
     // collections the new users' events are looked up in hold 20,000 others.
     const waiting = await publishWebhookJourney(mongo, sink.url);
-    await enterStates(states, waiting, flags.existing, Date.now());
+    await enterUsers(mongo.db, waiting, flags.existing, Date.now());
     await inChunks('existing user profiles', flags.existing, 1_000, async (first, end) => {
       const now = new Date();
       const docs = [];

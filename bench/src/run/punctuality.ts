@@ -24,7 +24,7 @@ import { waitWithProgress } from '../lib/progress.js';
 import { benchServers, endRun, printLiveView, printServerVersions } from '../lib/servers.js';
 import { startSink } from '../lib/sink.js';
 import { printTable, verdict } from '../lib/table.js';
-import { enterStates, scheduleFirstSteps } from '../lib/users.js';
+import { enterUsers, scheduleFirstSteps } from '../lib/users.js';
 import { runMain } from '../lib/run-main.js';
 
 // 20 = the webhook channel's default maxConnectionsPerOrigin: the engine's own limit towards one host.
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     const journey = await publishWebhookJourney(mongo, sink.url);
     const states = createJourneyStatesRepository(mongo.db);
     await states.ensureIndexes();
-    await enterStates(states, journey, n, Date.now());
+    await enterUsers(mongo.db, journey, n, Date.now());
 
     // The dispatcher runs before the users are due, as in production; the due second lies far enough ahead that
     // scheduling (measured here at well over 20,000 members/s) ends before it.

@@ -9,9 +9,9 @@ import {
   type MessageRecord,
 } from '@journey/core';
 import { randomBytes } from 'node:crypto';
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db } from 'mongodb';
+import type { AnyBulkWriteOperation, Db } from 'mongodb';
 import { z } from 'zod';
-import { isDuplicateKeyError } from './store-errors.js';
+import { duplicateKeyIndexes, isDuplicateKeyError } from './store-errors.js';
 
 export const JourneyStateStatusSchema = z.enum(ENTRY_STATUSES);
 export type JourneyStateStatus = z.infer<typeof JourneyStateStatusSchema>;
@@ -521,13 +521,9 @@ export function createJourneyStatesRepository(db: Db): JourneyStatesRepository {
           { ordered: false },
         );
       } catch (error) {
-        if (!(error instanceof MongoBulkWriteError)) throw error;
-        const writeErrors = (Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]) as Array<{
-          code: number;
-          index: number;
-        }>;
-        if (writeErrors.length === 0 || writeErrors.some((each) => each.code !== 11000)) throw error;
-        existing.push(...writeErrors.map((each) => each.index));
+        const duplicates = duplicateKeyIndexes(error);
+        if (duplicates === null) throw error;
+        existing.push(...duplicates);
       }
       // These users have a state already (any status): the conditional entry decides, a few at a time.
       for (let first = 0; first < existing.length; first += ENTER_PARALLEL) {

@@ -77,3 +77,18 @@ export function documentRefusal(error: unknown): string | null {
 export function isDuplicateKeyError(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === 11000;
 }
+
+/** Indexes (in the write's order) of the documents an unordered bulk write refused as duplicate keys; null when anything else failed. */
+export function duplicateKeyIndexes(error: unknown): number[] | null {
+  if (!(error instanceof MongoBulkWriteError)) return null;
+  const writeErrors = (Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]) as Array<{
+    code: number;
+    index: number;
+  }>;
+  if (writeErrors.length === 0 || writeErrors.some((each) => each.code !== 11000)) return null;
+  return writeErrors.map((each) => each.index);
+}
+
+export function isOnlyDuplicateKeys(error: unknown): boolean {
+  return duplicateKeyIndexes(error) !== null;
+}

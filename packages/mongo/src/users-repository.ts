@@ -1,7 +1,7 @@
 import { ATTRIBUTE_NAME_PATTERN, JsonValueSchema, type JsonValue } from '@journey/core';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import { isDuplicateKeyError } from './store-errors.js';
+import { isDuplicateKeyError, isOnlyDuplicateKeys } from './store-errors.js';
 
 /**
  * Attribute names become MongoDB field paths (`attributes.<name>`): no dots, no leading `$`. The API refuses
@@ -67,6 +67,8 @@ export interface UsersRepository {
   getMany(userIds: readonly string[]): Promise<User[]>;
   /** The user, created with no attributes when unknown (an event may come before any attributes). */
   getOrCreate(userId: string, now: Date): Promise<User>;
+  /** Creates the users of these ids that do not exist yet, with no attributes, in one unordered write (imports). */
+  createMany(userIds: readonly string[], now: Date): Promise<void>;
   /**
    * Records that the ingest record `recordId` was applied, only if it is newer than the last one; false means it
    * was applied before (a retried drain), and the caller must not apply it again.
@@ -186,6 +188,15 @@ export function createUsersRepository(db: Db): UsersRepository {
     },
 
     getOrCreate,
+
+    async createMany(userIds, now) {
+      if (userIds.length === 0) return;
+      const docs = userIds.map((_id) => ({ _id, attributes: {}, lastRecord: null, createdAt: now, updatedAt: now }));
+      await users.insertMany(docs, { ordered: false }).catch((error: unknown) => {
+        // Users that exist already are left as they are.
+        if (!isOnlyDuplicateKeys(error)) throw error;
+      });
+    },
 
     async markRecordApplied(userId, recordId, now) {
       const user = await getOrCreate(userId, now);

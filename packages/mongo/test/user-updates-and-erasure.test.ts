@@ -92,6 +92,19 @@ describe('user updates, conversions and erasure', () => {
     expect(revived).toMatchObject({ erased: false, muted: ['news'], attributes: {} });
   });
 
+  it('creates the users that do not exist, leaving the others as they are', async () => {
+    const users = createUsersRepository(store.db);
+    await users.mergeAttributes('cm-1', { plan: 'pro' }, t0);
+    await users.createMany(['cm-1', 'cm-2', 'cm-3'], t0);
+    const found = await users.getMany(['cm-1', 'cm-2', 'cm-3']);
+    const byId = found.sort((a, b) => a.userId.localeCompare(b.userId));
+    expect(byId.map((user) => [user.userId, user.attributes])).toEqual([
+      ['cm-1', { plan: 'pro' }],
+      ['cm-2', {}],
+      ['cm-3', {}],
+    ]);
+  });
+
   it('names the stream id just before another', () => {
     expect(previousStreamId('1800000000000-5')).toBe('1800000000000-4');
     expect(previousStreamId('1800000000000-0')).toBe(`1799999999999-${Number.MAX_SAFE_INTEGER}`);
