@@ -1,13 +1,12 @@
 import { redisEnv } from '@journey/config';
 import { freePort } from '@journey/embedded';
-import { eventually, onRedisCluster, testServers, uniqueName } from '@journey/embedded/testing';
+import { eventually, onRedisCluster, testServers, uniqueName, WebhookSink } from '@journey/embedded/testing';
 import { connectMongo, type MongoStore } from '@journey/mongo';
 import { connectRedis, createKeys, type Keys, type RedisClient } from '@journey/redis';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppFleet, type FleetWorker } from './app-fleet.js';
 import { removeEngineKeys } from './engine-keys.js';
-import { WebhookSink } from './webhook-sink.js';
 
 const USERS = 600;
 const ADMIN_KEY = 'fleet-admin-key-0123456789';

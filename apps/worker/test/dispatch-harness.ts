@@ -4,7 +4,6 @@ import { testServers, uniqueName } from '@journey/embedded/testing';
 import { connectMongo, type MongoStore } from '@journey/mongo';
 import { connectRedis, countJobs, type RedisClient } from '@journey/redis';
 import { createStores } from '@journey/stores';
-import type { Worker } from 'bullmq';
 import { createWebhookChannel } from '@journey/webhook';
 import { startBatchProcessor } from '../src/dispatch/batch-processor.js';
 import type { DispatchDeps } from '../src/dispatch/dispatch-batch.js';

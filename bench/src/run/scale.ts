@@ -29,7 +29,7 @@ import { infoNumber, redisVersion } from '../lib/redis-meter.js';
 import { benchServers, deletePrefix } from '../lib/servers.js';
 import { startSink, type Sink } from '../lib/sink.js';
 import { printTable } from '../lib/table.js';
-import { benchUser, enterStates } from '../lib/users.js';
+import { benchUser, enterUsers } from '../lib/users.js';
 import { runMain } from '../lib/run-main.js';
 import { startWorkerProcesses } from '../lib/worker-processes.js';
 
@@ -114,7 +114,7 @@ async function runOnce(
     const journey = await publishWebhookJourney(mongo, sink.url);
     const states = createJourneyStatesRepository(mongo.db);
     await states.ensureIndexes();
-    await enterStates(states, journey, flags.users + flags['trickle-users'], Date.now());
+    await enterUsers(mongo.db, journey, flags.users + flags['trickle-users'], Date.now());
 
     const batches = await countBatches(target, keys);
     const fleet = await startWorkerProcesses(workers, {

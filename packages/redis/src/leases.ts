@@ -36,7 +36,8 @@ export function createLeases(redis: RedisClient, keys: Keys): Leases {
     return value;
   };
   const alive = (reply: unknown): string[] => {
-    if (!Array.isArray(reply) || !reply.every((each) => typeof each === 'string')) throw new UnexpectedReplyError({ script: 'heartbeat', reply });
+    if (!Array.isArray(reply) || !reply.every((each) => typeof each === 'string'))
+      throw new UnexpectedReplyError({ script: 'heartbeat', reply });
     return reply;
   };
   async function claim(leases: readonly string[], holderId: string, ms: number, wanted: readonly boolean[]): Promise<boolean[]> {
