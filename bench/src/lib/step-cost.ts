@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
 import type { MongoStore } from '@journey/mongo';
 import { serverCpuMs, type MongoTraffic } from './mongo-meter.js';
+import { machineCpuSeconds } from './proc-cpu.js';
 import type { RedisPhase } from './redis-meter.js';
 import { printTable } from './table.js';
 
@@ -10,6 +12,8 @@ export interface PhaseCost {
   processCpuMs: number;
   /** CPU of the MongoDB server process (null: not on this machine). */
   mongoServerCpuMs: number | null;
+  /** CPU every process of the machine used meanwhile (/proc/stat): the engine, Redis, the store, the sink, and anything else running. */
+  machineCpuMs: number;
   redis: RedisPhase;
   mongo: MongoTraffic;
 }
@@ -18,15 +22,18 @@ export interface PhaseCost {
 export async function withCpu<T>(
   mongo: MongoStore,
   work: () => Promise<T>,
-): Promise<{ result: T; cpuMs: number; mongoServerCpuMs: number | null }> {
+): Promise<{ result: T; cpuMs: number; mongoServerCpuMs: number | null; machineCpuMs: number }> {
   const serverBefore = await serverCpuMs(mongo);
+  const machineBefore = machineCpuSeconds().busy;
   const before = process.cpuUsage();
   const result = await work();
   const spent = process.cpuUsage(before);
+  const machineCpuMs = (machineCpuSeconds().busy - machineBefore) * 1000;
   const serverAfter = await serverCpuMs(mongo);
   return {
     result,
     cpuMs: (spent.user + spent.system) / 1000,
+    machineCpuMs,
     mongoServerCpuMs: serverBefore === null || serverAfter === null ? null : serverAfter - serverBefore,
   };
 }
@@ -46,6 +53,7 @@ export function stepCostRow(phase: PhaseCost): Record<string, string | number> {
     'Mongo writes': per(phase.mongo.statements),
     'Mongo bytes sent': per(phase.mongo.bytesSent, 0),
     'Mongo bytes received': per(phase.mongo.bytesReceived, 0),
+    'machine CPU µs': per(phase.machineCpuMs * 1000, 1),
   };
 }
 
@@ -56,5 +64,21 @@ export function printStepCosts(title: string, phases: PhaseCost[]): void {
       .sort((a, b) => b[1] - a[1])
       .map(([name, calls]) => `${name} ${(calls / phase.steps).toFixed(2)}`);
     console.log(`${phase.label}: Redis commands per step by name (scripts' own included): ${perStep.join(', ')}`);
+    console.log(`${phase.label}: ${boundLine(phase)}`);
   }
+}
+
+/**
+ * What bounds the users per second, from the CPU a step cost: the worker's own (one process runs its JavaScript on one
+ * core) and the machine's (every process of a step shares the cores).
+ */
+function boundLine(phase: PhaseCost): string {
+  const cores = availableParallelism();
+  const workerUs = (phase.processCpuMs * 1000) / phase.steps;
+  const machineUs = (phase.machineCpuMs * 1000) / phase.steps;
+  const pace = (us: number, onCores: number) => Math.round((onCores * 1_000_000) / us).toLocaleString('en-US');
+  return (
+    `bound: the worker process used ${workerUs.toFixed(0)} µs of CPU per step (one process: at most ${pace(workerUs, 1)} users/s on a core); ` +
+    `the machine ${machineUs.toFixed(0)} µs per step over all its processes (${cores} cores: at most ${pace(machineUs, cores)} users/s)`
+  );
 }

@@ -44,6 +44,7 @@ interface Measured {
   /** CPU of this process while dispatching: the engine's worker (or the naive design's) and the meters. */
   dispatchCpuMs: number;
   mongoServerCpuMs: number | null;
+  machineCpuMs: number;
   wallMs: number;
   jobs: number;
   writes: MongoTraffic;
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
       steps: n,
       processCpuMs: r.dispatchCpuMs,
       mongoServerCpuMs: r.mongoServerCpuMs,
+      machineCpuMs: r.machineCpuMs,
       redis: r.dispatching,
       mongo: r.writes,
     })),
@@ -212,6 +214,7 @@ async function runDesign(
       result: dispatched,
       cpuMs: dispatchCpuMs,
       mongoServerCpuMs,
+      machineCpuMs,
     } = await withCpu(mongo, () => (flags.profile && !naive ? profileCpu(`dispatch-${design}`, dispatch) : dispatch()));
     const failedJobs = naiveDesign ? naiveDesign.failures() : engineFailures;
     await naiveDesign?.close();
@@ -228,6 +231,7 @@ async function runDesign(
       dispatching: dispatched.redis,
       dispatchCpuMs,
       mongoServerCpuMs,
+      machineCpuMs,
       wallMs: dispatched.result,
       jobs,
       writes: mongo.traffic(),

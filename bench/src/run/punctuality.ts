@@ -74,6 +74,7 @@ async function main(): Promise<void> {
         steps: n,
         processCpuMs: spent.cpuMs,
         mongoServerCpuMs: spent.mongoServerCpuMs,
+        machineCpuMs: spent.machineCpuMs,
         redis: spent.result.redis,
         mongo: mongo.traffic(),
       };
