@@ -19,8 +19,8 @@ import { KEY_ID_PATTERN, TOKEN_PATTERN, UserIdSchema, VersionSchema } from './id
  *   {p:due:S}:sends:<bucket>             recent sends of shard S's users hashed to the bucket (hash), for caps
  *   {p:due:S}:refused:<messageId>        a message to a user of shard S the receiver refused for good (expires)
  *   p:journeys:revision                  counter bumped by every journey lifecycle change (workers reload then)
- *   p:stats:<journey>:<version>          counters hash (single key)
- *   p:stats:<journey>:<version>:<h|d>:<second>   the same counters of one hour or day (hash, expires)
+ *   {p:stats:<journey>:<version>}        counters hash
+ *   {p:stats:<journey>:<version>}:<h|d>:<second>   the same counters of one hour or day (hash, expires)
  *   p:ops:activity:<second>              dispatch activity of one second (hash, expires), for ops rates
  *   p:ops:failures                       recent failures (capped list of JSON), for ops
  *   {p:carve}:alive                      schedulers alive (sorted set: id -> until), for sharing the shards out
@@ -263,9 +263,10 @@ export function createKeys(prefix: string, options: KeysOptions = {}): Keys {
       return `${userTag(userId)}:refused:${messageId}`;
     },
     journeysRevision: () => `${prefix}:journeys:revision`,
-    stats: (journeyId, journeyVersion) => `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}`,
+    // One tag per journey version: a batch's counters and their hour and day buckets change in one MULTI.
+    stats: (journeyId, journeyVersion) => `{${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}}`,
     statsBucket: (journeyId, journeyVersion, interval, startSecond) =>
-      `${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}:${interval}:${second(startSecond)}`,
+      `{${prefix}:stats:${keyId('journeyId', journeyId)}:${version(journeyVersion)}}:${interval}:${second(startSecond)}`,
     opsActivity: (activitySecond) => `${prefix}:ops:activity:${second(activitySecond)}`,
     opsFailures: () => `${prefix}:ops:failures`,
 

@@ -25,7 +25,8 @@ describe('keys', () => {
     expect(keys.branchLock('j_1', 'user:1', 'e-1')).toBe(`{jrn:due:${shardOf('user:1')}}:lock:j_1:user:1:e-1`);
     expect(keys.sendHistory('user-1')).toBe(`{jrn:due:${shardOf('user-1')}}:sends:${fnv1a32('user-1') % 65_536}`);
     expect(createKeys('jrn', { sendHistoryBuckets: 1, dueShards: 1 }).sendHistory('anyone')).toBe('{jrn:due:0}:sends:0');
-    expect(keys.stats('j_1', 3)).toBe('jrn:stats:j_1:3');
+    expect(keys.stats('j_1', 3)).toBe('{jrn:stats:j_1:3}');
+    expect(keys.statsBucket('j_1', 3, 'h', 1_796_526_000)).toBe('{jrn:stats:j_1:3}:h:1796526000');
     expect(keys.eventFailures(7)).toBe('{jrn:ev:7}:failures');
     expect(keys.deadLetters(7)).toBe('{jrn:ev:7}:dead');
     expect(keys.refusedMessage('user-1', '0a1b-2c')).toBe(`{jrn:due:${shardOf('user-1')}}:refused:0a1b-2c`);
