@@ -1,6 +1,6 @@
 import type { RedisTarget } from '@journey/config';
 import { createJourneyStatesRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
-import { connectRedis, createBranchLock, createSendHistory, type Keys, type RedisClient } from '@journey/redis';
+import { connectRedis, createBranchLock, createSendHistory, DISPATCH_JOB_OPTIONS, type Keys, type RedisClient } from '@journey/redis';
 import { compileString, messageId, newRenderBudget, stepToken, type MessageRecord } from '@journey/core';
 import { Queue, Worker } from 'bullmq';
 import { Agent, request } from 'undici';
@@ -37,15 +37,8 @@ export function createNaiveDesign(options: {
 }) {
   const { redis, mongo, keys, journey } = options;
   const queueName = `{${keys.prefix}-naive}`;
-  const queue = new Queue<NaiveJob>(queueName, {
-    connection: redis,
-    defaultJobOptions: {
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: { count: 1_000 },
-      removeOnFail: { count: 5_000 },
-    },
-  });
+  // Retried and kept as the engine's dispatch jobs are.
+  const queue = new Queue<NaiveJob>(queueName, { connection: redis, defaultJobOptions: DISPATCH_JOB_OPTIONS });
   const states = createJourneyStatesRepository(mongo.db);
   const users = createUsersRepository(mongo.db);
   const branchLock = createBranchLock(redis, keys);

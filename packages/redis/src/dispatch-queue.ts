@@ -1,5 +1,5 @@
 import { groupBy } from '@journey/core';
-import { Queue, type JobState } from 'bullmq';
+import { Queue, type JobState, type JobsOptions } from 'bullmq';
 import type { RedisClient } from './connection.js';
 import { z } from 'zod';
 import type { CarvedBatch } from './due-schedule.js';
@@ -36,19 +36,17 @@ export interface DispatchQueue {
   close(): Promise<void>;
 }
 
+/** How a dispatch job is retried and kept: for the operators' view (counts and recent failures), bounded so Redis does not grow with traffic. */
+export const DISPATCH_JOB_OPTIONS = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { count: 1_000 },
+  removeOnFail: { count: 5_000 },
+} as const satisfies JobsOptions;
+
 export function createDispatchQueue(redis: RedisClient, keys: Keys): DispatchQueue {
   const queues = keys.queues.dispatch.map(
-    (name) =>
-      new Queue<DispatchJob>(name, {
-        connection: redis,
-        defaultJobOptions: {
-          attempts: 10,
-          backoff: { type: 'exponential', delay: 1_000 },
-          // Kept for the operators' view (counts and recent failures); bounded so Redis does not grow with traffic.
-          removeOnComplete: { count: 1_000 },
-          removeOnFail: { count: 5_000 },
-        },
-      }),
+    (name) => new Queue<DispatchJob>(name, { connection: redis, defaultJobOptions: DISPATCH_JOB_OPTIONS }),
   );
   const byName = new Map(queues.map((queue) => [queue.name, queue]));
   const queueOf = (shard: number) => byName.get(keys.dispatchQueueOf(shard))!;

@@ -56,6 +56,7 @@ export { createDrainQueue, DrainJobSchema, type DrainJob, type DrainQueue } from
 export {
   countJobs,
   createDispatchQueue,
+  DISPATCH_JOB_OPTIONS,
   DispatchJobSchema,
   type BatchJobState,
   type DispatchJob,
