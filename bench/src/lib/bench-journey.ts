@@ -1,4 +1,4 @@
-import { validateJourney, type JourneyDefinition } from '@journey/core';
+import { validateJourney, type JourneyDefinition, type MessageRecord } from '@journey/core';
 import { createJourneysRepository, type MongoStore } from '@journey/mongo';
 
 /** A published journey version, as the entry and dispatch code see it. */
@@ -42,4 +42,21 @@ export async function publishWebhookJourney(mongo: MongoStore, url: string, trig
   const published = await journeys.publish(created.journey.id);
   if (!published.ok) throw new Error(`journey not published: ${JSON.stringify(published)}`);
   return { journeyId: created.journey.id, version: 1, definition: validation.journey };
+}
+
+/** The record of the journey's message sent once at `at` (epoch ms) by the try that owns `token`. */
+export function sentRecord(token: string, at: number): MessageRecord {
+  return {
+    status: 'sent',
+    reason: null,
+    attempts: 1,
+    completedAt: at,
+    token,
+    visit: 1,
+    firstAttemptAt: at,
+    nextAttemptAt: null,
+    lastError: null,
+    branch: null,
+    request: null,
+  };
 }

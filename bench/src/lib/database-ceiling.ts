@@ -1,6 +1,6 @@
 import { createJourneyStatesRepository, createUsersRepository, type MongoStore, type StepCommit } from '@journey/mongo';
-import { stepToken, type MessageRecord } from '@journey/core';
-import { publishWebhookJourney, type PublishedJourney } from './bench-journey.js';
+import { stepToken } from '@journey/core';
+import { publishWebhookJourney, sentRecord, type PublishedJourney } from './bench-journey.js';
 import { waitWithProgress } from './progress.js';
 import { benchUser, enterUsers } from './users.js';
 
@@ -36,19 +36,7 @@ export async function runDatabaseCeiling(options: {
     for (let index = first; index < end; index++) userIds.push(benchUser(journey.journeyId, index).userId);
     const [found] = await Promise.all([states.listForJourney(journey.journeyId, userIds), users.getMany(userIds)]);
     const now = Date.now();
-    const record: MessageRecord = {
-      status: 'sent',
-      reason: null,
-      attempts: 1,
-      completedAt: now,
-      token: ownToken,
-      visit: 1,
-      firstAttemptAt: now,
-      nextAttemptAt: null,
-      lastError: null,
-      branch: null,
-      request: null,
-    };
+    const record = sentRecord(ownToken, now);
     const commits: StepCommit[] = found.map((state) => ({
       key: ownToken,
       journeyId: journey.journeyId,

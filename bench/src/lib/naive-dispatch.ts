@@ -1,10 +1,10 @@
 import type { RedisTarget } from '@journey/config';
 import { createJourneyStatesRepository, createUsersRepository, type MongoStore } from '@journey/mongo';
 import { connectRedis, createBranchLock, createSendHistory, DISPATCH_JOB_OPTIONS, type Keys, type RedisClient } from '@journey/redis';
-import { compileString, messageId, newRenderBudget, stepToken, type MessageRecord } from '@journey/core';
+import { compileString, messageId, newRenderBudget, stepToken } from '@journey/core';
 import { Queue, Worker } from 'bullmq';
 import { Agent, request } from 'undici';
-import type { PublishedJourney } from './bench-journey.js';
+import { sentRecord, type PublishedJourney } from './bench-journey.js';
 import { benchUser } from './users.js';
 import { inChunks } from './progress.js';
 
@@ -94,19 +94,7 @@ export function createNaiveDesign(options: {
           if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`sink answered ${response.statusCode}`);
           const now = Date.now();
           await history.note(userId, id, now);
-          const record: MessageRecord = {
-            status: 'sent',
-            reason: null,
-            attempts: 1,
-            completedAt: now,
-            token: ownToken,
-            visit: 1,
-            firstAttemptAt: now,
-            nextAttemptAt: null,
-            lastError: null,
-            branch: null,
-            request: null,
-          };
+          const record = sentRecord(ownToken, now);
           const message = { stepId, record };
           // One user's commit alone: one `update` command of one statement.
           await states.commitEach([
