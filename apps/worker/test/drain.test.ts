@@ -246,16 +246,15 @@ describe('draining the event partitions', () => {
         // Sweeps are called by hand here; the lease lasts 3 intervals.
         intervalMs: 60_000,
       });
-    const first = sweeper();
-    const second = sweeper();
-    cleanups.push(
-      () => first.stop(),
-      () => second.stop(),
-    );
-    // Both swept once at start, the first first: the lease is the first's, and only it sweeps.
     const partition = env.keys.eventPartitionOf(record.userId);
+    // The second starts once the first holds the lease: which of two sweepers started together wins is not ordered.
+    const first = sweeper();
+    cleanups.push(() => first.stop());
     expect(await first.sweep()).toEqual([partition]);
+    const second = sweeper();
+    cleanups.push(() => second.stop());
     expect(await second.sweep()).toEqual([]);
+    expect(await first.sweep()).toEqual([partition]);
     await first.stop();
     expect(await second.sweep()).toEqual([partition]);
   });
