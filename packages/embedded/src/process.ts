@@ -59,8 +59,11 @@ export function startDaemon(command: string, args: string[], logFile: string, en
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, detached: true });
   running.add(child);
   child.once('exit', () => running.delete(child));
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Both streams feed one file: it ends once both have closed ('close'), not when either ends, nor at 'exit'
+  // (a server's last lines may still be in the pipes then).
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end());
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,
@@ -70,7 +73,6 @@ export function startDaemon(command: string, args: string[], logFile: string, en
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
-      log.end();
     },
   };
 }
