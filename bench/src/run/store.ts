@@ -1,9 +1,10 @@
 /**
  * Store benchmark (issue 17): the MongoDB work the engine's hot paths ask of a server, on `--docs` state-like
  * documents with the engine's journey_states indexes: insert, `find({ userId })` (every ingested event),
- * `_id $in` of 50 (a dispatch slice's read), conditional `updateOne`s by `{ _id, entryId, token, status }` in
- * unordered `bulkWrite`s of 50 (a dispatch commit) and one per command, `--clients` at once. Each update phase stops
- * after `--seconds` if it has not gone through every document.
+ * `_id $in` of 50 (a dispatch slice's read), a walk through all of them in pages of 1,000 by `_id` (a scheduled
+ * journey's audience), conditional `updateOne`s by `{ _id, entryId, token, status }` in unordered `bulkWrite`s of 50
+ * (a dispatch commit) and one per command, `--clients` at once. Each update phase stops after `--seconds` if it has
+ * not gone through every document.
  *
  * The server at MONGODB_URI when set; otherwise the embedded store three ways: the memory backend as released
  * (library indexes only), ours in memory (`npm test`), ours on its H2 file (`npm start`).
@@ -11,7 +12,7 @@
  *   pnpm --filter @journey/bench bench:store [--docs 20000] [--clients 8] [--seconds 10]
  */
 import { consoleLog, startJavaStore } from '@journey/embedded';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Collection } from 'mongodb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,7 @@ async function measure(uri: string): Promise<Record<string, string | number>> {
         .toArray(),
     );
     const byIds = await median(() => states.find({ _id: { $in: Array.from({ length: SLICE }, () => stateId(randomIndex())) } }).toArray());
+    const walk = await walkInPages(states);
     const bulk = await updates(
       SLICE,
       async (ids) => (await states.bulkWrite(ids.map(commit('t0', 't1')), { ordered: false })).modifiedCount,
@@ -116,6 +118,8 @@ async function measure(uri: string): Promise<Record<string, string | number>> {
       'insert docs/s': Math.round(insertPerSecond),
       'find userId ms': byUser,
       '_id $in 50 ms': byIds,
+      'page of 1,000 ms': walk.medianPageMs,
+      'walk of all s': walk.seconds,
       'bulk updates/s': Math.round(bulk.perSecond),
       'single updates/s': Math.round(single.perSecond),
       'updates that missed': bulk.missed + single.missed,
@@ -123,6 +127,29 @@ async function measure(uri: string): Promise<Record<string, string | number>> {
   } finally {
     await client.close();
   }
+}
+
+/**
+ * The walk a scheduled journey makes through its audience (users-repository's page): pages of 1,000 live documents
+ * in `_id` order, each after the last one's `_id`. The median page, and the whole walk.
+ */
+async function walkInPages(states: Collection<StateDoc>): Promise<{ medianPageMs: number; seconds: number }> {
+  const pages: number[] = [];
+  const started = performance.now();
+  let after: string | undefined;
+  for (;;) {
+    const pageStarted = performance.now();
+    const page = await states
+      .find(after === undefined ? { status: 'active' } : { _id: { $gt: after }, status: 'active' })
+      .sort({ _id: 1 })
+      .limit(1_000)
+      .toArray();
+    pages.push(performance.now() - pageStarted);
+    if (page.length < 1_000) break;
+    after = page.at(-1)!._id;
+  }
+  pages.sort((a, b) => a - b);
+  return { medianPageMs: round(pages[pages.length >> 1]!), seconds: round((performance.now() - started) / 1000) };
 }
 
 /** The dispatcher's conditional commit of one state (journey-states-repository's commitOperation, in short). */
@@ -168,7 +195,11 @@ async function median(run: () => Promise<unknown>): Promise<number> {
     times.push(performance.now() - started);
   }
   times.sort((a, b) => a - b);
-  return Math.round(times[SAMPLES >> 1]! * 100) / 100;
+  return round(times[SAMPLES >> 1]!);
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
 }
 
 function randomIndex(): number {

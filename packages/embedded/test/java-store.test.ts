@@ -87,6 +87,13 @@ describe('embedded store on its H2 file', () => {
     // The secondary index is rebuilt from the file when the store opens; the unique _id index is part of the file.
     expect((await states.find({ userId: 'last' }).toArray()).map((doc) => doc.n)).toEqual([7]);
     expect((await states.find({ userId: 'u5' }).toArray()).map((doc) => doc._id)).toEqual(['j:u5']);
+    // So is the _id order that serves pages.
+    const page = await states
+      .find({ _id: { $gt: 'j:u5' } })
+      .sort({ _id: 1 })
+      .limit(3)
+      .toArray();
+    expect(page.map((doc) => doc._id)).toEqual(['j:u50', 'j:u500', 'j:u501']);
     const duplicate = await states
       .insertOne({ _id: 'j:last', userId: 'x', journeyId: 'j', status: 'active', n: 0 })
       .catch((error: unknown) => error);
@@ -155,5 +162,80 @@ describe('embedded store indexes', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => states.updateOne({ _id: 'd7', n: 0 }, { $inc: { n: 1 } })));
     expect(results.filter((result) => result.modifiedCount === 1)).toHaveLength(1);
     expect((await states.findOne({ _id: 'd7' }))?.n).toBe(1);
+  });
+
+  it('pages through a collection in _id order after inserts, deletes and updates, as MongoDB does', async () => {
+    const states = client.db('indexes').collection<Doc>('states');
+    await states.createIndex({ userId: 1 }, { name: 'userId' });
+    // Inserted out of order, in several commands; the string order of the ids is not their numeric order.
+    const numbers = Array.from({ length: 600 }, (_, index) => (index * 7919) % 600);
+    for (let first = 0; first < numbers.length; first += 100) {
+      await states.insertMany(
+        numbers.slice(first, first + 100).map((n) => ({ _id: `u${n}`, userId: `user${n}`, journeyId: 'j', status: 'active', n })),
+      );
+    }
+    await states.deleteMany({ n: { $mod: [5, 0] } });
+    await states.updateMany({ n: { $mod: [3, 0] } }, { $set: { status: 'completed' } });
+    await states.insertMany([{ _id: 'u5', userId: 'back', journeyId: 'j', status: 'active', n: 5 }]);
+    const active = numbers
+      .filter((n) => n % 3 !== 0 && (n % 5 !== 0 || n === 5))
+      .map((n) => `u${n}`)
+      .sort();
+
+    const walk = async (direction: 1 | -1, size: number) => {
+      const seen: string[] = [];
+      for (;;) {
+        const last = seen.at(-1);
+        const bound = last === undefined ? {} : { _id: direction === 1 ? { $gt: last } : { $lt: last } };
+        const page = await states
+          .find({ ...bound, status: 'active' })
+          .sort({ _id: direction })
+          .limit(size)
+          .toArray();
+        seen.push(...page.map((doc) => doc._id));
+        if (page.length < size) return seen;
+      }
+    };
+    expect(await walk(1, 37)).toEqual(active);
+    expect(await walk(-1, 50)).toEqual([...active].reverse());
+    // Both bounds, a skip, a projection, and a batch smaller than the limit (the rest through getMore).
+    const middle = active.filter((id) => id >= 'u2' && id < 'u4');
+    const projected = await states
+      .find({ _id: { $gte: 'u2', $lt: 'u4' }, status: 'active' }, { projection: { n: 1 } })
+      .sort({ _id: 1 })
+      .skip(3)
+      .limit(40)
+      .batchSize(7)
+      .toArray();
+    expect(projected).toEqual(middle.slice(3, 43).map((_id) => ({ _id, n: Number(_id.slice(1)) })));
+    // Crossed bounds find nothing; a bound of another type matches only ids of its type.
+    expect(
+      await states
+        .find({ _id: { $gt: 'u9', $lt: 'u1' } })
+        .sort({ _id: 1 })
+        .limit(5)
+        .toArray(),
+    ).toEqual([]);
+    await states.insertOne({ _id: 7 as unknown as string, userId: 'number', journeyId: 'j', status: 'active', n: 7 });
+    expect(
+      (
+        await states
+          .find({ _id: { $gt: 0 } })
+          .sort({ _id: 1 })
+          .limit(5)
+          .toArray()
+      ).map((doc) => doc.userId),
+    ).toEqual(['number']);
+    expect(
+      (
+        await states
+          .find({ _id: { $lte: 'u1' } })
+          .sort({ _id: 1 })
+          .limit(5)
+          .toArray()
+      ).map((doc) => doc._id),
+    ).toEqual(['u1']);
+    // A filter an index serves is still looked up through it, sorted by _id.
+    expect((await states.find({ userId: 'back' }).sort({ _id: 1 }).limit(5).toArray()).map((doc) => doc._id)).toEqual(['u5']);
   });
 });

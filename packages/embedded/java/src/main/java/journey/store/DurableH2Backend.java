@@ -10,9 +10,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.h2.mvstore.FileStore;
+import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
@@ -21,8 +24,8 @@ import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
 
 /**
- * The library's H2 MVStore backend, on a file, with indexes that serve the engine's filters (see Indexes) and
- * durable acknowledgements: a write command answers only once its change is in the file.
+ * The library's H2 MVStore backend, on a file, with indexes that serve the engine's filters (see Indexes), finds in
+ * `_id` order (IdOrder), and durable acknowledgements: a write command answers only once its change is in the file.
  *
  * The rules that hold:
  * - Every write command commits before it answers. Commands that finish while a commit runs share the next one (group
@@ -67,6 +70,15 @@ final class DurableH2Backend extends H2Backend {
     @Override
     protected MongoDatabase openOrCreateDatabase(String databaseName) {
         return new H2Database(databaseName, getMvStore(), getCursorRegistry()) {
+            @Override
+            protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+                // The maps the library's H2Database opens for a collection (its names, as of the pinned release).
+                String namespace = getFullCollectionNamespace(collectionName);
+                MVMap<Object, Document> dataMap = getMvStore().openMap("databases." + namespace);
+                MVMap<String, Object> metaMap = getMvStore().openMap("meta." + namespace);
+                return new OrderedH2Collection(this, collectionName, options, dataMap, metaMap, getCursorRegistry());
+            }
+
             @Override
             protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
                 return Indexes.unique(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse), sparse);
