@@ -216,10 +216,11 @@ describe('embedded store indexes', () => {
         .limit(5)
         .toArray(),
     ).toEqual([]);
-    await states.insertOne({ _id: 7 as unknown as string, userId: 'number', journeyId: 'j', status: 'active', n: 7 });
+    const mixed = client.db('indexes').collection<Omit<Doc, '_id'> & { _id: string | number }>('states');
+    await mixed.insertOne({ _id: 7, userId: 'number', journeyId: 'j', status: 'active', n: 7 });
     expect(
       (
-        await states
+        await mixed
           .find({ _id: { $gt: 0 } })
           .sort({ _id: 1 })
           .limit(5)
