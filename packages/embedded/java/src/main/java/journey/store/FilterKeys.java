@@ -99,7 +99,8 @@ final class FilterKeys {
         return values;
     }
 
-    private static Object plain(Object value) {
+    /** `value` when an index can look it up (and an ordered map start at it); null when it matches otherwise. */
+    static Object plain(Object value) {
         boolean plain = value != null
             && !(value instanceof Missing)
             && !(value instanceof Document)

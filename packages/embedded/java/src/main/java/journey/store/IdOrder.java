@@ -1,23 +1,19 @@
 package journey.store;
 
-import java.util.Collection;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.regex.Pattern;
 
 import de.bwaldvogel.mongo.backend.Index;
-import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.ValueComparator;
-import de.bwaldvogel.mongo.bson.BsonRegularExpression;
 import de.bwaldvogel.mongo.bson.Document;
 
 /**
  * A collection's documents by `_id`, in MongoDB's order, so a find sorted by `_id` with a limit reads its page
  * from where the filter's bounds on `_id` start and stops after the page (walking a collection in pages:
  * `{ _id: { $gt: last } }` sorted by `_id`). The library serves such a find by matching and sorting every document,
- * so a walk through N documents cost N^2. Kept beside the collection's own storage, under the collection's lock
+ * which makes a walk through N documents cost N^2. Kept beside the collection's own storage, under the collection's lock
  * (every call comes from a synchronized collection method, or its constructor).
  */
 final class IdOrder<P> {
@@ -66,8 +62,9 @@ final class IdOrder<P> {
             Document condition = (Document) query.get(idField);
             if (BOUNDS.containsAll(condition.keySet())) {
                 for (String operator : condition.keySet()) {
-                    Object bound = condition.get(operator);
-                    if (!plain(bound)) {
+                    // Null, documents and lists match by type or whole value: no place in the map to start or stop.
+                    Object bound = FilterKeys.plain(condition.get(operator));
+                    if (bound == null) {
                         continue;
                     }
                     try {
@@ -85,14 +82,5 @@ final class IdOrder<P> {
             }
         }
         return direction == 1 ? range.values() : range.descendingMap().values();
-    }
-
-    /** A bound the map can start or stop at: not null or missing (they match by type), nor a document or list. */
-    private static boolean plain(Object value) {
-        return !Missing.isNullOrMissing(value)
-            && !(value instanceof Document)
-            && !(value instanceof Collection)
-            && !(value instanceof Pattern)
-            && !BsonRegularExpression.isRegularExpression(value);
     }
 }
